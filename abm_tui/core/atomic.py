@@ -1,0 +1,31 @@
+"""Atomic writes: a temporary file in the target folder, then a rename.
+
+A scheduler that kills a weekly run, or a full disk, must never leave a half-written export
+or plan where a CRM import or a planner will pick it up.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_with(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp_path)`, then move the finished file into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

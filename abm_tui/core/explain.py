@@ -1,0 +1,197 @@
+"""Why an account sits where it does, in words a planner can read aloud to sales.
+
+`reasons` builds the short `reason` column for every account at once (export); `explain_account`
+walks one account through every rule, showing the values that made each test pass or fail.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from abm_tui.core import rules
+from abm_tui.core.errors import AbmError, nearest
+from abm_tui.core.features import PERIODS
+from abm_tui.core.plan import AllOf, Compare, Condition, Plan
+from abm_tui.core.segment import Assignment, Engine, met_lists
+
+if TYPE_CHECKING:
+    from abm_tui.core.session import Session
+
+_NEAREST_ID_LIMIT = 50_000
+
+
+def _gather(texts: list[str], codes: np.ndarray) -> pl.Series:
+    return pl.Series(texts, dtype=pl.String).gather(pl.Series(codes.astype(np.int64)))
+
+
+def reasons(plan: Plan, a: Assignment) -> pl.Series:
+    """One line per account: fit, tier, stage and bucket, each with the rule that decided it."""
+    tier_texts = [
+        f"{t.name}: {rules.describe(t.where)}" + (f" (best {t.limit:,} by fit)" if t.limit else "") for t in plan.tiers
+    ] + ["Not target: no tier rule matched"]
+    stage_texts = [f"stage {s.name}: {rules.describe(s.where)}" for s in plan.stages] + [
+        "Unstaged: no stage rule matched"
+    ]
+    bucket_texts = [f"bucket {b.name}: {rules.describe(b.where)}" for b in plan.buckets] + [
+        "Unclassified: no bucket rule matched"
+    ]
+    met = met_lists(a.criteria_met, a.criteria_names).list.join(", ")
+    fit = pl.concat_str(
+        pl.lit("fit "), pl.Series(a.fit_score), pl.lit(" ("),
+        pl.when(met == "").then(pl.lit("no criteria met")).otherwise(met), pl.lit(")"),
+    )
+    parts = [fit, _gather(tier_texts, a.tier), _gather(stage_texts, a.stage), _gather(bucket_texts, a.bucket)]
+    return pl.select(pl.concat_str(parts, separator="; ").alias("reason")).to_series()
+
+
+# --- one account ----------------------------------------------------------------------------
+
+
+def find_row(engine: Engine, account_id: str, source: str) -> int:
+    ids = engine.table.get_column("account_id")
+    hits = (ids == account_id).arg_true()
+    if hits.len() == 0:
+        hits = (ids.str.to_lowercase() == account_id.strip().lower()).arg_true()
+    if hits.len() == 0:
+        hint = nearest(account_id, ids.to_list()) if ids.len() <= _NEAREST_ID_LIMIT else ""
+        raise AbmError(f"{source}: no account with account_id {account_id!r}{hint}")
+    return int(hits[0])
+
+
+def explain_account(session: Session, account_id: str) -> str:
+    engine, plan = session.engine, session.plan
+    row = find_row(engine, account_id, session.report.accounts_file)
+    a = session.assignment()
+    frame = _row_frame(engine, plan, a, row)
+    values = frame.row(0, named=True)
+    lines = [_heading(values, plan, session)]
+    lines += _fit_lines(plan, frame, a, row)
+    lines += _first_match_lines("Bucket", plan.buckets, a.bucket_labels, int(a.bucket[row]), frame)
+    lines += _first_match_lines("Stage", plan.stages, a.stage_labels, int(a.stage[row]), frame)
+    lines += _tier_lines(plan, a, row, frame)
+    lines += _play_lines(plan, a, row)
+    if engine.channels is not None:
+        lines += _engagement_lines(values, engine.channels, plan, session)
+    return "\n".join(lines)
+
+
+def _row_frame(engine: Engine, plan: Plan, a: Assignment, row: int) -> pl.DataFrame:
+    base = engine.frame(plan).slice(row, 1)
+    met = met_lists(a.criteria_met, a.criteria_names).slice(row, 1)
+    return base.with_columns(
+        pl.Series("fit_score", a.fit_score[row : row + 1]),
+        met,
+        pl.Series("bucket", [a.bucket_labels[a.bucket[row]]]),
+        pl.Series("stage", [a.stage_labels[a.stage[row]]]),
+        pl.Series("tier", [a.tier_labels[a.tier[row]]]),
+    )
+
+
+def _heading(values: dict, plan: Plan, session: Session) -> str:
+    who = values.get("name") or values["account_id"]
+    extra = ", ".join(str(values[k]) for k in ("account_id", "domain") if values.get(k))
+    return f"{who} ({extra})\nplan {plan.name!r}, as of {session.as_of.isoformat()}\n"
+
+
+def _holds(condition: Condition, frame: pl.DataFrame) -> bool:
+    return bool(frame.select(rules.to_expr(condition, frame.schema)).item())
+
+
+def _evidence(condition: Condition, frame: pl.DataFrame) -> str:
+    """The account's own values for the columns a test reads."""
+    shown = []
+    for column in sorted(rules.columns(condition)):
+        if column in frame.columns:
+            value = frame.get_column(column)[0]
+            shown.append(f"{column} is {rules.format_value(value.to_list() if isinstance(value, pl.Series) else value)}")
+    return "; ".join(shown)
+
+
+def _test_lines(where: AllOf, frame: pl.DataFrame, indent: str = "      ") -> list[str]:
+    items = where.items or (where,)
+    out = []
+    for item in items:
+        mark = "✓" if _holds(item, frame) else "✗"
+        said = rules.describe_compare(item) if isinstance(item, Compare) else rules.describe(item)
+        evidence = _evidence(item, frame)
+        out.append(f"{indent}{mark} {said}" + (f"  ({evidence})" if evidence else ""))
+    return out
+
+
+def _fit_lines(plan: Plan, frame: pl.DataFrame, a: Assignment, row: int) -> list[str]:
+    possible = sum(c.points for c in plan.criteria if c.enabled and c.points > 0)
+    lines = [f"Fit score {a.fit_score[row]}  (the criteria are worth {possible} points in all)"]
+    for criterion in plan.criteria:
+        if not criterion.enabled:
+            lines.append(f"  - {criterion.name} (off)")
+            continue
+        met = _holds(criterion.where, frame)
+        lines.append(f"  {'✓ met' if met else '✗ missed'} {criterion.name} ({criterion.points:+d} points)")
+        lines += _test_lines(criterion.where, frame)
+    return lines + [""]
+
+
+def _first_match_lines(title: str, section: tuple, labels: tuple[str, ...], code: int, frame: pl.DataFrame) -> list[str]:
+    lines = [f"{title}: {labels[code]}" + ("  (no rule matched)" if code == len(section) else "")]
+    for i, rule in enumerate(section[: code + 1]):
+        if not rule.enabled:
+            lines.append(f"  - {rule.name} (off)")
+            continue
+        lines.append(f"  {'→ fired' if i == code else '✗ did not match'}: {rule.name}")
+        lines += _test_lines(rule.where, frame)
+    return lines + [""]
+
+
+def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> list[str]:
+    code = int(a.tier[row])
+    motion = plan.tiers[code].motion if code < len(plan.tiers) else None
+    lines = [f"Tier: {a.tier_labels[code]}" + (f" ({motion})" if motion else "")
+             + ("  (no tier rule took it)" if code == len(plan.tiers) else "")]
+    for i, tier in enumerate(plan.tiers[: code + 1]):
+        if not tier.enabled:
+            lines.append(f"  - {tier.name} (off)")
+            continue
+        if i == code:
+            lines.append(f"  → fired: {tier.name}")
+        elif _holds(tier.where, frame):
+            lines.append(f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by fit_score, "
+                         f"then engagement_recent ({a.cut_by_limit[i]:,} matching accounts fell through)")
+        else:
+            lines.append(f"  ✗ did not match: {tier.name}")
+        lines += _test_lines(tier.where, frame)
+    return lines + [""]
+
+
+def _play_lines(plan: Plan, a: Assignment, row: int) -> list[str]:
+    code = int(a.play[row])
+    if code == len(plan.plays):
+        return ["Play: none of the plan's plays covers this tier, stage and bucket", ""]
+    play = plan.plays[code]
+    return [
+        f"Play: {a.play_labels[code]}",
+        f"  campaign: {play.campaign}",
+        f"  CTA: {play.cta}",
+        f"  sales action: {play.sales_action}",
+        "",
+    ]
+
+
+def _engagement_lines(values: dict, channels: tuple[str, ...], plan: Plan, session: Session) -> list[str]:
+    e = plan.engagement
+    lines = [f"Engagement (recent = last {e.recent_days} days, window = last {e.window_days} days, to {session.as_of})"]
+    lines.append("  weighted score: " + ", ".join(
+        f"{p} {rules.format_value(round(values[f'engagement_{p}'], 2))}" for p in PERIODS))
+    active = [c for c in channels if values.get(f"{c}_total")]
+    for channel in active:
+        counts = " / ".join(rules.format_value(values[f"{channel}_{p}"]) for p in PERIODS)
+        lines.append(f"  {channel:<20} {counts}   (weight {rules.format_value(e.weight(channel))})")
+    if not active:
+        lines.append("  no engagement on record")
+    days = values.get("days_since_engaged")
+    lines.append(f"  days since engaged: {'never' if days is None else days}")
+    lines.append(f"  intent themes: {', '.join(values.get('intent_themes') or []) or 'none'}")
+    lines.append(f"  personas engaged: {', '.join(values.get('personas_engaged') or []) or 'none'}")
+    return lines

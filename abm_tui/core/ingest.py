@@ -1,0 +1,238 @@
+"""Reading the planner's files into canonical frames, with a report of everything dropped or changed.
+
+Rows are counted as a spreadsheet counts them (the header is row 1), so a planner can find them.
+Nothing is dropped silently: blank and duplicate ids, unparseable numbers and unmatched events are
+all counted in the `LoadReport`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from abm_tui.core.errors import AbmError, nearest
+
+ACCOUNT_COLUMNS = (
+    "account_id", "name", "domain", "industry", "employees", "annual_revenue", "country", "region",
+    "funding_stage", "tech_stack", "crm_stage", "opportunity_amount", "owner",
+)
+NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
+EVENT_COLUMNS = ("account_id", "date", "channel", "campaign", "intent_theme", "persona", "count")
+LIST_SEPARATORS = (";", "|")
+_TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DroppedRow:
+    row: int
+    reason: str
+    account_id: str | None = None
+
+    def __str__(self) -> str:
+        shown = f" ({self.account_id!r})" if self.account_id else ""
+        return f"row {self.row}{shown}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What happened to the input, for `run`'s summary, `validate`'s listing and the status line."""
+
+    accounts_file: str
+    rows_read: int
+    dropped: tuple[DroppedRow, ...] = ()
+    notes: tuple[str, ...] = ()
+    events_file: str | None = None
+    events_read: int = 0
+    events_dropped: int = 0
+    events_unmatched: int = 0
+    unmatched_ids: int = 0
+    events_after_as_of: int = 0
+
+    @property
+    def rows_kept(self) -> int:
+        return self.rows_read - len(self.dropped)
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.accounts_file}: {self.rows_read:,} rows read, {self.rows_kept:,} accounts kept"]
+        if self.dropped:
+            blank = sum(1 for d in self.dropped if d.account_id is None)
+            dup = len(self.dropped) - blank
+            lines.append(f"  dropped {len(self.dropped):,} rows: {blank:,} with a blank account_id, "
+                         f"{dup:,} with a duplicate account_id (the first row of each id is kept)")
+        lines.extend(f"  {note}" for note in self.notes)
+        if self.events_file:
+            lines.append(f"{self.events_file}: {self.events_read:,} engagement rows read")
+            if self.events_dropped:
+                lines.append(f"  dropped {self.events_dropped:,} rows with a blank account_id or an unreadable date")
+            if self.events_unmatched:
+                lines.append(f"  {self.events_unmatched:,} rows name {self.unmatched_ids:,} account ids that are not "
+                             "in the accounts file; they are not counted")
+            if self.events_after_as_of:
+                lines.append(f"  {self.events_after_as_of:,} rows are dated after as_of and are ignored")
+        return lines
+
+
+@dataclass(frozen=True)
+class Accounts:
+    frame: pl.DataFrame
+    report: LoadReport = field(compare=False)
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Read any supported file by its suffix; every failure becomes one message naming the file."""
+    if not path.exists():
+        raise AbmError(f"{path}: no such file")
+    if path.is_dir():
+        raise AbmError(f"{path}: is a folder; expected a data file")
+    if path.stat().st_size == 0:
+        raise AbmError(f"{path}: is empty; expected a header row and one row per record")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+        if suffix in (".ndjson", ".jsonl"):
+            return pl.read_ndjson(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return pl.read_excel(path)
+        return _read_text(path, _TEXT_SUFFIXES.get(suffix))
+    except AbmError:
+        raise
+    except (pl.exceptions.PolarsError, OSError, ValueError, ImportError) as err:
+        kind = {".parquet": "Parquet", ".pq": "Parquet", ".ndjson": "NDJSON", ".jsonl": "NDJSON",
+                ".xlsx": "Excel", ".xlsm": "Excel"}.get(suffix, "CSV")
+        raise AbmError(f"{path}: could not be read as {kind}: {_first_line(err)}") from None
+
+
+def _read_text(path: Path, separator: str | None) -> pl.DataFrame:
+    raw = path.read_bytes()
+    head = raw[:65536]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise AbmError(f"{path}: looks like a binary file; expected CSV text with a header row")
+    text = raw.decode("utf-8-sig", errors="replace")
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+    header = text.split("\n", 1)[0]
+    separator = separator or max((",", ";", "\t", "|"), key=header.count)
+    source = io.BytesIO(text.encode("utf-8"))
+    try:
+        return pl.read_csv(source, separator=separator, infer_schema_length=10_000)
+    except pl.exceptions.ComputeError:
+        source.seek(0)
+        return pl.read_csv(source, separator=separator, infer_schema_length=None)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> Accounts:
+    """Read, map to canonical names, type the canonical columns, drop blank and duplicate ids."""
+    frame = _apply_mapping(read_table(path), mapping, path)
+    if "account_id" not in frame.columns:
+        raise AbmError(
+            f"{path}: no account_id column; expected a column named account_id, or map one with "
+            f'[data.columns] account_id = "<header>"' + nearest("account_id", frame.columns)
+            + f"; columns found: {', '.join(frame.columns[:15])}"
+        )
+    frame, notes = _type_columns(frame, path)
+    frame, dropped = _drop_bad_ids(frame)
+    report = LoadReport(str(path), frame.height + len(dropped), dropped, tuple(notes))
+    return Accounts(frame, report)
+
+
+def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], path: Path) -> pl.DataFrame:
+    renames: dict[str, str] = {}
+    for canonical, header in mapping:
+        if header not in frame.columns:
+            raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
+                           + nearest(header, frame.columns))
+        renames[header] = canonical
+    clashes = [c for c in renames.values() if c in frame.columns and c not in renames]
+    frame = frame.drop(clashes).rename(renames)
+    return frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
+
+
+def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    notes: list[str] = []
+    casts = [pl.col("account_id").cast(pl.String).str.strip_chars()]
+    for column, dtype in NUMERIC_COLUMNS.items():
+        if column in frame.columns and not frame.schema[column].is_numeric():
+            cleaned = pl.col(column).cast(pl.String).str.replace_all(r"[$€£,\s]", "").replace("", None)
+            parsed = cleaned.cast(pl.Float64, strict=False)
+            bad = frame.select((cleaned.is_not_null() & parsed.is_null()).arg_true()).to_series()
+            if bad.len():
+                example = frame[column][bad[0]]
+                notes.append(f'{column}: {bad.len():,} values are not numbers (first at row {bad[0] + 2}: "{example}"); '
+                             "treated as missing")
+            casts.append(parsed.cast(dtype))
+        elif column in frame.columns:
+            casts.append(pl.col(column).cast(dtype))
+    if "tech_stack" in frame.columns and frame.schema["tech_stack"] == pl.String:
+        casts.append(_split_list(pl.col("tech_stack")))
+    return frame.with_columns(casts), notes
+
+
+def _split_list(column: pl.Expr) -> pl.Expr:
+    """Lists arrive in CSV as `Salesforce;Snowflake` (or with `|`); blanks become an empty list."""
+    unified = column.fill_null("").str.replace_all(r"\|", ";")
+    return unified.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
+        pl.element().filter(pl.element() != "")
+    )
+
+
+def _drop_bad_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
+    ids = pl.col("account_id")
+    indexed = frame.with_row_index("_row")
+    blank = ids.is_null() | (ids == "")
+    duplicate = ~blank & ~ids.is_first_distinct()
+    marks = indexed.select("_row", "account_id", blank.alias("_blank"), duplicate.alias("_dup"))
+    bad = marks.filter(pl.col("_blank") | pl.col("_dup"))
+    dropped = tuple(
+        DroppedRow(row + 2, "blank account_id" if is_blank else "duplicate account_id", None if is_blank else aid)
+        for row, aid, is_blank in bad.select("_row", "account_id", "_blank").iter_rows()
+    )
+    if not dropped:
+        return frame, ()
+    keep = indexed.filter(~(blank | duplicate)).drop("_row")
+    return keep, dropped
+
+
+def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[str]:
+    lines = [str(d) for d in dropped[:limit]]
+    if len(dropped) > limit:
+        lines.append(f"... and {len(dropped) - limit:,} more")
+    return lines
+
+
+def load_events(path: Path) -> tuple[pl.DataFrame, int]:
+    """Canonical event rows, and how many were dropped for a blank id or an unreadable date."""
+    frame = read_table(path)
+    missing = [c for c in ("account_id", "date", "channel") if c not in frame.columns]
+    if missing:
+        hints = "".join(nearest(c, frame.columns) for c in missing)
+        raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected account_id, date, channel "
+                       f"and optionally count, campaign, intent_theme, persona{hints}")
+    date = pl.col("date")
+    if frame.schema["date"] == pl.String:
+        date = date.str.strip_chars().str.to_date(strict=False)
+    elif frame.schema["date"] != pl.Date:
+        date = date.cast(pl.Date, strict=False)
+    count = pl.col("count").cast(pl.Float64, strict=False).fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
+    optional = [
+        (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).alias(c)
+        for c in ("campaign", "intent_theme", "persona")
+    ]
+    typed = frame.select(
+        pl.col("account_id").cast(pl.String).str.strip_chars(),
+        date.alias("date"),
+        pl.col("channel").cast(pl.String).str.strip_chars().str.to_lowercase(),
+        *optional,
+        count.alias("count"),
+    )
+    kept = typed.filter(pl.col("account_id").is_not_null() & (pl.col("account_id") != "") & pl.col("date").is_not_null())
+    return kept, typed.height - kept.height

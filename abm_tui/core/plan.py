@@ -1,0 +1,596 @@
+"""The plan (TOML, format version 1): the model, strict parsing with key paths, and saving.
+
+A plan is immutable; a tweak makes a new plan (`dataclasses.replace`), so the session's history is
+just a list of plans and every cache can key on a rule's value. Structural problems are found here;
+problems that need the data (unknown columns, type mismatches) are found by `validate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abm_tui.core import tomlfmt
+from abm_tui.core.errors import AbmError, PlanError, Problem, nearest
+
+FORMAT_VERSION = 1
+PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
+OPS = ("min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null")
+ORDER_OPS = ("min", "max", "gt", "lt")
+SPECIAL_KEYS = ("any", "not", "sql")
+
+Scalar = str | int | float | bool | dt.date
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`column = {op = value}`: one comparison; `value` is a tuple for `in` / `not_in`."""
+
+    column: str
+    op: str
+    value: Scalar | tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """A `where` table: every entry must hold; empty matches every account."""
+
+    items: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+
+@dataclass(frozen=True)
+class Sql:
+    text: str
+
+
+Condition = Compare | AllOf | AnyOf | Not | Sql
+MATCH_ALL = AllOf()
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    points: int
+    where: AllOf = MATCH_ALL
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    where: AllOf = MATCH_ALL
+    motion: str | None = None
+    limit: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stage or bucket rule: a name and a condition, first match wins."""
+
+    name: str
+    where: AllOf = MATCH_ALL
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Play:
+    """An omitted tier, stage or bucket matches any; a tuple matches any of its names."""
+
+    tier: tuple[str, ...] | None = None
+    stage: tuple[str, ...] | None = None
+    bucket: tuple[str, ...] | None = None
+    campaign: str = ""
+    cta: str = ""
+    sales_action: str = ""
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    accounts: str = "accounts.csv"
+    engagement: str | None = None
+    preset: str = "auto"
+    columns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class EngagementSettings:
+    recent_days: int = 30
+    window_days: int = 90
+    weights: tuple[tuple[str, float], ...] = ()
+
+    def weight(self, channel: str) -> float:
+        return dict(self.weights).get(channel, 1.0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str = "Untitled plan"
+    as_of: dt.date | None = None
+    data: DataSource = DataSource()
+    engagement: EngagementSettings = EngagementSettings()
+    criteria: tuple[Criterion, ...] = ()
+    tiers: tuple[Tier, ...] = ()
+    stages: tuple[Rule, ...] = ()
+    buckets: tuple[Rule, ...] = ()
+    plays: tuple[Play, ...] = ()
+    version: int = FORMAT_VERSION
+    base_dir: Path = field(default=Path("."), compare=False)
+
+    def resolve(self, relative: str) -> Path:
+        """Data paths are relative to the plan file, so a plan folder can move as a whole."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+TOP_KEYS = ("version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays")
+DATA_KEYS = ("accounts", "engagement", "preset", "columns")
+ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights")
+CRITERION_KEYS = ("name", "points", "where", "enabled")
+TIER_KEYS = ("name", "motion", "where", "limit", "enabled")
+RULE_KEYS = ("name", "where", "enabled")
+PLAY_KEYS = ("name", "tier", "stage", "bucket", "campaign", "cta", "sales_action")
+
+
+class _Reader:
+    """Collects every problem with its key path instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def table(self, value: Any, path: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(path, f"expected a table, got {_show(value)}")
+            return {}
+        for key in value:
+            if key not in keys:
+                self.fail(_join(path, key), "unknown key" + (nearest(key, keys) or f"; expected one of {', '.join(keys)}"))
+        return value
+
+    def text(self, value: Any, path: str, *, optional: bool = False) -> str | None:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, f"expected a non-empty string, got {_show(value)}")
+            return None
+        return value
+
+    def integer(self, value: Any, path: str, *, minimum: int | None = None) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, f"expected a whole number, got {_show(value)}")
+            return None
+        if minimum is not None and value < minimum:
+            self.fail(path, f"expected a whole number of at least {minimum}, got {value}")
+            return None
+        return value
+
+    def number(self, value: Any, path: str) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"expected a number, got {_show(value)}")
+            return None
+        return float(value)
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(path, f"expected true or false, got {_show(value)}")
+            return True
+        return value
+
+    def rules(self, value: Any, path: str) -> list[tuple[str, Mapping[str, Any]]]:
+        if not isinstance(value, list):
+            self.fail(path, f"expected an array of tables ([[{path}]]), got {_show(value)}")
+            return []
+        return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def parse_where(value: Any, path: str, reader: _Reader | None = None) -> AllOf:
+    """Turn a `where` table into a condition tree; problems go to `reader` (or raise)."""
+    own = reader is None
+    reader = reader or _Reader()
+    condition = _parse_where(value, path, reader)
+    if own and reader.problems:
+        raise PlanError("where", reader.problems)
+    return condition
+
+
+def _parse_where(value: Any, path: str, reader: _Reader) -> AllOf:
+    if not isinstance(value, Mapping):
+        reader.fail(path, f"expected a table such as {{ fit_score = {{ min = 80 }} }}, got {_show(value)}")
+        return MATCH_ALL
+    items: list[Condition] = []
+    for key, spec in value.items():
+        key_path = _join(path, key)
+        if key == "any":
+            if not isinstance(spec, list) or not spec:
+                reader.fail(key_path, f"expected a non-empty list of where tables, got {_show(spec)}")
+                continue
+            items.append(AnyOf(tuple(_parse_where(s, f"{key_path}[{i}]", reader) for i, s in enumerate(spec))))
+        elif key == "not":
+            items.append(Not(_parse_where(spec, key_path, reader)))
+        elif key == "sql":
+            text = reader.text(spec, key_path)
+            if text is not None:
+                items.append(Sql(text))
+        else:
+            items.extend(_parse_ops(key, spec, key_path, reader))
+    return AllOf(tuple(items))
+
+
+def _parse_ops(column: str, spec: Any, path: str, reader: _Reader) -> list[Compare]:
+    if not isinstance(spec, Mapping) or not spec:
+        reader.fail(path, f"expected a table of tests such as {{ min = 10 }} or {{ in = [...] }}, got {_show(spec)}")
+        return []
+    found = []
+    for op, raw in spec.items():
+        op_path = _join(path, op)
+        if op not in OPS:
+            reader.fail(op_path, "unknown test" + (nearest(op, OPS) or f"; expected one of {', '.join(OPS)}"))
+            continue
+        value = _parse_op_value(op, raw, op_path, reader)
+        if value is not None:
+            found.append(Compare(column, op, value))
+    return found
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | dt.date) and not isinstance(value, dt.datetime)
+
+
+def _parse_op_value(op: str, raw: Any, path: str, reader: _Reader) -> Scalar | tuple[Scalar, ...] | None:
+    if op in ORDER_OPS:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | dt.date):
+            reader.fail(path, f"expected a number or a date, got {_show(raw)}")
+            return None
+        return raw
+    if op in ("in", "not_in"):
+        if not isinstance(raw, list) or not raw or not all(_is_scalar(v) for v in raw):
+            reader.fail(path, f"expected a non-empty list of values, got {_show(raw)}")
+            return None
+        return tuple(raw)
+    if op == "is_null":
+        if not isinstance(raw, bool):
+            reader.fail(path, f"expected true or false, got {_show(raw)}")
+            return None
+        return raw
+    if op == "contains":
+        if not isinstance(raw, str) or not raw:
+            reader.fail(path, f"expected a non-empty string, got {_show(raw)}")
+            return None
+        return raw
+    if not _is_scalar(raw):
+        reader.fail(path, f"expected a single value, got {_show(raw)}")
+        return None
+    return raw
+
+
+def _names(value: Any, path: str, reader: _Reader) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value:
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    reader.fail(path, f"expected a name or a list of names, got {_show(value)}")
+    return None
+
+
+def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path = Path(".")) -> Plan:
+    """Build a Plan from parsed TOML, listing every structural problem at once."""
+    reader = _Reader()
+    doc = reader.table(doc, "", TOP_KEYS)
+    version = doc.get("version")
+    if version is None:
+        reader.fail("version", f"missing; expected version = {FORMAT_VERSION}")
+    elif version != FORMAT_VERSION or isinstance(version, bool):
+        reader.fail("version", f"this abm-tui reads plan format version {FORMAT_VERSION}, got {_show(version)}")
+        raise PlanError(source, reader.problems)
+    name = reader.text(doc.get("name", "Untitled plan"), "name") or "Untitled plan"
+    as_of = _as_of(doc.get("as_of"), reader)
+    data = _data(doc.get("data", {}), reader)
+    engagement = _engagement(doc.get("engagement", {}), reader)
+    criteria = _criteria(doc.get("fit", {}), reader)
+    tiers = tuple(_tier(item, path, reader) for path, item in reader.rules(doc.get("tiers", []), "tiers"))
+    stages = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("stages", []), "stages"))
+    buckets = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("buckets", []), "buckets"))
+    plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
+    plan = Plan(name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir)
+    _check_names(plan, reader)
+    if reader.problems:
+        raise PlanError(source, reader.problems)
+    return plan
+
+
+def _as_of(value: Any, reader: _Reader) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    reader.fail("as_of", f"expected a date such as as_of = 2026-11-22, got {_show(value)}")
+    return None
+
+
+def _data(value: Any, reader: _Reader) -> DataSource:
+    table = reader.table(value, "data", DATA_KEYS)
+    accounts = reader.text(table.get("accounts"), "data.accounts") if "accounts" in table else None
+    if "accounts" not in table:
+        reader.fail("data.accounts", 'missing; expected the accounts file, e.g. accounts = "accounts.csv"')
+    engagement = reader.text(table.get("engagement"), "data.engagement", optional=True)
+    preset = table.get("preset", "auto")
+    if preset not in PRESETS:
+        reader.fail("data.preset", f"expected one of {', '.join(PRESETS)}, got {_show(preset)}")
+        preset = "auto"
+    columns = table.get("columns", {})
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(columns, Mapping):
+        reader.fail("data.columns", f"expected a table of canonical name = header in the file, got {_show(columns)}")
+    else:
+        for canonical, header in columns.items():
+            text = reader.text(header, f"data.columns.{canonical}")
+            if text is not None:
+                pairs.append((canonical, text))
+    return DataSource(accounts or "accounts.csv", engagement, preset, tuple(pairs))
+
+
+def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
+    table = reader.table(value, "engagement", ENGAGEMENT_KEYS)
+    recent = reader.integer(table.get("recent_days", 30), "engagement.recent_days", minimum=1) or 30
+    window = reader.integer(table.get("window_days", 90), "engagement.window_days", minimum=1) or 90
+    if recent > window:
+        reader.fail("engagement.recent_days", f"expected at most window_days ({window}), got {recent}")
+    weights = table.get("weights", {})
+    pairs: list[tuple[str, float]] = []
+    if not isinstance(weights, Mapping):
+        reader.fail("engagement.weights", f"expected a table of channel = weight, got {_show(weights)}")
+    else:
+        for channel, weight in weights.items():
+            number = reader.number(weight, f"engagement.weights.{channel}")
+            if number is not None:
+                pairs.append((channel, number))
+    return EngagementSettings(recent, window, tuple(pairs))
+
+
+def _criteria(value: Any, reader: _Reader) -> tuple[Criterion, ...]:
+    table = reader.table(value, "fit", ("criteria",))
+    found = []
+    for path, item in reader.rules(table.get("criteria", []), "fit.criteria"):
+        spec = reader.table(item, path, CRITERION_KEYS)
+        name = reader.text(spec.get("name"), f"{path}.name") or "?"
+        points = reader.integer(spec.get("points"), f"{path}.points")
+        where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
+        enabled = reader.boolean(spec.get("enabled", True), f"{path}.enabled")
+        found.append(Criterion(name, points or 0, where, enabled))
+    return tuple(found)
+
+
+def _tier(item: Any, path: str, reader: _Reader) -> Tier:
+    spec = reader.table(item, path, TIER_KEYS)
+    name = reader.text(spec.get("name"), f"{path}.name") or "?"
+    motion = reader.text(spec.get("motion"), f"{path}.motion", optional=True)
+    limit = reader.integer(spec["limit"], f"{path}.limit", minimum=1) if "limit" in spec else None
+    where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
+    return Tier(name, where, motion, limit, reader.boolean(spec.get("enabled", True), f"{path}.enabled"))
+
+
+def _rule(item: Any, path: str, reader: _Reader) -> Rule:
+    spec = reader.table(item, path, RULE_KEYS)
+    name = reader.text(spec.get("name"), f"{path}.name") or "?"
+    where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
+    return Rule(name, where, reader.boolean(spec.get("enabled", True), f"{path}.enabled"))
+
+
+def _play(item: Any, path: str, reader: _Reader) -> Play:
+    spec = reader.table(item, path, PLAY_KEYS)
+    texts = {k: reader.text(spec.get(k, ""), f"{path}.{k}", optional=True) or "" for k in ("campaign", "cta", "sales_action")}
+    return Play(
+        tier=_names(spec.get("tier"), f"{path}.tier", reader),
+        stage=_names(spec.get("stage"), f"{path}.stage", reader),
+        bucket=_names(spec.get("bucket"), f"{path}.bucket", reader),
+        name=reader.text(spec.get("name"), f"{path}.name", optional=True),
+        **texts,
+    )
+
+
+def _check_names(plan: Plan, reader: _Reader) -> None:
+    """Rule names are how plays, the matrix and exports refer to rules, so they must be unique and known."""
+    sections = {"tiers": plan.tiers, "stages": plan.stages, "buckets": plan.buckets, "fit.criteria": plan.criteria}
+    for section, rules in sections.items():
+        seen: set[str] = set()
+        for i, rule in enumerate(rules):
+            if rule.name in seen:
+                reader.fail(f"{section}[{i}].name", f'"{rule.name}" is used by an earlier rule; names must be unique')
+            seen.add(rule.name)
+    known = {
+        "tier": [t.name for t in plan.tiers] + [NOT_TARGET],
+        "stage": [s.name for s in plan.stages] + [UNSTAGED],
+        "bucket": [b.name for b in plan.buckets] + [UNCLASSIFIED],
+    }
+    for i, play in enumerate(plan.plays):
+        for dim, names in (("tier", play.tier), ("stage", play.stage), ("bucket", play.bucket)):
+            for name in names or ():
+                if name not in known[dim]:
+                    reader.fail(f"plays[{i}].{dim}", f'no {dim} named "{name}"' + nearest(name, known[dim]))
+
+
+NOT_TARGET = "Not target"
+UNSTAGED = "Unstaged"
+UNCLASSIFIED = "Unclassified"
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read a plan file; every problem is reported with its key path."""
+    path = Path(path)
+    if not path.exists():
+        raise AbmError(f"{path}: no such plan file")
+    if path.is_dir():
+        raise AbmError(f"{path}: is a folder; expected a plan file (.toml)")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise AbmError(f"{path}: not a UTF-8 text file (byte {err.start}); expected a TOML plan") from None
+    except OSError as err:
+        raise AbmError(f"{path}: cannot read: {err.strerror}") from None
+    return loads_plan(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def loads_plan(text: str, source: str = "plan", base_dir: Path = Path(".")) -> Plan:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise AbmError(f"{source}: not valid TOML: {err}") from None
+    return plan_from_dict(doc, source, base_dir)
+
+
+def where_to_dict(condition: AllOf) -> dict[str, Any]:
+    """The inverse of `parse_where`: the table a planner would have written."""
+    out: dict[str, Any] = {}
+    for item in condition.items:
+        if isinstance(item, Compare):
+            value = list(item.value) if isinstance(item.value, tuple) else item.value
+            out.setdefault(item.column, {})[item.op] = value
+        elif isinstance(item, AnyOf):
+            out["any"] = [where_to_dict(_as_all(c)) for c in item.items]
+        elif isinstance(item, Not):
+            out["not"] = where_to_dict(_as_all(item.item))
+        elif isinstance(item, Sql):
+            out["sql"] = item.text
+        else:
+            out.update(where_to_dict(item))
+    return out
+
+
+def _as_all(condition: Condition) -> AllOf:
+    return condition if isinstance(condition, AllOf) else AllOf((condition,))
+
+
+def _names_value(names: tuple[str, ...] | None) -> str | list[str] | None:
+    if names is None:
+        return None
+    return names[0] if len(names) == 1 else list(names)
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as TOML-ready data; optional keys at their default are left out to keep files short."""
+    doc: dict[str, Any] = {"version": plan.version, "name": plan.name}
+    if plan.as_of is not None:
+        doc["as_of"] = plan.as_of
+    data: dict[str, Any] = {"accounts": plan.data.accounts}
+    if plan.data.engagement:
+        data["engagement"] = plan.data.engagement
+    data["preset"] = plan.data.preset
+    if plan.data.columns:
+        data["columns"] = dict(plan.data.columns)
+    doc["data"] = data
+    engagement: dict[str, Any] = {"recent_days": plan.engagement.recent_days, "window_days": plan.engagement.window_days}
+    if plan.engagement.weights:
+        engagement["weights"] = {c: _number(w) for c, w in plan.engagement.weights}
+    doc["engagement"] = engagement
+    doc["fit"] = {"criteria": [_criterion_dict(c) for c in plan.criteria]}
+    doc["tiers"] = [_tier_dict(t) for t in plan.tiers]
+    doc["stages"] = [_rule_dict(s) for s in plan.stages]
+    doc["buckets"] = [_rule_dict(b) for b in plan.buckets]
+    doc["plays"] = [_play_dict(p) for p in plan.plays]
+    return doc
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _criterion_dict(c: Criterion) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": c.name, "points": c.points, "where": where_to_dict(c.where)}
+    if not c.enabled:
+        out["enabled"] = False
+    return out
+
+
+def _tier_dict(t: Tier) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": t.name}
+    if t.motion:
+        out["motion"] = t.motion
+    if t.where.items:
+        out["where"] = where_to_dict(t.where)
+    if t.limit is not None:
+        out["limit"] = t.limit
+    if not t.enabled:
+        out["enabled"] = False
+    return out
+
+
+def _rule_dict(r: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": r.name}
+    if r.where.items:
+        out["where"] = where_to_dict(r.where)
+    if not r.enabled:
+        out["enabled"] = False
+    return out
+
+
+def _play_dict(p: Play) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if p.name:
+        out["name"] = p.name
+    for key in ("tier", "stage", "bucket"):
+        value = _names_value(getattr(p, key))
+        if value is not None:
+            out[key] = value
+    out.update(campaign=p.campaign, cta=p.cta, sales_action=p.sales_action)
+    return out
+
+
+def dumps_plan(plan: Plan) -> str:
+    return tomlfmt.dumps(plan_to_dict(plan))
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write atomically, so a crash mid-save never leaves a half-written plan."""
+    from abm_tui.core.atomic import write_text
+
+    return write_text(Path(path), dumps_plan(plan))

@@ -1,0 +1,228 @@
+"""The working state behind the CLI, the workbench and notebooks: data, features, engine and plan history.
+
+Work is split by what a plan change touches. A change of `[data]` reloads files; a change of
+`as_of` or the windows recomputes the channel counts; anything else (weights, criteria, rules,
+plays) goes to the engine, which recomputes only the rules that changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+
+from abm_tui.core import features
+from abm_tui.core.errors import AbmError, PlanError, Problem
+from abm_tui.core.ingest import LoadReport, load_accounts, load_events
+from abm_tui.core.plan import Plan, load_plan
+from abm_tui.core.segment import Assignment, Engine, Matrix
+from abm_tui.core.validate import check_plan
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The planner's files as loaded: accounts, optional events, and what happened on the way in."""
+
+    accounts: pl.DataFrame
+    events: pl.DataFrame | None
+    report: LoadReport
+
+
+def data_key(plan: Plan) -> tuple[object, ...]:
+    return (plan.resolve(plan.data.accounts), plan.data.engagement and plan.resolve(plan.data.engagement),
+            plan.data.columns, plan.data.preset)
+
+
+def load_dataset(plan: Plan) -> Dataset:
+    accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns)
+    report = accounts.report
+    if not plan.data.engagement:
+        return Dataset(accounts.frame, None, report)
+    events_path = plan.resolve(plan.data.engagement)
+    events, dropped = load_events(events_path)
+    known = events.get_column("account_id").is_in(accounts.frame.get_column("account_id").implode())
+    unmatched = events.filter(~known)
+    report = replace(
+        report,
+        events_file=str(events_path),
+        events_read=events.height + dropped,
+        events_dropped=dropped,
+        events_unmatched=unmatched.height,
+        unmatched_ids=unmatched.get_column("account_id").n_unique(),
+    )
+    return Dataset(accounts.frame, events.filter(known), report)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A dataset with the features of one as-of date and pair of windows: what an Engine segments."""
+
+    dataset: Dataset
+    as_of: dt.date
+    channels: tuple[str, ...] | None
+    table: pl.DataFrame
+    report: LoadReport
+
+
+def build_workspace(dataset: Dataset, plan: Plan) -> Workspace:
+    events = dataset.events
+    as_of = features.resolve_as_of(plan.as_of, events)
+    if events is None:
+        return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
+    channels = features.channels_in(events)
+    counts = features.channel_counts(events, channels, as_of, plan.engagement.recent_days, plan.engagement.window_days)
+    table = features.attach(dataset.accounts, counts, channels)
+    late = events.filter(pl.col("date") > as_of).height
+    return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
+
+
+def _features_key(plan: Plan) -> tuple[object, ...]:
+    return (plan.as_of, plan.engagement.recent_days, plan.engagement.window_days)
+
+
+class Session:
+    """One plan being worked on: apply a changed plan, undo, redo, read assignments and matrices.
+
+    ```python
+    from abm_tui import Session, edits
+    session = Session.open("plan.toml")
+    session.apply(edits.set_test(session.plan, "tiers", 0, "fit_score", "min", 70))
+    session.matrix().to_frame()
+    ```
+    """
+
+    def __init__(self, plan: Plan, workspace: Workspace) -> None:
+        self._workspace = workspace
+        self._engine = Engine(workspace.table, workspace.channels)
+        self.check(plan)
+        self._history: list[Plan] = [plan]
+        self._position = 0
+        self.baseline = plan
+        self.saved = plan
+
+    @classmethod
+    def open(cls, plan: Plan | str | Path) -> Session:
+        """Load the plan's data and compute its features: the slow step, done once."""
+        if not isinstance(plan, Plan):
+            plan = load_plan(plan)
+        return cls(plan, build_workspace(load_dataset(plan), plan))
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        return self._history[self._position]
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def workspace(self) -> Workspace:
+        return self._workspace
+
+    @property
+    def report(self) -> LoadReport:
+        return self._workspace.report
+
+    @property
+    def as_of(self) -> dt.date:
+        return self._workspace.as_of
+
+    @property
+    def dirty(self) -> bool:
+        return self.plan != self.saved
+
+    @property
+    def can_undo(self) -> bool:
+        return self._position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._position < len(self._history) - 1
+
+    def problems(self, plan: Plan | None = None) -> list[Problem]:
+        plan = plan or self.plan
+        names = set(features.feature_names(self._workspace.channels or features.CHANNELS))
+        if self._workspace.channels is None:
+            schema = dict(self._workspace.table.schema)
+        else:
+            schema = dict(self._engine.frame(plan).schema)
+        return check_plan(plan, schema, names if self._workspace.channels is None else set())
+
+    def check(self, plan: Plan) -> None:
+        problems = self.problems(plan)
+        if problems:
+            raise PlanError(plan.name, problems)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> Assignment:
+        """Make `plan` current (dropping any redo branch) and segment with it.
+
+        A plan with problems is refused with a PlanError and the session stays as it was.
+        """
+        self._adopt(plan)
+        del self._history[self._position + 1 :]
+        self._history.append(plan)
+        self._position += 1
+        return self.assignment()
+
+    def undo(self) -> Plan:
+        if not self.can_undo:
+            raise AbmError("nothing to undo")
+        self._adopt(self._history[self._position - 1])
+        self._position -= 1
+        return self.plan
+
+    def redo(self) -> Plan:
+        if not self.can_redo:
+            raise AbmError("nothing to redo")
+        self._adopt(self._history[self._position + 1])
+        self._position += 1
+        return self.plan
+
+    def mark_saved(self, plan: Plan | None = None) -> None:
+        self.saved = plan or self.plan
+
+    def pin_baseline(self) -> None:
+        self.baseline = self.plan
+
+    def _adopt(self, plan: Plan) -> None:
+        """Rebuild only what the change touches; on any problem keep the current state."""
+        current = self._workspace
+        if data_key(plan) != data_key(self.plan):
+            current = build_workspace(load_dataset(plan), plan)
+        elif _features_key(plan) != _features_key(self.plan):
+            current = build_workspace(current.dataset, plan)
+        engine = self._engine if current is self._workspace else Engine(current.table, current.channels)
+        previous = (self._workspace, self._engine)
+        self._workspace, self._engine = current, engine
+        try:
+            self.check(plan)
+        except AbmError:
+            self._workspace, self._engine = previous
+            raise
+
+    # -- results ---------------------------------------------------------------------------
+
+    def assignment(self, plan: Plan | None = None) -> Assignment:
+        return self._engine.assign(plan or self.plan)
+
+    def matrix(self, rows: str = "tier", cols: str = "stage", measure: str | None = None,
+               plan: Plan | None = None) -> Matrix:
+        return self._engine.matrix(self.assignment(plan), rows, cols, measure)
+
+    def assignments(self, plan: Plan | None = None) -> pl.DataFrame:
+        """One row per account with its segment, play and the reason, as `run` exports it."""
+        from abm_tui.core.export import assignments_frame
+
+        plan = plan or self.plan
+        return assignments_frame(self._engine, plan, self.assignment(plan))
+
+    def explain(self, account_id: str) -> str:
+        from abm_tui.core.explain import explain_account
+
+        return explain_account(self, account_id)
