@@ -146,15 +146,13 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> Acco
 
 
 def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], path: Path) -> pl.DataFrame:
-    renames: dict[str, str] = {}
+    """Canonical columns are copies of the mapped headers; the originals stay usable in rules."""
+    frame = frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
     for canonical, header in mapping:
         if header not in frame.columns:
             raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
                            + nearest(header, frame.columns))
-        renames[header] = canonical
-    clashes = [c for c in renames.values() if c in frame.columns and c not in renames]
-    frame = frame.drop(clashes).rename(renames)
-    return frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
+    return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 
 
 def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:

@@ -40,19 +40,54 @@ class Compare:
 
 @dataclass(frozen=True)
 class AllOf:
-    """A `where` table: every entry must hold; empty matches every account."""
+    """A `where` table: every entry must hold; empty matches every account.
+
+    Items are kept as a TOML table would hold them (nested AllOfs flattened, tests of one column
+    side by side), so that two trees meaning the same table are equal and a plan built in code
+    writes and reads back as the same plan.
+    """
 
     items: tuple[Condition, ...] = ()
+
+    def __post_init__(self) -> None:
+        flat = [x for item in self.items for x in (item.items if isinstance(item, AllOf) else (item,))]
+        first: dict[str, int] = {}
+        for item in flat:
+            first.setdefault(_table_key(item), len(first))
+        ordered = tuple(sorted(flat, key=lambda item: first[_table_key(item)]))
+        if ordered != self.items:
+            object.__setattr__(self, "items", ordered)
+
+
+def _table_key(item: Condition) -> str:
+    """The key a condition is written under in a where table."""
+    if isinstance(item, Compare):
+        return item.column
+    return {AnyOf: "any", Not: "not", Sql: "sql"}[type(item)]
+
+
+def _as_table(condition: Condition) -> AllOf:
+    return condition if isinstance(condition, AllOf) else AllOf((condition,))
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple[Condition, ...]
+    """`any = [where, ...]`: each alternative is a where table of its own."""
+
+    items: tuple[AllOf, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple(_as_table(item) for item in self.items))
 
 
 @dataclass(frozen=True)
 class Not:
-    item: Condition
+    """`not = where`."""
+
+    item: AllOf
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "item", _as_table(self.item))
 
 
 @dataclass(frozen=True)
@@ -137,6 +172,7 @@ class Plan:
     plays: tuple[Play, ...] = ()
     version: int = FORMAT_VERSION
     base_dir: Path = field(default=Path("."), compare=False)
+    source: str = field(default="plan", compare=False)  # the file it was read from, for messages
 
     def resolve(self, relative: str) -> Path:
         """Data paths are relative to the plan file, so a plan folder can move as a whole."""
@@ -179,6 +215,13 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.fail(path, f"expected a non-empty string, got {_show(value)}")
             return None
+        return value
+
+    def free_text(self, value: Any, path: str) -> str:
+        """Text a planner may leave empty, such as a play's CTA."""
+        if not isinstance(value, str):
+            self.fail(path, f"expected a string, got {_show(value)}")
+            return ""
         return value
 
     def integer(self, value: Any, path: str, *, minimum: int | None = None) -> int | None:
@@ -333,7 +376,8 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     stages = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("stages", []), "stages"))
     buckets = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("buckets", []), "buckets"))
     plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
-    plan = Plan(name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir)
+    plan = Plan(name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir,
+                source=source)
     _check_names(plan, reader)
     if reader.problems:
         raise PlanError(source, reader.problems)
@@ -425,7 +469,7 @@ def _rule(item: Any, path: str, reader: _Reader) -> Rule:
 
 def _play(item: Any, path: str, reader: _Reader) -> Play:
     spec = reader.table(item, path, PLAY_KEYS)
-    texts = {k: reader.text(spec.get(k, ""), f"{path}.{k}", optional=True) or "" for k in ("campaign", "cta", "sales_action")}
+    texts = {k: reader.free_text(spec.get(k, ""), f"{path}.{k}") for k in ("campaign", "cta", "sales_action")}
     return Play(
         tier=_names(spec.get("tier"), f"{path}.tier", reader),
         stage=_names(spec.get("stage"), f"{path}.stage", reader),
@@ -489,25 +533,29 @@ def loads_plan(text: str, source: str = "plan", base_dir: Path = Path(".")) -> P
 
 
 def where_to_dict(condition: AllOf) -> dict[str, Any]:
-    """The inverse of `parse_where`: the table a planner would have written."""
+    """The inverse of `parse_where`: the table a planner would have written.
+
+    A TOML table holds each key once, so a tree with two tests of the same column and op (or two
+    `any`) cannot be written; that raises rather than silently dropping a test.
+    """
     out: dict[str, Any] = {}
+
+    def put(key: str, value: Any, table: dict[str, Any], shown: str) -> None:
+        if key in table:
+            raise ValueError(f"cannot write {shown} twice in one where table; combine them with any or not")
+        table[key] = value
+
     for item in condition.items:
         if isinstance(item, Compare):
             value = list(item.value) if isinstance(item.value, tuple) else item.value
-            out.setdefault(item.column, {})[item.op] = value
+            put(item.op, value, out.setdefault(item.column, {}), f"{item.column}.{item.op}")
         elif isinstance(item, AnyOf):
-            out["any"] = [where_to_dict(_as_all(c)) for c in item.items]
+            put("any", [where_to_dict(c) for c in item.items], out, "any")
         elif isinstance(item, Not):
-            out["not"] = where_to_dict(_as_all(item.item))
+            put("not", where_to_dict(item.item), out, "not")
         elif isinstance(item, Sql):
-            out["sql"] = item.text
-        else:
-            out.update(where_to_dict(item))
+            put("sql", item.text, out, "sql")
     return out
-
-
-def _as_all(condition: Condition) -> AllOf:
-    return condition if isinstance(condition, AllOf) else AllOf((condition,))
 
 
 def _names_value(names: tuple[str, ...] | None) -> str | list[str] | None:

@@ -53,9 +53,9 @@ def _compare_expr(c: Compare, schema: Schema) -> pl.Expr:
     if op == "ne":
         return column != value
     if op == "in":
-        return column.is_in(_values(value, schema.get(c.column)))
+        return column.is_in(_values(value, schema.get(c.column)).implode())
     if op == "not_in":
-        return column.is_not_null() & ~column.is_in(_values(value, schema.get(c.column)))
+        return column.is_not_null() & ~column.is_in(_values(value, schema.get(c.column)).implode())
     if op == "is_null":
         return column.is_null() if value else column.is_not_null()
     if op == "contains":

@@ -293,7 +293,8 @@ class Engine:
         if len(labels) > _MAX_DIMENSION_VALUES:
             raise AbmError(f"{name} has {len(labels):,} distinct values; a matrix axis takes at most "
                            f"{_MAX_DIMENSION_VALUES}: pick a categorical column")
-        labels.append(BLANK)
+        if values.null_count():
+            labels.append(BLANK)
         codes = values.fill_null(BLANK).cast(pl.Enum(labels)).to_physical().to_numpy()
         return codes, tuple(labels)
 

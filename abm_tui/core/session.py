@@ -155,7 +155,7 @@ class Session:
     def check(self, plan: Plan) -> None:
         problems = self.problems(plan)
         if problems:
-            raise PlanError(plan.name, problems)
+            raise PlanError(plan.source, problems)
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -1,0 +1,16 @@
+"""The core is a library: importing it (and running headless commands) must never pull in Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_core_and_public_api_do_not_import_textual() -> None:
+    code = (
+        "import sys, abm_tui, abm_tui.cli, abm_tui.core.session, abm_tui.core.export, abm_tui.core.explain, "
+        "abm_tui.core.demo; bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
+        "assert not bad, bad"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

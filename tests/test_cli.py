@@ -1,0 +1,220 @@
+"""The real `abm-tui` command on real files, as a planner's script or scheduler runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REALDATA = REPO.parent / "shared" / "realdata"
+EXE = Path(sys.executable).parent / "abm-tui"
+
+
+def abm(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [str(EXE)] if EXE.exists() else [sys.executable, "-m", "abm_tui.cli"]
+    result = subprocess.run([*command, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result
+
+
+def test_run_writes_the_four_exports(demo_plan_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = abm("run", demo_plan_path, "--out", out)
+    assert result.returncode == 0, result.stderr
+    for name in ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"):
+        assert (out / name).is_file(), name
+    assignments = pl.read_parquet(out / "assignments.parquet")
+    assert assignments.height == 3000
+    assert "3,000 accounts kept" in result.stdout
+    # The exported plan runs as it is from its new folder and gives the same matrix.
+    again = abm("matrix", out / "plan.toml", "--format", "csv")
+    assert again.stdout == (out / "matrix.csv").read_text()
+
+
+def test_run_default_out_is_exports_beside_the_plan(demo_plan_path: Path) -> None:
+    result = abm("run", demo_plan_path)
+    assert result.returncode == 0, result.stderr
+    assert (demo_plan_path.parent / "exports" / "assignments.csv").is_file()
+
+
+def test_matrix_formats_follow_the_contract(demo_plan_path: Path) -> None:
+    csv = abm("matrix", demo_plan_path, "--format", "csv")
+    header = csv.stdout.splitlines()[0].split(",")
+    assert header[0] == "tier" and header[-1] == "Unstaged"
+    assert [line.split(",")[0] for line in csv.stdout.splitlines()[1:]] == ["Tier 1", "Tier 2", "Tier 3", "Not target"]
+    data = json.loads(abm("matrix", demo_plan_path, "--format", "json").stdout)
+    assert {"rows", "cols", "counts", "total"} <= set(data)
+    assert sum(map(sum, data["counts"])) == data["total"] == 3000
+    table = abm("matrix", demo_plan_path).stdout
+    assert "tier \\ stage" in table and "Total" in table and "3,000" in table
+
+
+def test_matrix_pivots_and_measures(demo_plan_path: Path) -> None:
+    bucket = json.loads(abm("matrix", demo_plan_path, "--rows", "tier", "--cols", "bucket", "--format", "json").stdout)
+    assert bucket["cols"][-1] == "Unclassified" and bucket["total"] == 3000
+    amount = json.loads(abm("matrix", demo_plan_path, "--measure", "opportunity_amount", "--format", "json").stdout)
+    accounts = pl.read_csv(demo_plan_path.parent / "accounts.csv")
+    assert amount["total"] == pytest.approx(accounts.get_column("opportunity_amount").sum())
+    bad = abm("matrix", demo_plan_path, "--rows", "industy")
+    assert bad.returncode == 1 and "did you mean 'industry'" in bad.stderr
+
+
+def test_validate_and_explain(demo_plan_path: Path, tmp_path: Path) -> None:
+    ok = abm("validate", demo_plan_path)
+    assert ok.returncode == 0 and "is valid" in ok.stdout
+    first = pl.read_csv(demo_plan_path.parent / "accounts.csv").get_column("account_id")[0]
+    explained = abm("explain", demo_plan_path, first)
+    assert explained.returncode == 0 and "Fit score" in explained.stdout and "Tier:" in explained.stdout
+    missing = abm("explain", demo_plan_path, "no-such-account-id")
+    assert missing.returncode == 1 and "no-such-account-id" in missing.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert abm("--no-such-flag").returncode == 2
+    assert abm("run").returncode == 2
+    assert abm("matrix", "x.toml", "--format", "xml").returncode == 2
+    planned = abm("review", "plan.toml")
+    assert planned.returncode == 2 and "not built yet" in planned.stderr
+
+
+def write_plan(folder: Path, body: str, accounts: str = "accounts.csv") -> Path:
+    path = folder / "plan.toml"
+    path.write_text(f'version = 1\nname = "t"\n[data]\naccounts = "{accounts}"\n' + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[[tiers]]\nname = 'T'\nwhere = { fit_scor = { min = 1 } }\n",
+         "tiers[0].where.fit_scor.min: unknown column 'fit_scor' (did you mean 'fit_score'?)"),
+        ("[[tiers]]\nname = 'T'\nwhere = { fit_score = { min = 'high' } }\n",
+         'tiers[0].where.fit_score.min: expected a number or a date, got "high"'),
+        ("[[stages]]\nname = 'S'\nwhere = { sql = 'employees >>> 2' }\n", "stages[0].where.sql: does not parse"),
+        ("[[tiers]]\nname = 'T'\nwhere = { engagement_recent = { min = 1 } }\n", "engagement data"),
+        ("[[tiers]\nname = 'T'\n", "not valid TOML"),
+    ],
+)
+def test_bad_plans_get_one_clear_message(tmp_path: Path, body: str, expected: str) -> None:
+    (tmp_path / "accounts.csv").write_text("account_id,name,employees\na,A,10\n")
+    result = abm("validate", write_plan(tmp_path, body))
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert str(tmp_path / "plan.toml") in result.stderr or "plan" in result.stderr
+
+
+def test_unknown_version_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text('version = 2\n[data]\naccounts = "a.csv"\n')
+    result = abm("run", tmp_path / "plan.toml")
+    assert result.returncode == 1 and "version 1, got 2" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "is empty"),
+        (b"\x00\x01\x02binary\x00" * 50, "binary"),
+        (b"id,name\n1,A\n", "no account_id column"),
+    ],
+)
+def test_bad_accounts_files(tmp_path: Path, content: bytes, expected: str) -> None:
+    (tmp_path / "accounts.csv").write_bytes(content)
+    result = abm("run", write_plan(tmp_path, ""), "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "accounts.csv" in result.stderr and expected in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_plan_and_missing_data(tmp_path: Path) -> None:
+    assert abm("run", tmp_path / "missing.toml").returncode == 1
+    result = abm("run", write_plan(tmp_path, "", accounts="nowhere.csv"))
+    assert result.returncode == 1 and "nowhere.csv: no such file" in result.stderr
+
+
+def test_blank_and_duplicate_ids_are_dropped_and_reported(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("account_id,name\na,A\n,Blank\na,Again\nb,B\n")
+    plan = write_plan(tmp_path, "[[tiers]]\nname = 'All'\n")
+    run = abm("run", plan, "--out", tmp_path / "out")
+    assert run.returncode == 0
+    assert "4 rows read, 2 accounts kept" in run.stdout and "1 with a blank account_id" in run.stdout
+    validate = abm("validate", plan)
+    assert "row 3: blank account_id" in validate.stdout and "row 4 ('a'): duplicate account_id" in validate.stdout
+
+
+def test_run_never_overwrites_an_input(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("account_id,name\na,A\n")
+    plan = write_plan(tmp_path, "")
+    before = plan.read_text()
+    result = abm("run", plan, "--out", tmp_path)
+    assert result.returncode == 1 and "refusing to overwrite" in result.stderr
+    assert plan.read_text() == before and not (tmp_path / "assignments.csv").exists()
+
+
+def test_formula_cells_are_neutralised(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text('account_id,name\na,"=HYPERLINK(""http://x"")"\nb,+1\nc,@SUM(A1)\n')
+    result = abm("run", write_plan(tmp_path, ""), "--out", tmp_path / "out")
+    assert result.returncode == 0
+    names = pl.read_csv(tmp_path / "out" / "assignments.csv").get_column("name").to_list()
+    assert names == ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)"]
+
+
+def test_demo_is_deterministic_and_never_overwrites(tmp_path: Path) -> None:
+    assert abm("demo", "--accounts", "200", "--out", tmp_path / "a", "--seed", "3").returncode == 0
+    assert abm("demo", "--accounts", "200", "--out", tmp_path / "b", "--seed", "3").returncode == 0
+    for name in ("accounts.csv", "engagement.parquet", "plan.toml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    again = abm("demo", "--accounts", "200", "--out", tmp_path / "a")
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert abm("demo", "--accounts", "0", "--out", tmp_path / "c").returncode == 1
+
+
+def test_headless_commands_do_not_import_textual(demo_plan_path: Path) -> None:
+    code = (
+        "import sys, abm_tui.cli as c; "
+        f"rc = c.main(['matrix', {str(demo_plan_path)!r}, '--format', 'csv']); "
+        "assert rc == 0; assert 'textual' not in sys.modules, 'textual imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not (REALDATA / "Fortune_1000.csv").exists(), reason="shared/realdata is not beside the repo")
+def test_run_on_the_real_fortune_1000(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"""
+version = 1
+name = "Fortune 1000"
+[data]
+accounts = "{REALDATA / 'Fortune_1000.csv'}"
+[data.columns]
+account_id = "Ticker"
+name = "company"
+industry = "sector"
+employees = "num. of employees"
+annual_revenue = "revenue"
+[[fit.criteria]]
+name = "Tech"
+points = 50
+where = {{ industry = {{ in = ["Technology", "Telecommunications"] }} }}
+[[fit.criteria]]
+name = "Large"
+points = 50
+where = {{ annual_revenue = {{ min = 20000 }} }}
+[[tiers]]
+name = "Tier 1"
+where = {{ fit_score = {{ min = 100 }} }}
+[[tiers]]
+name = "Tier 2"
+where = {{ fit_score = {{ min = 50 }} }}
+""")
+    result = abm("run", plan, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "1,000 rows read" in result.stdout and "blank account_id" in result.stdout
+    frame = pl.read_parquet(tmp_path / "out" / "assignments.parquet")
+    apple = frame.filter(pl.col("account_id") == "AAPL").row(0, named=True)
+    assert apple["tier"] == "Tier 1" and apple["fit_score"] == 100
