@@ -25,7 +25,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     top = argparse.ArgumentParser(
         prog="abm-tui",
         description="Account-Based Marketing segmentation workbench. Commands: "
-        + ", ".join(COMMANDS) + " (abm-tui COMMAND --help).",
+        + ", ".join(COMMANDS)
+        + " (abm-tui COMMAND --help).",
     )
     top.add_argument("plan", nargs="?", help="plan file to open (default: the bundled demo)")
     top.add_argument("--version", action="version", version="abm-tui 0.1.0")
@@ -42,7 +43,9 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     sub["matrix"].add_argument("--rows", default="tier", help="tier, stage, bucket, play or a column (default tier)")
     sub["matrix"].add_argument("--cols", default="stage", help="tier, stage, bucket, play or a column (default stage)")
     sub["matrix"].add_argument("--format", choices=FORMATS, default="table")
-    sub["matrix"].add_argument("--measure", help="sum this column per cell instead of counting, e.g. opportunity_amount")
+    sub["matrix"].add_argument(
+        "--measure", help="sum this column per cell instead of counting, e.g. opportunity_amount"
+    )
     sub["explain"].add_argument("account_id")
     sub["demo"].add_argument("--accounts", type=int, required=True, help="number of accounts")
     sub["demo"].add_argument("--out", required=True, help="folder to write accounts.csv, engagement.parquet, plan.toml")
@@ -57,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsers = _parsers()
     command = args_list[0] if args_list and args_list[0] in COMMANDS else ""
     if args_list and args_list[0] in PLANNED:
-        print(f"abm-tui: '{args_list[0]}' is part of the design but not built yet ({PLANNED[args_list[0]]})",
-              file=sys.stderr)
+        print(
+            f"abm-tui: '{args_list[0]}' is part of the design but not built yet ({PLANNED[args_list[0]]})",
+            file=sys.stderr,
+        )
         return 2
     args = parsers[command].parse_args(args_list[1:] if command else args_list)
     try:
@@ -71,8 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: say so in one line, keep the traceback for those who ask
         if os.environ.get("ABM_TUI_DEBUG"):
             raise
-        print(f"abm-tui: internal error ({type(err).__name__}: {err}); rerun with ABM_TUI_DEBUG=1 for details "
-              "and please report it", file=sys.stderr)
+        print(
+            f"abm-tui: internal error ({type(err).__name__}: {err}); rerun with ABM_TUI_DEBUG=1 for details "
+            "and please report it",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -137,9 +145,11 @@ def _validate(args: argparse.Namespace) -> int:
     for line in listed(report.dropped):
         print(f"  dropped {line}")
     plan = session.plan
-    print(f"plan {plan.name!r} is valid: {len(plan.criteria)} fit criteria, {len(plan.tiers)} tiers, "
-          f"{len(plan.stages)} stages, {len(plan.buckets)} buckets, {len(plan.plays)} plays; "
-          f"as of {session.as_of.isoformat()}")
+    print(
+        f"plan {plan.name!r} is valid: {len(plan.criteria)} fit criteria, {len(plan.tiers)} tiers, "
+        f"{len(plan.stages)} stages, {len(plan.buckets)} buckets, {len(plan.plays)} plays; "
+        f"as of {session.as_of.isoformat()}"
+    )
     return 0
 
 

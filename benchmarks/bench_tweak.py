@@ -30,7 +30,7 @@ import polars as pl
 
 from abm_tui import Session, edits
 from abm_tui.core.demo import write_demo
-from abm_tui.core.plan import AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
+from abm_tui.core.plan import AllOf, AnyOf, Condition, Not, Plan, Sql
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 MAX_EVENTS = 20_000_000

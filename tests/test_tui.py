@@ -22,8 +22,8 @@ async def test_matrix_screen_opens_on_the_demo(demo_plan_path: Path) -> None:
         assert table.row_count == len(expected.rows) + 1
         first_row = table.get_row_at(0)
         assert first_row[0] == "Tier 1"
-        assert first_row[-1] == f"{expected.values[0].sum():,}"
-        assert table.get_row_at(table.row_count - 1)[-1] == "3,000"
+        assert str(first_row[-1]) == f"{expected.values[0].sum():,}"
+        assert str(table.get_row_at(table.row_count - 1)[-1]) == "3,000"
         status = str(app.screen.query_one("#status", Static).render())
         assert "3,000 accounts loaded" in status and "as of 2026-11-20" in status
         await pilot.press("q")

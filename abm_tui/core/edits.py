@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from abm_tui.core.errors import AbmError
-from abm_tui.core.plan import AllOf, Compare, Plan, Scalar
+from abm_tui.core.errors import AbmError, nearest
+from abm_tui.core.plan import OPS, AllOf, Compare, Plan, Scalar
 
 SECTIONS = {"criteria": "criteria", "fit": "criteria", "tiers": "tiers", "stages": "stages", "buckets": "buckets"}
 
@@ -17,12 +17,9 @@ SECTIONS = {"criteria": "criteria", "fit": "criteria", "tiers": "tiers", "stages
 def set_test(plan: Plan, section: str, index: int, column: str, op: str,
              value: Scalar | tuple[Scalar, ...]) -> Plan:
     """Set `column.op = value` in one rule's top-level `where`, adding the test if it is not there."""
-    field = SECTIONS.get(section)
-    if field is None:
-        raise AbmError(f"no section {section!r}; expected one of {', '.join(SECTIONS)}")
-    rules = getattr(plan, field)
-    if not 0 <= index < len(rules):
-        raise AbmError(f"{section}[{index}]: the plan has {len(rules)} {section}")
+    if op not in OPS:
+        raise AbmError(f"unknown test {op!r}" + (nearest(op, OPS) or f"; expected one of {', '.join(OPS)}"))
+    field, rules = _section(plan, section, index)
     rule = rules[index]
     items = list(rule.where.items)
     position = next((i for i, c in enumerate(items) if isinstance(c, Compare) and (c.column, c.op) == (column, op)),
@@ -35,7 +32,17 @@ def set_test(plan: Plan, section: str, index: int, column: str, op: str,
     return replace(plan, **{field: rules[:index] + (changed,) + rules[index + 1 :]})
 
 
+def _section(plan: Plan, section: str, index: int) -> tuple[str, tuple]:
+    field = SECTIONS.get(section)
+    if field is None:
+        raise AbmError(f"no section {section!r}; expected one of {', '.join(SECTIONS)}")
+    rules = getattr(plan, field)
+    if not 0 <= index < len(rules):
+        raise AbmError(f"{section}[{index}]: the plan has {len(rules)} {section}")
+    return field, rules
+
+
 def get_test(plan: Plan, section: str, index: int, column: str, op: str) -> Scalar | tuple[Scalar, ...] | None:
-    rule = getattr(plan, SECTIONS[section])[index]
+    rule = _section(plan, section, index)[1][index]
     return next((c.value for c in rule.where.items if isinstance(c, Compare) and (c.column, c.op) == (column, op)),
                 None)

@@ -40,8 +40,11 @@ def reasons(plan: Plan, a: Assignment) -> pl.Series:
     ]
     met = met_lists(a.criteria_met, a.criteria_names).list.join(", ")
     fit = pl.concat_str(
-        pl.lit("fit "), pl.Series(a.fit_score), pl.lit(" ("),
-        pl.when(met == "").then(pl.lit("no criteria met")).otherwise(met), pl.lit(")"),
+        pl.lit("fit "),
+        pl.Series(a.fit_score),
+        pl.lit(" ("),
+        pl.when(met == "").then(pl.lit("no criteria met")).otherwise(met),
+        pl.lit(")"),
     )
     parts = [fit, _gather(tier_texts, a.tier), _gather(stage_texts, a.stage), _gather(bucket_texts, a.bucket)]
     return pl.select(pl.concat_str(parts, separator="; ").alias("reason")).to_series()
@@ -106,7 +109,9 @@ def _evidence(condition: Condition, frame: pl.DataFrame) -> str:
     for column in sorted(rules.columns(condition)):
         if column in frame.columns:
             value = frame.get_column(column)[0]
-            shown.append(f"{column} is {rules.format_value(value.to_list() if isinstance(value, pl.Series) else value)}")
+            shown.append(
+                f"{column} is {rules.format_value(value.to_list() if isinstance(value, pl.Series) else value)}"
+            )
     return "; ".join(shown)
 
 
@@ -134,7 +139,9 @@ def _fit_lines(plan: Plan, frame: pl.DataFrame, a: Assignment, row: int) -> list
     return lines + [""]
 
 
-def _first_match_lines(title: str, section: tuple, labels: tuple[str, ...], code: int, frame: pl.DataFrame) -> list[str]:
+def _first_match_lines(
+    title: str, section: tuple, labels: tuple[str, ...], code: int, frame: pl.DataFrame
+) -> list[str]:
     lines = [f"{title}: {labels[code]}" + ("  (no rule matched)" if code == len(section) else "")]
     for i, rule in enumerate(section[: code + 1]):
         if not rule.enabled:
@@ -148,8 +155,11 @@ def _first_match_lines(title: str, section: tuple, labels: tuple[str, ...], code
 def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> list[str]:
     code = int(a.tier[row])
     motion = plan.tiers[code].motion if code < len(plan.tiers) else None
-    lines = [f"Tier: {a.tier_labels[code]}" + (f" ({motion})" if motion else "")
-             + ("  (no tier rule took it)" if code == len(plan.tiers) else "")]
+    lines = [
+        f"Tier: {a.tier_labels[code]}"
+        + (f" ({motion})" if motion else "")
+        + ("  (no tier rule took it)" if code == len(plan.tiers) else "")
+    ]
     for i, tier in enumerate(plan.tiers[: code + 1]):
         if not tier.enabled:
             lines.append(f"  - {tier.name} (off)")
@@ -157,8 +167,10 @@ def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> lis
         if i == code:
             lines.append(f"  → fired: {tier.name}")
         elif _holds(tier.where, frame):
-            lines.append(f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by fit_score, "
-                         f"then engagement_recent ({a.cut_by_limit[i]:,} matching accounts fell through)")
+            lines.append(
+                f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by fit_score, "
+                f"then engagement_recent ({a.cut_by_limit[i]:,} matching accounts fell through)"
+            )
         else:
             lines.append(f"  ✗ did not match: {tier.name}")
         lines += _test_lines(tier.where, frame)
@@ -182,8 +194,10 @@ def _play_lines(plan: Plan, a: Assignment, row: int) -> list[str]:
 def _engagement_lines(values: dict, channels: tuple[str, ...], plan: Plan, session: Session) -> list[str]:
     e = plan.engagement
     lines = [f"Engagement (recent = last {e.recent_days} days, window = last {e.window_days} days, to {session.as_of})"]
-    lines.append("  weighted score: " + ", ".join(
-        f"{p} {rules.format_value(round(values[f'engagement_{p}'], 2))}" for p in PERIODS))
+    lines.append(
+        "  weighted score: "
+        + ", ".join(f"{p} {rules.format_value(round(values[f'engagement_{p}'], 2))}" for p in PERIODS)
+    )
     active = [c for c in channels if values.get(f"{c}_total")]
     for channel in active:
         counts = " / ".join(rules.format_value(values[f"{channel}_{p}"]) for p in PERIODS)

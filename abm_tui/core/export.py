@@ -36,28 +36,30 @@ def assignments_frame(engine: Engine, plan: Plan, a: Assignment) -> pl.DataFrame
     tier = _labels(a.tier_labels, a.tier, "tier")
     stage = _labels(a.stage_labels, a.stage, "stage")
     motions = [t.motion or "" for t in plan.tiers] + [""]
-    play_fields = {
-        key: [getattr(p, key) for p in plan.plays] + [""] for key in ("campaign", "cta", "sales_action")
-    }
+    play_fields = {key: [getattr(p, key) for p in plan.plays] + [""] for key in ("campaign", "cta", "sales_action")}
     identity = [
         table.get_column(c) if c in table.columns else pl.Series(c, [None] * a.size, dtype=pl.String)
         for c in ("account_id", "name", "domain")
     ]
-    engagement = [table.get_column(f"engagement_{p}") for p in ("recent", "total") if f"engagement_{p}" in table.columns]
-    return pl.DataFrame([
-        *identity,
-        pl.Series("fit_score", a.fit_score),
-        met_lists(a.criteria_met, a.criteria_names),
-        *engagement,
-        _labels(a.bucket_labels, a.bucket, "bucket"),
-        tier,
-        _labels(tuple(motions), a.tier, "motion"),
-        stage,
-        (tier + " / " + stage).alias("segment"),
-        _labels(a.play_labels, a.play, "play"),
-        *(_labels(tuple(values), a.play, key) for key, values in play_fields.items()),
-        reasons(plan, a),
-    ])
+    engagement = [
+        table.get_column(f"engagement_{p}") for p in ("recent", "total") if f"engagement_{p}" in table.columns
+    ]
+    return pl.DataFrame(
+        [
+            *identity,
+            pl.Series("fit_score", a.fit_score),
+            met_lists(a.criteria_met, a.criteria_names),
+            *engagement,
+            _labels(a.bucket_labels, a.bucket, "bucket"),
+            tier,
+            _labels(tuple(motions), a.tier, "motion"),
+            stage,
+            (tier + " / " + stage).alias("segment"),
+            _labels(a.play_labels, a.play, "play"),
+            *(_labels(tuple(values), a.play, key) for key, values in play_fields.items()),
+            reasons(plan, a),
+        ]
+    )
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -66,15 +68,18 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.List):
             column = pl.col(name).cast(pl.List(pl.String)).list.join("; ")
-        elif dtype == pl.String:
-            column = pl.col(name)
+        elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+            column = pl.col(name).cast(pl.String)
         else:
             continue
-        risky = column.str.starts_with(FORMULA_PREFIXES[0])
-        for prefix in FORMULA_PREFIXES[1:]:
-            risky = risky | column.str.starts_with(prefix)
+        risky = pl.any_horizontal(column.str.starts_with(prefix) for prefix in FORMULA_PREFIXES)
         fixes.append(pl.when(risky).then(pl.lit("'") + column).otherwise(column).alias(name))
-    return frame.with_columns(fixes)
+    safe = frame.with_columns(fixes)
+    return safe.rename({name: safe_text(name) for name in safe.columns if safe_text(name) != name})
+
+
+def safe_text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> Path:
@@ -92,10 +97,18 @@ def matrix_csv(matrix: Matrix) -> str:
 
 def matrix_json(matrix: Matrix) -> str:
     values = matrix.values.tolist()
-    return json.dumps({
-        "rows": list(matrix.rows), "cols": list(matrix.cols), "counts": values, "total": matrix.total,
-        "row_dim": matrix.row_dim, "col_dim": matrix.col_dim, "measure": matrix.measure,
-    }, indent=2)
+    return json.dumps(
+        {
+            "rows": list(matrix.rows),
+            "cols": list(matrix.cols),
+            "counts": values,
+            "total": matrix.total,
+            "row_dim": matrix.row_dim,
+            "col_dim": matrix.col_dim,
+            "measure": matrix.measure,
+        },
+        indent=2,
+    )
 
 
 def relocated(plan: Plan, out_dir: Path) -> Plan:
@@ -116,11 +129,13 @@ def relocated(plan: Plan, out_dir: Path) -> Plan:
 
 
 def input_paths(plan: Plan, plan_file: Path | None) -> set[Path]:
+    """The data files, and the plan file (given, or the one the plan was loaded from)."""
     paths = {plan.resolve(plan.data.accounts).resolve()}
     if plan.data.engagement:
         paths.add(plan.resolve(plan.data.engagement).resolve())
-    if plan_file is not None:
-        paths.add(plan_file.resolve())
+    for source in (plan_file, Path(plan.source)):
+        if source is not None and source.is_file():
+            paths.add(source.resolve())
     return paths
 
 
@@ -128,12 +143,12 @@ def guard_inputs(targets: list[Path], inputs: set[Path]) -> None:
     """Refuse before writing anything, so a run never half-overwrites the planner's data."""
     clashes = [t for t in targets if t.resolve() in inputs]
     if clashes:
-        raise AbmError(f"{clashes[0]}: is an input of this plan; refusing to overwrite it. "
-                       "Choose another --out folder")
+        raise AbmError(f"{clashes[0]}: is an input of this plan; refusing to overwrite it. Choose another --out folder")
 
 
-def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path,
-                plan_file: Path | None = None) -> list[Path]:
+def run_exports(
+    frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None
+) -> list[Path]:
     """Write the four files of `abm-tui run` into out_dir."""
     targets = [out_dir / name for name in RUN_FILES]
     guard_inputs(targets, input_paths(plan, plan_file))

@@ -8,6 +8,7 @@ all counted in the `LoadReport`.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,8 @@ class LoadReport:
         if self.events_file:
             lines.append(f"{self.events_file}: {self.events_read:,} engagement rows read")
             if self.events_dropped:
-                lines.append(f"  dropped {self.events_dropped:,} rows with a blank account_id or an unreadable date")
+                lines.append(f"  dropped {self.events_dropped:,} rows with a blank account_id or channel, "
+                             "or an unreadable date")
             if self.events_unmatched:
                 lines.append(f"  {self.events_unmatched:,} rows name {self.unmatched_ids:,} account ids that are not "
                              "in the accounts file; they are not counted")
@@ -101,28 +103,42 @@ def read_table(path: Path) -> pl.DataFrame:
         return _read_text(path, _TEXT_SUFFIXES.get(suffix))
     except AbmError:
         raise
-    except (pl.exceptions.PolarsError, OSError, ValueError, ImportError) as err:
+    except Exception as err:  # noqa: BLE001 - any reader failure on a hostile file is the planner's input
+
         kind = {".parquet": "Parquet", ".pq": "Parquet", ".ndjson": "NDJSON", ".jsonl": "NDJSON",
                 ".xlsx": "Excel", ".xlsm": "Excel"}.get(suffix, "CSV")
         raise AbmError(f"{path}: could not be read as {kind}: {_first_line(err)}") from None
 
 
 def _read_text(path: Path, separator: str | None) -> pl.DataFrame:
-    raw = path.read_bytes()
-    head = raw[:65536]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise AbmError(f"{path}: looks like a binary file; expected CSV text with a header row")
-    text = raw.decode("utf-8-sig", errors="replace")
+    text = _decode(path, path.read_bytes())
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
-    header = text.split("\n", 1)[0]
-    separator = separator or max((",", ";", "\t", "|"), key=header.count)
+    separator = separator or _sniff_separator(text.split("\n", 1)[0])
     source = io.BytesIO(text.encode("utf-8"))
     try:
         return pl.read_csv(source, separator=separator, infer_schema_length=10_000)
     except pl.exceptions.ComputeError:
         source.seek(0)
         return pl.read_csv(source, separator=separator, infer_schema_length=None)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 as Excel's "Unicode text" writes it, else Windows-1252."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:65536]:
+        raise AbmError(f"{path}: looks like a binary file; expected CSV text with a header row")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _sniff_separator(header: str) -> str:
+    """The separator the header uses most, not counting any inside quoted names like "Revenue, USD"."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    return max((",", ";", "\t", "|"), key=unquoted.count)
 
 
 def _first_line(err: BaseException) -> str:
@@ -136,13 +152,21 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> Acco
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
-            f'[data.columns] account_id = "<header>"' + nearest("account_id", frame.columns)
-            + f"; columns found: {', '.join(frame.columns[:15])}"
+            f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
         )
     frame, notes = _type_columns(frame, path)
     frame, dropped = _drop_bad_ids(frame)
     report = LoadReport(str(path), frame.height + len(dropped), dropped, tuple(notes))
     return Accounts(frame, report)
+
+
+def column_hint(name: str, columns: list[str], shown: int = 15) -> str:
+    """The nearest header if one is close, else the headers the file does have."""
+    close = nearest(name, columns)
+    if close:
+        return close
+    more = f", ... ({len(columns)} in all)" if len(columns) > shown else ""
+    return f"; columns found: {', '.join(columns[:shown])}{more}"
 
 
 def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], path: Path) -> pl.DataFrame:
@@ -151,7 +175,7 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     for canonical, header in mapping:
         if header not in frame.columns:
             raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
-                           + nearest(header, frame.columns))
+                           + column_hint(header, frame.columns))
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 
 
@@ -165,7 +189,8 @@ def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[s
             bad = frame.select((cleaned.is_not_null() & parsed.is_null()).arg_true()).to_series()
             if bad.len():
                 example = frame[column][bad[0]]
-                notes.append(f'{column}: {bad.len():,} values are not numbers (first at row {bad[0] + 2}: "{example}"); '
+                what = "value is not a number" if bad.len() == 1 else "values are not numbers"
+                notes.append(f'{column}: {bad.len():,} {what} (first at row {bad[0] + 2}: "{example}"); '
                              "treated as missing")
             casts.append(parsed.cast(dtype))
         elif column in frame.columns:
@@ -208,7 +233,7 @@ def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[st
 
 
 def load_events(path: Path) -> tuple[pl.DataFrame, int]:
-    """Canonical event rows, and how many were dropped for a blank id or an unreadable date."""
+    """Canonical event rows, and how many were dropped for a blank id or channel or an unreadable date."""
     frame = read_table(path)
     missing = [c for c in ("account_id", "date", "channel") if c not in frame.columns]
     if missing:
@@ -217,7 +242,9 @@ def load_events(path: Path) -> tuple[pl.DataFrame, int]:
                        f"and optionally count, campaign, intent_theme, persona{hints}")
     date = pl.col("date")
     if frame.schema["date"] == pl.String:
-        date = date.str.strip_chars().str.to_date(strict=False)
+        text = date.str.strip_chars()
+        # Plain dates, or the date part of a timestamp such as 2026-11-02T10:15:00.
+        date = pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
     elif frame.schema["date"] != pl.Date:
         date = date.cast(pl.Date, strict=False)
     count = pl.col("count").cast(pl.Float64, strict=False).fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
@@ -232,5 +259,6 @@ def load_events(path: Path) -> tuple[pl.DataFrame, int]:
         *optional,
         count.alias("count"),
     )
-    kept = typed.filter(pl.col("account_id").is_not_null() & (pl.col("account_id") != "") & pl.col("date").is_not_null())
+    usable = [pl.col(c).is_not_null() & (pl.col(c) != "") for c in ("account_id", "channel")]
+    kept = typed.filter(*usable, pl.col("date").is_not_null())
     return kept, typed.height - kept.height

@@ -206,7 +206,9 @@ class _Reader:
             return {}
         for key in value:
             if key not in keys:
-                self.fail(_join(path, key), "unknown key" + (nearest(key, keys) or f"; expected one of {', '.join(keys)}"))
+                self.fail(
+                    _join(path, key), "unknown key" + (nearest(key, keys) or f"; expected one of {', '.join(keys)}")
+                )
         return value
 
     def text(self, value: Any, path: str, *, optional: bool = False) -> str | None:
@@ -364,7 +366,7 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     version = doc.get("version")
     if version is None:
         reader.fail("version", f"missing; expected version = {FORMAT_VERSION}")
-    elif version != FORMAT_VERSION or isinstance(version, bool):
+    elif type(version) is not int or version != FORMAT_VERSION:
         reader.fail("version", f"this abm-tui reads plan format version {FORMAT_VERSION}, got {_show(version)}")
         raise PlanError(source, reader.problems)
     name = reader.text(doc.get("name", "Untitled plan"), "name") or "Untitled plan"
@@ -376,8 +378,9 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     stages = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("stages", []), "stages"))
     buckets = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("buckets", []), "buckets"))
     plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
-    plan = Plan(name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir,
-                source=source)
+    plan = Plan(
+        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir, source=source
+    )
     _check_names(plan, reader)
     if reader.problems:
         raise PlanError(source, reader.problems)
@@ -576,7 +579,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     if plan.data.columns:
         data["columns"] = dict(plan.data.columns)
     doc["data"] = data
-    engagement: dict[str, Any] = {"recent_days": plan.engagement.recent_days, "window_days": plan.engagement.window_days}
+    engagement: dict[str, Any] = {
+        "recent_days": plan.engagement.recent_days,
+        "window_days": plan.engagement.window_days,
+    }
     if plan.engagement.weights:
         engagement["weights"] = {c: _number(w) for c, w in plan.engagement.weights}
     doc["engagement"] = engagement

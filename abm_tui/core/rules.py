@@ -8,6 +8,7 @@ module is what lets the tests hold them to the same answers.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 
 import polars as pl
@@ -52,10 +53,9 @@ def _compare_expr(c: Compare, schema: Schema) -> pl.Expr:
         return column == value
     if op == "ne":
         return column != value
-    if op == "in":
-        return column.is_in(_values(value, schema.get(c.column)).implode())
-    if op == "not_in":
-        return column.is_not_null() & ~column.is_in(_values(value, schema.get(c.column)).implode())
+    if op in ("in", "not_in"):
+        member = _is_in(column, value, schema.get(c.column))
+        return member if op == "in" else column.is_not_null() & ~member
     if op == "is_null":
         return column.is_null() if value else column.is_not_null()
     if op == "contains":
@@ -65,12 +65,14 @@ def _compare_expr(c: Compare, schema: Schema) -> pl.Expr:
     raise ValueError(f"unknown op {op}")
 
 
-def _values(values: tuple[Scalar, ...], dtype: pl.DataType | None) -> pl.Series:
-    """`in` lists are compared in the column's own type, so `in = [1, 2]` works on an Int64 column."""
-    series = pl.Series(list(values))
-    if dtype is not None and dtype != series.dtype:
-        return series.cast(dtype, strict=False)
-    return series
+def _is_in(column: pl.Expr, values: tuple[Scalar, ...], dtype: pl.DataType | None) -> pl.Expr:
+    """Membership compared exactly: `in = [1, 2.5]` on whole numbers compares as decimals, never truncating."""
+    listed = pl.Series(list(values), strict=False)
+    if dtype is not None and dtype.is_numeric() and listed.dtype.is_numeric() and listed.dtype != dtype:
+        return column.cast(pl.Float64).is_in(listed.cast(pl.Float64).implode())
+    if dtype is not None and listed.dtype != dtype:
+        listed = listed.cast(dtype, strict=False)
+    return column.is_in(listed.implode())
 
 
 def columns(condition: Condition) -> set[str]:
@@ -124,6 +126,8 @@ def quote_identifier(name: str) -> str:
 def sql_literal(value: Scalar | tuple[Scalar, ...]) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"CAST('{'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}' AS DOUBLE)"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dt.date):

@@ -124,6 +124,8 @@ class Engine:
             return hit
         frame = self._with_derived(plan, used, upto)
         result = frame.select(rules.to_expr(condition, frame.schema)).to_series().to_numpy()
+        if result.shape[0] != self.size:  # a constant rule (`sql = "TRUE"`, an empty where) gives one value
+            result = np.full(self.size, bool(result[0]) if result.shape[0] else True)
         self._masks[key] = result
         if len(self._masks) > _MASK_CACHE_SIZE:
             self._masks.popitem(last=False)
@@ -174,14 +176,22 @@ class Engine:
         return self._memoised("fit", _fit_key(plan), compute)
 
     def buckets(self, plan: Plan) -> tuple[np.ndarray, tuple[str, ...]]:
-        return self._memoised("bucket", (plan.buckets, _fit_key(plan)),
-                              lambda: self._first_match(plan.buckets, plan, "bucket", UNCLASSIFIED))
+        return self._memoised(
+            "bucket",
+            (plan.buckets, _fit_key(plan)),
+            lambda: self._first_match(plan.buckets, plan, "bucket", UNCLASSIFIED),
+        )
 
     def stages(self, plan: Plan) -> tuple[np.ndarray, tuple[str, ...]]:
-        return self._memoised("stage", (plan.stages, plan.buckets, _fit_key(plan)),
-                              lambda: self._first_match(plan.stages, plan, "stage", UNSTAGED))
+        return self._memoised(
+            "stage",
+            (plan.stages, plan.buckets, _fit_key(plan)),
+            lambda: self._first_match(plan.stages, plan, "stage", UNSTAGED),
+        )
 
-    def _first_match(self, section: Sequence, plan: Plan, upto: str, fallback: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    def _first_match(
+        self, section: Sequence, plan: Plan, upto: str, fallback: str
+    ) -> tuple[np.ndarray, tuple[str, ...]]:
         labels = tuple(r.name for r in section) + (fallback,)
         codes = np.full(self.size, len(section), dtype=np.int16)
         open_ = np.ones(self.size, dtype=bool)
@@ -189,7 +199,7 @@ class Engine:
             if not rule.enabled:
                 continue
             take = open_ & self.mask(rule.where, plan, upto)
-            codes[take] = i
+            np.copyto(codes, i, where=take)
             open_ &= ~take
         return codes, labels
 
@@ -207,11 +217,11 @@ class Engine:
                 cut.append(0)
                 continue
             take = open_ & self.mask(tier.where, plan, "tier")
-            matched = int(take.sum())
+            matched = np.count_nonzero(take)
             if tier.limit is not None and matched > tier.limit:
                 take = self._best(take, tier.limit, plan)
-            cut.append(matched - int(take.sum()))
-            codes[take] = i
+            cut.append(int(matched - np.count_nonzero(take)))
+            np.copyto(codes, i, where=take)
             open_ &= ~take
         return codes, labels, tuple(cut)
 
@@ -232,36 +242,46 @@ class Engine:
         chosen[ties[order[: limit - len(sure)]]] = True
         return chosen
 
-    def plays(self, plan: Plan, tier: np.ndarray, stage: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-        def compute() -> tuple[np.ndarray, tuple[str, ...]]:
-            labels = tuple(play_label(p) for p in plan.plays) + (NO_PLAY,)
-            names = {
-                "tier": [t.name for t in plan.tiers] + [NOT_TARGET],
-                "stage": [s.name for s in plan.stages] + [UNSTAGED],
-                "bucket": [b.name for b in plan.buckets] + [UNCLASSIFIED],
-            }
-            codes = np.full(self.size, len(plan.plays), dtype=np.int16)
-            open_ = np.ones(self.size, dtype=bool)
-            for i, play in enumerate(plan.plays):
-                take = open_.copy()
-                for dim, arr in (("tier", tier), ("stage", stage), ("bucket", bucket)):
-                    wanted = getattr(play, dim)
-                    if wanted:
-                        take &= np.isin(arr, [names[dim].index(n) for n in wanted if n in names[dim]])
-                codes[take] = i
-                open_ &= ~take
-            return codes, labels
+    def plays(
+        self, plan: Plan, tier: np.ndarray, stage: np.ndarray, bucket: np.ndarray
+    ) -> tuple[np.ndarray, tuple[str, ...]]:
+        """A play depends only on an account's (tier, stage, bucket), so plays are decided once per
+        combination (a few hundred at most) and then looked up for every account in one gather."""
+        labels = tuple(play_label(p) for p in plan.plays) + (NO_PLAY,)
+        dims = (
+            [t.name for t in plan.tiers] + [NOT_TARGET],
+            [s.name for s in plan.stages] + [UNSTAGED],
+            [b.name for b in plan.buckets] + [UNCLASSIFIED],
+        )
 
-        return self._memoised("play", (plan.plays, plan.tiers, plan.stages, plan.buckets, _fit_key(plan)), compute)
+        def compute() -> np.ndarray:
+            table = np.full(tuple(len(d) for d in dims), len(plan.plays), dtype=np.int16)
+            for i, play in reversed(list(enumerate(plan.plays))):
+                picks = [
+                    [d.index(n) for n in wanted if n in d] if wanted else slice(None)
+                    for wanted, d in zip((play.tier, play.stage, play.bucket), dims, strict=True)
+                ]
+                table[np.ix_(*(np.arange(len(d))[p] for p, d in zip(picks, dims, strict=True)))] = i
+            return table
+
+        table = self._memoised("play", (plan.plays, plan.tiers, plan.stages, plan.buckets), compute)
+        _, n_stages, n_buckets = table.shape
+        flat = (tier.astype(np.int32) * n_stages + stage) * n_buckets + bucket
+        return table.ravel()[flat], labels
 
     def assign(self, plan: Plan) -> Assignment:
+        """Every account's fit, bucket, stage, tier and play under `plan`; the latest is kept."""
+        return self._memoised("assignment", plan, lambda: self._assign(plan))
+
+    def _assign(self, plan: Plan) -> Assignment:
         score, met, names = self.fit(plan)
         bucket, bucket_labels = self.buckets(plan)
         stage, stage_labels = self.stages(plan)
         tier, tier_labels, cut = self.tiers(plan)
         play, play_labels = self.plays(plan, tier, stage, bucket)
-        return Assignment(score, met, names, bucket, stage, tier, play,
-                          bucket_labels, stage_labels, tier_labels, play_labels, cut)
+        return Assignment(
+            score, met, names, bucket, stage, tier, play, bucket_labels, stage_labels, tier_labels, play_labels, cut
+        )
 
     # -- matrix ----------------------------------------------------------------------------
 
@@ -291,27 +311,31 @@ class Engine:
         values = frame.get_column(name).cast(pl.String)
         labels = values.drop_nulls().unique().sort().to_list()
         if len(labels) > _MAX_DIMENSION_VALUES:
-            raise AbmError(f"{name} has {len(labels):,} distinct values; a matrix axis takes at most "
-                           f"{_MAX_DIMENSION_VALUES}: pick a categorical column")
+            raise AbmError(
+                f"{name} has {len(labels):,} distinct values; a matrix axis takes at most "
+                f"{_MAX_DIMENSION_VALUES}: pick a categorical column"
+            )
         if values.null_count():
             labels.append(BLANK)
         codes = values.fill_null(BLANK).cast(pl.Enum(labels)).to_physical().to_numpy()
         return codes, tuple(labels)
 
-    def matrix(self, assignment: Assignment, rows: str = "tier", cols: str = "stage",
-               measure: str | None = None) -> Matrix:
+    def matrix(
+        self, assignment: Assignment, rows: str = "tier", cols: str = "stage", measure: str | None = None
+    ) -> Matrix:
         """Counts per cell, or the sum of `measure` (e.g. opportunity_amount) per cell."""
         row_codes, row_labels = self.dimension(assignment, rows)
         col_codes, col_labels = self.dimension(assignment, cols)
-        flat = row_codes.astype(np.int64) * len(col_labels) + col_codes
+        flat = row_codes.astype(np.int32) * len(col_labels) + col_codes
         size = len(row_labels) * len(col_labels)
         if measure is None:
             values = np.bincount(flat, minlength=size)
         else:
             weights = self.table.get_column(measure).cast(pl.Float64).fill_null(0.0).to_numpy()
             values = np.bincount(flat, weights=weights, minlength=size)
-        return Matrix(rows, cols, row_labels, col_labels, values.reshape(len(row_labels), len(col_labels)),
-                      measure or "count")
+        return Matrix(
+            rows, cols, row_labels, col_labels, values.reshape(len(row_labels), len(col_labels)), measure or "count"
+        )
 
 
 def _fit_key(plan: Plan) -> Hashable:
@@ -324,4 +348,3 @@ def met_lists(met: np.ndarray, names: tuple[str, ...]) -> pl.Series:
     if not columns:
         return pl.Series("fit_criteria_met", [[]] * met.shape[0], dtype=pl.List(pl.String))
     return pl.select(pl.concat_list(columns).list.drop_nulls().alias("fit_criteria_met")).to_series()
-

@@ -96,6 +96,8 @@ class Session:
     def __init__(self, plan: Plan, workspace: Workspace) -> None:
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
+        self._checked: dict = {}  # per-rule validation results for one schema (see problems)
+        self._checked_schema: pl.Schema | None = None
         self.check(plan)
         self._history: list[Plan] = [plan]
         self._position = 0
@@ -145,12 +147,11 @@ class Session:
 
     def problems(self, plan: Plan | None = None) -> list[Problem]:
         plan = plan or self.plan
-        names = set(features.feature_names(self._workspace.channels or features.CHANNELS))
-        if self._workspace.channels is None:
-            schema = dict(self._workspace.table.schema)
-        else:
-            schema = dict(self._engine.frame(plan).schema)
-        return check_plan(plan, schema, names if self._workspace.channels is None else set())
+        schema = self._engine.frame(plan).schema
+        if self._checked_schema != schema:
+            self._checked, self._checked_schema = {}, schema
+        missing = set() if self._workspace.channels else set(features.feature_names(features.CHANNELS))
+        return check_plan(plan, schema, missing, self._checked)
 
     def check(self, plan: Plan) -> None:
         problems = self.problems(plan)

@@ -13,7 +13,7 @@ from typing import Any
 
 import tomli_w
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
@@ -45,7 +45,7 @@ def _is_array_of_tables(value: Any) -> bool:
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _scalar(key)
+    return key if _BARE_KEY.fullmatch(key) else _scalar(key)
 
 
 def _inline(value: Any) -> str:

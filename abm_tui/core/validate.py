@@ -40,17 +40,23 @@ def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
         yield "tier", f"tiers[{i}].where", t.where
 
 
-def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str]) -> list[Problem]:
+def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str],
+               cache: dict[tuple[str, AllOf], tuple[Problem, ...]] | None = None) -> list[Problem]:
     """Every problem of every rule against the data's columns; an empty list means the plan runs.
 
     `engagement_features` are the names engagement would add, so a rule naming one without an
-    engagement file gets a message saying so rather than a bare "unknown column".
+    engagement file gets a message saying so rather than a bare "unknown column". A `cache` kept
+    for one schema lets a session re-check only the rules a tweak changed.
     """
+    cache = {} if cache is None else cache
     problems: list[Problem] = []
     for section, path, condition in sections(plan):
-        visible = dict(schema)
-        visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
-        problems.extend(_check(condition, path, section, visible, engagement_features))
+        key = (path, condition)
+        if key not in cache:
+            visible = dict(schema)
+            visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
+            cache[key] = tuple(_check(condition, path, section, visible, engagement_features))
+        problems.extend(cache[key])
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -13,7 +14,9 @@ from abm_tui.core.session import Session
 def matrix_rows(matrix: Matrix) -> list[list[str]]:
     """Cells as the screen shows them: counts with thousands separators, totals last."""
     fmt = "{:,.0f}".format
-    rows = [[label, *map(fmt, values), fmt(values.sum())] for label, values in zip(matrix.rows, matrix.values, strict=True)]
+    rows = [
+        [label, *map(fmt, values), fmt(values.sum())] for label, values in zip(matrix.rows, matrix.values, strict=True)
+    ]
     totals = matrix.values.sum(axis=0)
     rows.append(["Total", *map(fmt, totals), fmt(totals.sum())])
     return rows
@@ -22,8 +25,10 @@ def matrix_rows(matrix: Matrix) -> list[list[str]]:
 def status_text(session: Session) -> str:
     report = session.report
     dropped = len(report.dropped)
-    return (f"{report.rows_kept:,} accounts loaded · {dropped:,} rows dropped at load · "
-            f"as of {session.as_of.isoformat()}" + (" · unsaved changes" if session.dirty else ""))
+    return (
+        f"{report.rows_kept:,} accounts loaded · {dropped:,} rows dropped at load · "
+        f"as of {session.as_of.isoformat()}" + (" · unsaved changes" if session.dirty else "")
+    )
 
 
 class MatrixScreen(Screen[None]):
@@ -33,9 +38,9 @@ class MatrixScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(status_text(self.session), id="status")
         yield Static(f"{self.session.plan.name}: tier x stage", id="matrix-title")
         yield DataTable(id="matrix", cursor_type="cell", zebra_stripes=True)
-        yield Static(status_text(self.session), id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -44,6 +49,6 @@ class MatrixScreen(Screen[None]):
         table.add_column("tier \\ stage", key="tier")
         for col in (*matrix.cols, "Total"):
             table.add_column(col, key=col)
-        for row in matrix_rows(matrix):
-            table.add_row(*row, key=row[0])
+        for label, *cells in matrix_rows(matrix):
+            table.add_row(label, *(Text(cell, justify="right") for cell in cells), key=label)
         table.focus()
