@@ -233,32 +233,65 @@ def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[st
 
 
 def load_events(path: Path) -> tuple[pl.DataFrame, int]:
-    """Canonical event rows, and how many were dropped for a blank id or channel or an unreadable date."""
+    """Canonical event rows, and how many were dropped for a blank id or channel or an unreadable date.
+
+    Label columns become Categorical: a few dozen channels, themes and personas repeated over
+    millions of rows take a fraction of the memory and group faster.
+    """
     frame = read_table(path)
     missing = [c for c in ("account_id", "date", "channel") if c not in frame.columns]
     if missing:
         hints = "".join(nearest(c, frame.columns) for c in missing)
         raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected account_id, date, channel "
                        f"and optionally count, campaign, intent_theme, persona{hints}")
-    date = pl.col("date")
-    if frame.schema["date"] == pl.String:
-        text = date.str.strip_chars()
-        # Plain dates, or the date part of a timestamp such as 2026-11-02T10:15:00.
-        date = pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-    elif frame.schema["date"] != pl.Date:
-        date = date.cast(pl.Date, strict=False)
     count = pl.col("count").cast(pl.Float64, strict=False).fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
-    optional = [
-        (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).alias(c)
-        for c in ("campaign", "intent_theme", "persona")
+    labels = [
+        (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
+        for c in ("intent_theme", "persona")
     ]
+    campaign = pl.col("campaign").cast(pl.String) if "campaign" in frame.columns else pl.lit(None, pl.String)
     typed = frame.select(
-        pl.col("account_id").cast(pl.String).str.strip_chars(),
-        date.alias("date"),
-        pl.col("channel").cast(pl.String).str.strip_chars().str.to_lowercase(),
-        *optional,
+        _tidy_ids(frame.get_column("account_id")),
+        _as_date(frame.get_column("date")),
+        _tidy_channels(frame.get_column("channel")),
+        campaign.alias("campaign"),
+        *labels,
         count.alias("count"),
     )
-    usable = [pl.col(c).is_not_null() & (pl.col(c) != "") for c in ("account_id", "channel")]
-    kept = typed.filter(*usable, pl.col("date").is_not_null())
+    kept = typed.filter(
+        pl.col("account_id").is_not_null(), pl.col("account_id") != "", pl.col("channel").is_not_null(),
+        pl.col("date").is_not_null(),
+    )
     return kept, typed.height - kept.height
+
+
+def _tidy_ids(ids: pl.Series) -> pl.Series:
+    """Ids as text without surrounding spaces; the scan for spaces is cheaper than always stripping."""
+    ids = ids.cast(pl.String)
+    padded = pl.any_horizontal(
+        getattr(pl.col(ids.name).str, end)(space) for end in ("starts_with", "ends_with") for space in (" ", "\t")
+    )
+    return ids.str.strip_chars() if ids.to_frame().select(padded.any()).item() else ids
+
+
+def _as_date(column: pl.Series) -> pl.Series:
+    if column.dtype == pl.Date:
+        return column
+    if column.dtype == pl.String:
+        text = column.str.strip_chars()
+        # Plain dates, or the date part of a timestamp such as 2026-11-02T10:15:00.
+        return pl.select(
+            pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        ).to_series().alias(column.name)
+    return column.cast(pl.Date, strict=False)
+
+
+def _tidy_channels(channels: pl.Series) -> pl.Series:
+    """Channel names trimmed and lower-cased, with blanks as missing; done once per distinct name."""
+    labels = channels.cast(pl.String).cast(pl.Categorical)
+    names = labels.unique().drop_nulls().cast(pl.String)
+    tidy = names.str.strip_chars().str.to_lowercase()
+    if names.equals(tidy) and not (tidy == "").any():
+        return labels
+    mapping = {name: clean or None for name, clean in zip(names.to_list(), tidy.to_list(), strict=True)}
+    return labels.cast(pl.String).replace_strict(mapping, return_dtype=pl.String).cast(pl.Categorical)

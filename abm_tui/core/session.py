@@ -23,7 +23,10 @@ from abm_tui.core.validate import check_plan
 
 @dataclass(frozen=True)
 class Dataset:
-    """The planner's files as loaded: accounts, optional events, and what happened on the way in."""
+    """The planner's files as loaded: accounts, optional events, and what happened on the way in.
+
+    Events carry `_row`, their account's row in `accounts`, in place of the account_id text.
+    """
 
     accounts: pl.DataFrame
     events: pl.DataFrame | None
@@ -36,14 +39,16 @@ def data_key(plan: Plan) -> tuple[object, ...]:
 
 
 def load_dataset(plan: Plan) -> Dataset:
+    """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns)
     report = accounts.report
     if not plan.data.engagement:
         return Dataset(accounts.frame, None, report)
     events_path = plan.resolve(plan.data.engagement)
     events, dropped = load_events(events_path)
-    known = events.get_column("account_id").is_in(accounts.frame.get_column("account_id").implode())
-    unmatched = events.filter(~known)
+    rows = accounts.frame.select("account_id").with_row_index("_row")
+    joined = events.join(rows, on="account_id", how="left")
+    unmatched = joined.filter(pl.col("_row").is_null())
     report = replace(
         report,
         events_file=str(events_path),
@@ -52,7 +57,7 @@ def load_dataset(plan: Plan) -> Dataset:
         events_unmatched=unmatched.height,
         unmatched_ids=unmatched.get_column("account_id").n_unique(),
     )
-    return Dataset(accounts.frame, events.filter(known), report)
+    return Dataset(accounts.frame, joined.filter(pl.col("_row").is_not_null()).drop("account_id"), report)
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,11 @@ def build_workspace(dataset: Dataset, plan: Plan) -> Workspace:
     if events is None:
         return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
     channels = features.channels_in(events)
-    counts = features.channel_counts(events, channels, as_of, plan.engagement.recent_days, plan.engagement.window_days)
-    table = features.attach(dataset.accounts, counts, channels)
+    dense = features.account_features(
+        events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
+        plan.engagement.recent_days, plan.engagement.window_days,
+    )
+    table = features.with_summaries(dataset.accounts.hstack(dense))
     late = events.filter(pl.col("date") > as_of).height
     return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
 
