@@ -29,7 +29,7 @@ import pandas as pd
 import polars as pl
 
 from abm_tui import Session, edits
-from abm_tui.core.demo import write_demo
+from abm_tui.core.demo import write_demo, write_demo_plan
 from abm_tui.core.plan import AllOf, AnyOf, Condition, Not, Plan, Sql
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -37,11 +37,12 @@ MAX_EVENTS = 20_000_000
 
 
 def demo_set(accounts: int) -> Path:
+    """Generated data is reused between runs; the plan is always today's default plan."""
     folder = CACHE / f"demo_{accounts}"
-    if not (folder / "plan.toml").exists():
+    if not (folder / "engagement.parquet").exists():
         print(f"generating {accounts:,} accounts into {folder} ...", flush=True)
         write_demo(folder, accounts=accounts, events=min(20 * accounts, MAX_EVENTS), seed=7, force=True)
-    return folder / "plan.toml"
+    return write_demo_plan(folder)
 
 
 # --- the pandas reference: the same plan, recomputed in full, the way a notebook would -----------

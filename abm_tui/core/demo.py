@@ -231,20 +231,24 @@ def write_demo(out_dir: Path, accounts: int, events: int | None = None, seed: in
     Files already there are a planner's work until they say otherwise (`force`), so nothing is
     replaced by default.
     """
-    from dataclasses import replace
-
-    from abm_tui.core.bundled import demo_plan
     from abm_tui.core.errors import AbmError
-    from abm_tui.core.plan import DataSource, load_plan, save_plan
 
     present = [out_dir / name for name in DEMO_FILES if (out_dir / name).exists()]
     if present and not force:
         raise AbmError(f"{present[0]}: already exists; choose an empty --out folder or pass --force to replace it")
-    demo = generate(accounts, events, seed)
-    accounts_path, events_path = write_demo_files(demo, out_dir)
-    plan = replace(load_plan(demo_plan()), as_of=DEMO_AS_OF,
-                   data=DataSource(accounts_path.name, events_path.name, "auto"))
-    return [accounts_path, events_path, save_plan(plan, out_dir / "plan.toml")]
+    accounts_path, events_path = write_demo_files(generate(accounts, events, seed), out_dir)
+    return [accounts_path, events_path, write_demo_plan(out_dir)]
+
+
+def write_demo_plan(out_dir: Path) -> Path:
+    """The bundled default plan, pointed at the demo files in out_dir."""
+    from dataclasses import replace
+
+    from abm_tui.core.bundled import demo_plan
+    from abm_tui.core.plan import DataSource, load_plan, save_plan
+
+    plan = replace(load_plan(demo_plan()), as_of=DEMO_AS_OF, data=DataSource(DEMO_FILES[0], DEMO_FILES[1], "auto"))
+    return save_plan(plan, out_dir / DEMO_FILES[2])
 
 
 def _draw(

@@ -15,7 +15,7 @@ from abm_tui.core import rules
 from abm_tui.core.errors import AbmError, nearest
 from abm_tui.core.features import PERIODS
 from abm_tui.core.plan import AllOf, Compare, Condition, Plan
-from abm_tui.core.segment import Assignment, Engine, met_lists
+from abm_tui.core.segment import Assignment, Engine, criteria_patterns, met_lists
 
 if TYPE_CHECKING:
     from abm_tui.core.session import Session
@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 _NEAREST_ID_LIMIT = 50_000
 
 
-def _gather(texts: list[str], codes: np.ndarray) -> pl.Series:
-    return pl.Series(texts, dtype=pl.String).gather(pl.Series(codes.astype(np.int64)))
-
-
 def reasons(plan: Plan, a: Assignment) -> pl.Series:
-    """One line per account: fit, tier, stage and bucket, each with the rule that decided it."""
+    """One line per account: fit, tier, stage and bucket, each with the rule that decided it.
+
+    The line depends only on the account's criteria pattern, tier, stage and bucket, so it is
+    written once per combination that occurs and gathered for every account.
+    """
     tier_texts = [
         f"{t.name}: {rules.describe(t.where)}" + (f" (best {t.limit:,} by fit)" if t.limit else "") for t in plan.tiers
     ] + ["Not target: no tier rule matched"]
@@ -38,16 +38,21 @@ def reasons(plan: Plan, a: Assignment) -> pl.Series:
     bucket_texts = [f"bucket {b.name}: {rules.describe(b.where)}" for b in plan.buckets] + [
         "Unclassified: no bucket rule matched"
     ]
-    met = met_lists(a.criteria_met, a.criteria_names).list.join(", ")
-    fit = pl.concat_str(
-        pl.lit("fit "),
-        pl.Series(a.fit_score),
-        pl.lit(" ("),
-        pl.when(met == "").then(pl.lit("no criteria met")).otherwise(met),
-        pl.lit(")"),
-    )
-    parts = [fit, _gather(tier_texts, a.tier), _gather(stage_texts, a.stage), _gather(bucket_texts, a.bucket)]
-    return pl.select(pl.concat_str(parts, separator="; ").alias("reason")).to_series()
+    patterns, pattern = criteria_patterns(a.criteria_met)
+    points = np.array([c.points for c in plan.criteria if c.enabled], dtype=np.int64)
+    fit_texts = [
+        f"fit {int(points[row].sum())} ({', '.join(n for n, hit in zip(a.criteria_names, row, strict=True) if hit)})"
+        if row.any() else "fit 0 (no criteria met)"
+        for row in patterns
+    ]
+    dims = (len(fit_texts), len(tier_texts), len(stage_texts), len(bucket_texts))
+    combined = np.ravel_multi_index((pattern, a.tier, a.stage, a.bucket), dims)
+    combos, inverse = np.unique(combined, return_inverse=True)
+    lines = [
+        f"{fit_texts[f]}; {tier_texts[t]}; {stage_texts[s]}; {bucket_texts[b]}"
+        for f, t, s, b in zip(*np.unravel_index(combos, dims), strict=True)
+    ]
+    return pl.Series("reason", lines, dtype=pl.String).gather(pl.Series(inverse.ravel()))
 
 
 # --- one account ----------------------------------------------------------------------------

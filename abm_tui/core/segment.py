@@ -342,9 +342,22 @@ def _fit_key(plan: Plan) -> Hashable:
     return (plan.criteria, plan.engagement.weights)
 
 
+def criteria_patterns(met: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of the met matrix and, per account, which one it has.
+
+    A plan has a handful of criteria, so a million accounts share a few hundred patterns at most:
+    anything built per pattern (lists, words) is then gathered, never built per account.
+    """
+    if met.shape[1] == 0:
+        return np.zeros((1, 0), dtype=bool), np.zeros(met.shape[0], dtype=np.int64)
+    packed = np.ascontiguousarray(np.packbits(met, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return met[first], inverse.ravel()
+
+
 def met_lists(met: np.ndarray, names: tuple[str, ...]) -> pl.Series:
     """fit_criteria_met: the names of the criteria each account met, in plan order."""
-    columns = [pl.when(pl.Series(met[:, j])).then(pl.lit(name)) for j, name in enumerate(names)]
-    if not columns:
-        return pl.Series("fit_criteria_met", [[]] * met.shape[0], dtype=pl.List(pl.String))
-    return pl.select(pl.concat_list(columns).list.drop_nulls().alias("fit_criteria_met")).to_series()
+    patterns, inverse = criteria_patterns(met)
+    lists = [[name for name, hit in zip(names, row, strict=True) if hit] for row in patterns]
+    return pl.Series("fit_criteria_met", lists, dtype=pl.List(pl.String)).gather(pl.Series(inverse))
