@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from abm_tui.core import tomlfmt
 from abm_tui.core.errors import AbmError, PlanError, Problem, nearest
@@ -24,6 +24,7 @@ ORDER_OPS = ("min", "max", "gt", "lt")
 SPECIAL_KEYS = ("any", "not", "sql")
 
 Scalar = str | int | float | bool | dt.date
+T = TypeVar("T")
 
 
 # --- conditions -----------------------------------------------------------------------------
@@ -247,6 +248,16 @@ class _Reader:
             return True
         return value
 
+    def pairs(
+        self, value: Any, path: str, shape: str, convert: Callable[[Any, str], T | None]
+    ) -> tuple[tuple[str, T], ...]:
+        """A table of `name = value` entries, each value checked by `convert`."""
+        if not isinstance(value, Mapping):
+            self.fail(path, f"expected a table of {shape}, got {_show(value)}")
+            return ()
+        converted = ((key, convert(item, f"{path}.{key}")) for key, item in value.items())
+        return tuple((key, item) for key, item in converted if item is not None)
+
     def rules(self, value: Any, path: str) -> list[tuple[str, Mapping[str, Any]]]:
         if not isinstance(value, list):
             self.fail(path, f"expected an array of tables ([[{path}]]), got {_show(value)}")
@@ -411,16 +422,8 @@ def _data(value: Any, reader: _Reader) -> DataSource:
     if preset not in PRESETS:
         reader.fail("data.preset", f"expected one of {', '.join(PRESETS)}, got {_show(preset)}")
         preset = "auto"
-    columns = table.get("columns", {})
-    pairs: list[tuple[str, str]] = []
-    if not isinstance(columns, Mapping):
-        reader.fail("data.columns", f"expected a table of canonical name = header in the file, got {_show(columns)}")
-    else:
-        for canonical, header in columns.items():
-            text = reader.text(header, f"data.columns.{canonical}")
-            if text is not None:
-                pairs.append((canonical, text))
-    return DataSource(accounts or "accounts.csv", engagement, preset, tuple(pairs))
+    columns = reader.pairs(table.get("columns", {}), "data.columns", "canonical name = header in the file", reader.text)
+    return DataSource(accounts or "accounts.csv", engagement, preset, columns)
 
 
 def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
@@ -429,16 +432,8 @@ def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
     window = reader.integer(table.get("window_days", 90), "engagement.window_days", minimum=1) or 90
     if recent > window:
         reader.fail("engagement.recent_days", f"expected at most window_days ({window}), got {recent}")
-    weights = table.get("weights", {})
-    pairs: list[tuple[str, float]] = []
-    if not isinstance(weights, Mapping):
-        reader.fail("engagement.weights", f"expected a table of channel = weight, got {_show(weights)}")
-    else:
-        for channel, weight in weights.items():
-            number = reader.number(weight, f"engagement.weights.{channel}")
-            if number is not None:
-                pairs.append((channel, number))
-    return EngagementSettings(recent, window, tuple(pairs))
+    weights = reader.pairs(table.get("weights", {}), "engagement.weights", "channel = weight", reader.number)
+    return EngagementSettings(recent, window, weights)
 
 
 def _criteria(value: Any, reader: _Reader) -> tuple[Criterion, ...]:
