@@ -67,12 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = parsers[command].parse_args(args_list[1:] if command else args_list)
     try:
-        return HANDLERS[command](args)
+        status = HANDLERS[command](args)
+        sys.stdout.flush()
+        return status
     except AbmError as err:
         print(f"abm-tui: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `abm-tui matrix ... | head`: the reader left; stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as err:  # a bug: say so in one line, keep the traceback for those who ask
         if os.environ.get("ABM_TUI_DEBUG"):
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,14 @@ def test_bad_accounts_files(tmp_path: Path, content: bytes, expected: str) -> No
     assert not (tmp_path / "out").exists()
 
 
+def test_presets_not_built_yet_say_so(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("account_id,name\na,A\n")
+    plan = write_plan(tmp_path, "")
+    plan.write_text(plan.read_text().replace('[data]\n', '[data]\npreset = "hubspot"\n'))
+    result = abm("validate", plan)
+    assert result.returncode == 1 and 'preset = "hubspot" is not available' in result.stderr
+
+
 def test_missing_plan_and_missing_data(tmp_path: Path) -> None:
     assert abm("run", tmp_path / "missing.toml").returncode == 1
     result = abm("run", write_plan(tmp_path, "", accounts="nowhere.csv"))
@@ -171,6 +180,19 @@ def test_demo_is_deterministic_and_never_overwrites(tmp_path: Path) -> None:
     again = abm("demo", "--accounts", "200", "--out", tmp_path / "a")
     assert again.returncode == 1 and "--force" in again.stderr
     assert abm("demo", "--accounts", "0", "--out", tmp_path / "c").returncode == 1
+
+
+def test_a_closed_pipe_ends_quietly(demo_plan_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`abm-tui matrix ... | head -1`: the reader leaves early; no traceback, status 141 like other tools."""
+    from abm_tui import cli
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    monkeypatch.setattr(sys, "stdout", open(write_end, "w", buffering=1))  # noqa: SIM115 - closed by the test
+    try:
+        assert cli.main(["matrix", str(demo_plan_path)]) == 141
+    finally:
+        sys.stdout.close()
 
 
 def test_headless_commands_do_not_import_textual(demo_plan_path: Path) -> None:

@@ -16,13 +16,8 @@ import polars as pl
 
 from abm_tui.core.errors import AbmError, nearest
 
-ACCOUNT_COLUMNS = (
-    "account_id", "name", "domain", "industry", "employees", "annual_revenue", "country", "region",
-    "funding_stage", "tech_stack", "crm_stage", "opportunity_amount", "owner",
-)
 NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
-EVENT_COLUMNS = ("account_id", "date", "channel", "campaign", "intent_theme", "persona", "count")
-LIST_SEPARATORS = (";", "|")
+TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region", "funding_stage", "crm_stage", "owner")
 _TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
 _MAX_LISTED = 20
 
@@ -180,24 +175,48 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
 
 
 def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """Canonical money and size columns become numbers; so does any other text column that is
+    numbers but for a few cells a spreadsheet mangled (`5/18/27`, `#####`), so rules can use `min`."""
     notes: list[str] = []
     casts = [pl.col("account_id").cast(pl.String).str.strip_chars()]
-    for column, dtype in NUMERIC_COLUMNS.items():
-        if column in frame.columns and not frame.schema[column].is_numeric():
-            cleaned = pl.col(column).cast(pl.String).str.replace_all(r"[$€£,\s]", "").replace("", None)
-            parsed = cleaned.cast(pl.Float64, strict=False)
-            bad = frame.select((cleaned.is_not_null() & parsed.is_null()).arg_true()).to_series()
-            if bad.len():
-                example = frame[column][bad[0]]
-                what = "value is not a number" if bad.len() == 1 else "values are not numbers"
-                notes.append(f'{column}: {bad.len():,} {what} (first at row {bad[0] + 2}: "{example}"); '
-                             "treated as missing")
-            casts.append(parsed.cast(dtype))
-        elif column in frame.columns:
-            casts.append(pl.col(column).cast(dtype))
+    for column, dtype in frame.schema.items():
+        target = NUMERIC_COLUMNS.get(column)
+        if target is not None and dtype.is_numeric():
+            casts.append(pl.col(column).cast(target))
+        elif dtype == pl.String and (target is not None or _mostly_numbers(frame.get_column(column), column)):
+            parsed, note = _numbers(frame, column)
+            casts.append(parsed.cast(target or pl.Float64))
+            notes.extend([note] if note else [])
     if "tech_stack" in frame.columns and frame.schema["tech_stack"] == pl.String:
         casts.append(_split_list(pl.col("tech_stack")))
     return frame.with_columns(casts), notes
+
+
+def _money(column: str) -> pl.Expr:
+    """`$1,200,000` and `€ 3 400` as digits; blank as missing."""
+    return pl.col(column).cast(pl.String).str.replace_all(r"[$€£,\s]", "").replace("", None)
+
+
+def _mostly_numbers(values: pl.Series, column: str) -> bool:
+    """At least 98% of the first 10,000 filled cells read as numbers (ids and names never do)."""
+    if column in TEXT_COLUMNS:
+        return False
+    sample = values.drop_nulls().head(10_000).to_frame()
+    if sample.height == 0:
+        return False
+    readable = sample.select(_money(column).cast(pl.Float64, strict=False).is_not_null().mean()).item()
+    return readable is not None and readable >= 0.98
+
+
+def _numbers(frame: pl.DataFrame, column: str) -> tuple[pl.Expr, str]:
+    cleaned = _money(column)
+    parsed = cleaned.cast(pl.Float64, strict=False)
+    bad = frame.select((cleaned.is_not_null() & parsed.is_null()).arg_true()).to_series()
+    if not bad.len():
+        return parsed, ""
+    example = frame[column][bad[0]]
+    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
+    return parsed, f'{column}: {bad.len():,} {what} (first at row {bad[0] + 2}: "{example}"); treated as missing'
 
 
 def _split_list(column: pl.Expr) -> pl.Expr:

@@ -21,7 +21,6 @@ FORMAT_VERSION = 1
 PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
 OPS = ("min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null")
 ORDER_OPS = ("min", "max", "gt", "lt")
-SPECIAL_KEYS = ("any", "not", "sql")
 
 Scalar = str | int | float | bool | dt.date
 T = TypeVar("T")

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from abm_tui.core import rules
+from abm_tui.core.errors import AbmError, nearest
 from abm_tui.core.features import weighted_scores
 from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, UNSTAGED, Condition, Plan, Play
 
@@ -300,8 +301,6 @@ class Engine:
         return self._dimension_cache[name]
 
     def _categorical(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
-        from abm_tui.core.errors import AbmError, nearest
-
         frame = self.table
         if name not in frame.columns:
             known = list(DERIVED[2:]) + ["play"] + frame.columns

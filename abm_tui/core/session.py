@@ -40,6 +40,9 @@ def data_key(plan: Plan) -> tuple[object, ...]:
 
 def load_dataset(plan: Plan) -> Dataset:
     """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
+    if plan.data.preset not in ("auto", "canonical"):
+        raise AbmError(f'{plan.source}: data.preset = "{plan.data.preset}" is not available in this version yet; '
+                       'use preset = "auto" and map the file\'s headers with [data.columns]')
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns)
     report = accounts.report
     if not plan.data.engagement:
