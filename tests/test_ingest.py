@@ -644,3 +644,12 @@ def test_events_missing_channel_with_a_near_name_gets_a_hint(tmp_path: Path) -> 
     path = write(tmp_path / "events.csv", "account_id,date,channels\nA1,2026-11-01,ad_click\n")
     with pytest.raises(AbmError, match=r"missing column\(s\) channel.*did you mean 'channels'"):
         load_events(path)
+
+
+def test_domains_are_reduced_to_the_bare_host(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "accounts.csv",
+        "account_id,domain\na,https://www.Acme.com/about\nb,http://stock.walmart.com:8080/x?y\nc,beta.io\nd,\n",
+    )
+    domains = load_accounts(path).frame.get_column("domain").to_list()
+    assert domains == ["acme.com", "stock.walmart.com", "beta.io", None]

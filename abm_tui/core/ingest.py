@@ -189,7 +189,16 @@ def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[s
             notes.extend([note] if note else [])
     if "tech_stack" in frame.columns and frame.schema["tech_stack"] == pl.String:
         casts.append(_split_list(pl.col("tech_stack")))
+    if "domain" in frame.columns:
+        casts.append(_bare_domain(pl.col("domain")))
     return frame.with_columns(casts), notes
+
+
+def _bare_domain(column: pl.Expr) -> pl.Expr:
+    """`https://www.Acme.com/about` as `acme.com`: how CRMs and ad platforms match companies."""
+    text = column.cast(pl.String).str.strip_chars().str.to_lowercase()
+    bare = text.str.replace(r"^[a-z][a-z0-9+.-]*://", "").str.replace(r"^www\.", "").str.replace(r"[/?#:].*$", "")
+    return bare.replace("", None)
 
 
 def _money(column: str) -> pl.Expr:
