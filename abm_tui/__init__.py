@@ -7,16 +7,58 @@ The public API for notebooks and scripts (no Textual import):
     session.matrix().to_frame()
     session.apply(edits.set_test(session.plan, "tiers", 0, "fit_score", "min", 70))
     session.assignments()
+
+Names are imported on first use, so `abm-tui --help` does not wait for Polars.
 """
 
-from abm_tui.core import edits
-from abm_tui.core.errors import AbmError, PlanError, Problem
-from abm_tui.core.plan import Plan, dumps_plan, load_plan, loads_plan, save_plan
-from abm_tui.core.segment import Assignment, Matrix
-from abm_tui.core.session import Session
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from abm_tui.core import edits
+    from abm_tui.core.errors import AbmError, PlanError, Problem
+    from abm_tui.core.plan import Plan, dumps_plan, load_plan, loads_plan, save_plan
+    from abm_tui.core.segment import Assignment, Matrix
+    from abm_tui.core.session import Session
+
+_HOMES = {
+    "edits": "abm_tui.core.edits",
+    "AbmError": "abm_tui.core.errors",
+    "PlanError": "abm_tui.core.errors",
+    "Problem": "abm_tui.core.errors",
+    "Plan": "abm_tui.core.plan",
+    "dumps_plan": "abm_tui.core.plan",
+    "load_plan": "abm_tui.core.plan",
+    "loads_plan": "abm_tui.core.plan",
+    "save_plan": "abm_tui.core.plan",
+    "Assignment": "abm_tui.core.segment",
+    "Matrix": "abm_tui.core.segment",
+    "Session": "abm_tui.core.session",
+}
 __all__ = [
-    "AbmError", "Assignment", "Matrix", "Plan", "PlanError", "Problem", "Session",
-    "dumps_plan", "edits", "load_plan", "loads_plan", "save_plan",
+    "AbmError",
+    "Assignment",
+    "Matrix",
+    "Plan",
+    "PlanError",
+    "Problem",
+    "Session",
+    "dumps_plan",
+    "edits",
+    "load_plan",
+    "loads_plan",
+    "save_plan",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'abm_tui' has no attribute {name!r}")
+    module = importlib.import_module(home)
+    value = module if home.endswith(f".{name}") else getattr(module, name)
+    globals()[name] = value
+    return value

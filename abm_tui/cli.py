@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from abm_tui import __version__
 from abm_tui.core.errors import AbmError
 
 COMMANDS = ("run", "matrix", "validate", "explain", "demo")
@@ -29,7 +30,7 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
         + " (abm-tui COMMAND --help).",
     )
     top.add_argument("plan", nargs="?", help="plan file to open (default: the bundled demo)")
-    top.add_argument("--version", action="version", version="abm-tui 0.1.0")
+    top.add_argument("--version", action="version", version=f"abm-tui {__version__}")
     sub = {
         "run": argparse.ArgumentParser(prog="abm-tui run", description="Segment and write the exports."),
         "matrix": argparse.ArgumentParser(prog="abm-tui matrix", description="Print the segment matrix."),

@@ -14,3 +14,11 @@ def test_core_and_public_api_do_not_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_public_api_names_all_resolve() -> None:
+    import abm_tui
+
+    assert sorted(abm_tui.__all__) == sorted(abm_tui._HOMES)
+    for name in abm_tui.__all__:
+        assert getattr(abm_tui, name) is not None

@@ -100,13 +100,14 @@ class Engine:
 
     def frame(self, plan: Plan) -> pl.DataFrame:
         """The table with the engagement scores of this plan's weights."""
-        if self.channels is None:
+        channels = self.channels
+        if channels is None:
             return self.table
-        key = ("scores", plan.engagement.weights)
-        if key not in self._memo:
-            self._memo = {k: v for k, v in self._memo.items() if k[0] != "scores"}
-            self._memo[key] = self.table.hstack(weighted_scores(self.table, self.channels, plan.engagement))
-        return self._memo[key]  # type: ignore[return-value]
+        return self._memoised(
+            "scores",
+            plan.engagement.weights,
+            lambda: self.table.hstack(weighted_scores(self.table, channels, plan.engagement)),
+        )
 
     @cached_property
     def id_order(self) -> np.ndarray:
