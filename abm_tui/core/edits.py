@@ -46,3 +46,58 @@ def get_test(plan: Plan, section: str, index: int, column: str, op: str) -> Scal
     rule = _section(plan, section, index)[1][index]
     return next((c.value for c in rule.where.items if isinstance(c, Compare) and (c.column, c.op) == (column, op)),
                 None)
+
+
+def _replace_rule(plan: Plan, section: str, index: int, **changes: object) -> Plan:
+    field, rules = _section(plan, section, index)
+    changed = replace(rules[index], **changes)
+    return replace(plan, **{field: rules[:index] + (changed,) + rules[index + 1 :]})
+
+
+def toggle(plan: Plan, section: str, index: int) -> Plan:
+    """Switch a rule off (kept in the plan, skipped by the engine) or back on."""
+    rule = _section(plan, section, index)[1][index]
+    return _replace_rule(plan, section, index, enabled=not rule.enabled)
+
+
+def set_points(plan: Plan, index: int, points: int) -> Plan:
+    return _replace_rule(plan, "criteria", index, points=points)
+
+
+def set_limit(plan: Plan, index: int, limit: int | None) -> Plan:
+    """A tier's cap; None removes it. Limits below 1 are refused."""
+    if limit is not None and limit < 1:
+        raise AbmError(f"tiers[{index}].limit: expected a whole number of at least 1, got {limit}")
+    return _replace_rule(plan, "tiers", index, limit=limit)
+
+
+def move(plan: Plan, section: str, index: int, offset: int) -> Plan:
+    """Move a rule up (-1) or down (+1): tiers, stages and buckets are first-match, so order decides."""
+    field, rules = _section(plan, section, index)
+    target = index + offset
+    if not 0 <= target < len(rules):
+        raise AbmError(f"{section}[{index}] is already {'first' if offset < 0 else 'last'}")
+    order = list(rules)
+    order[index], order[target] = order[target], order[index]
+    return replace(plan, **{field: tuple(order)})
+
+
+def delete(plan: Plan, section: str, index: int) -> Plan:
+    field, rules = _section(plan, section, index)
+    return replace(plan, **{field: rules[:index] + rules[index + 1 :]})
+
+
+def duplicate(plan: Plan, section: str, index: int) -> Plan:
+    """A copy of the rule right below it, named so names stay unique: the way to add a rule."""
+    field, rules = _section(plan, section, index)
+    names = {r.name for r in rules}
+    base = rules[index].name
+    name = next(f"{base} ({n})" for n in range(2, len(rules) + 3) if f"{base} ({n})" not in names)
+    return replace(plan, **{field: rules[: index + 1] + (replace(rules[index], name=name),) + rules[index + 1 :]})
+
+
+def remove_test(plan: Plan, section: str, index: int, column: str, op: str) -> Plan:
+    field, rules = _section(plan, section, index)
+    rule = rules[index]
+    kept = tuple(c for c in rule.where.items if not (isinstance(c, Compare) and (c.column, c.op) == (column, op)))
+    return _replace_rule(plan, section, index, where=AllOf(kept))

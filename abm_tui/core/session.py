@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from abm_tui.core import features
@@ -233,6 +234,20 @@ class Session:
 
         plan = plan or self.plan
         return assignments_frame(self._engine, plan, self.assignment(plan))
+
+    def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
+                      plan: Plan | None = None) -> pl.DataFrame:
+        """The accounts behind one matrix cell (None for a row's or column's total), as `assignments()`."""
+        plan = plan or self.plan
+        assignment = self.assignment(plan)
+        keep = np.ones(assignment.size, dtype=bool)
+        for dim, label in ((rows, row), (cols, col)):
+            if label is not None:
+                codes, labels = self._engine.dimension(assignment, dim)
+                if label not in labels:
+                    raise AbmError(f"{dim} has no value {label!r}")
+                keep &= codes == labels.index(label)
+        return self.assignments(plan).filter(pl.Series(keep))
 
     def explain(self, account_id: str) -> str:
         from abm_tui.core.explain import explain_account
