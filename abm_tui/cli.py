@@ -104,7 +104,7 @@ def _workbench(args: argparse.Namespace) -> int:
     load_plan(path)  # a bad plan fails here, before the terminal is taken over
     from abm_tui.tui.app import run_app
 
-    return run_app(path)
+    return run_app(path, writable=args.plan is not None)
 
 
 def _run(args: argparse.Namespace) -> int:

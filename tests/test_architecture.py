@@ -9,7 +9,8 @@ import sys
 def test_core_and_public_api_do_not_import_textual() -> None:
     code = (
         "import sys, abm_tui, abm_tui.cli, abm_tui.core.session, abm_tui.core.export, abm_tui.core.explain, "
-        "abm_tui.core.demo; bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
+        "abm_tui.core.demo, abm_tui.core.settings, abm_tui.core.autosave, abm_tui.core.timeline; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
         "assert not bad, bad"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -6,6 +6,7 @@ notebooks, benchmarks and the workbench from rebuilding nested frozen dataclasse
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from abm_tui.core.errors import AbmError, nearest
@@ -101,3 +102,37 @@ def remove_test(plan: Plan, section: str, index: int, column: str, op: str) -> P
     rule = rules[index]
     kept = tuple(c for c in rule.where.items if not (isinstance(c, Compare) and (c.column, c.op) == (column, op)))
     return _replace_rule(plan, section, index, where=AllOf(kept))
+
+
+def nudge(value: float | int, direction: int, large: bool = False) -> float | int:
+    """The next value up or down: steps scale with the value (80 moves by 5, 5,000 by 500), and a
+    large step is ten small ones, so thresholds of any size can be swept from the keyboard."""
+    magnitude = abs(value)
+    step = 1 if magnitude < 20 else 10 ** (len(str(int(magnitude))) - 1) / 2
+    step = step * 10 if large else step
+    moved = value + direction * step
+    return int(moved) if isinstance(value, int) and float(step).is_integer() else round(moved, 6)
+
+
+def parse_value(text: str, like: object) -> object:
+    """A typed value in the type of the one it replaces; raises AbmError saying what was expected."""
+    text = text.strip()
+    try:
+        if isinstance(like, bool):
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            return text.lower() == "true"
+        if isinstance(like, int):
+            number = float(text.replace(",", ""))
+            return int(number) if number.is_integer() else number
+        if isinstance(like, float):
+            return float(text.replace(",", ""))
+        if isinstance(like, dt.date):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        kind = {bool: "true or false", int: "a number", float: "a number", dt.date: "a date such as 2026-11-20"}
+        expected = next(v for k, v in kind.items() if isinstance(like, k))
+        raise AbmError(f"expected {expected}, got {text!r}") from None
+    if not text:
+        raise AbmError("expected a value, got nothing")
+    return text

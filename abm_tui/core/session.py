@@ -8,6 +8,8 @@ plays) goes to the engine, which recomputes only the rules that changed.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,16 +41,22 @@ def data_key(plan: Plan) -> tuple[object, ...]:
             plan.data.columns, plan.data.preset)
 
 
-def load_dataset(plan: Plan) -> Dataset:
+def _quiet(_: str) -> None:
+    """The default progress: say nothing."""
+
+
+def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Dataset:
     """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
     if plan.data.preset not in ("auto", "canonical"):
         raise AbmError(f'{plan.source}: data.preset = "{plan.data.preset}" is not available in this version yet; '
                        'use preset = "auto" and map the file\'s headers with [data.columns]')
+    progress(f"reading {plan.data.accounts}")
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns)
     report = accounts.report
     if not plan.data.engagement:
         return Dataset(accounts.frame, None, report)
     events_path = plan.resolve(plan.data.engagement)
+    progress(f"reading {plan.data.engagement}")
     events, dropped = load_events(events_path)
     rows = accounts.frame.select("account_id").with_row_index("_row")
     joined = events.join(rows, on="account_id", how="left")
@@ -75,11 +83,12 @@ class Workspace:
     report: LoadReport
 
 
-def build_workspace(dataset: Dataset, plan: Plan) -> Workspace:
+def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None] = _quiet) -> Workspace:
     events = dataset.events
     as_of = features.resolve_as_of(plan.as_of, events)
     if events is None:
         return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
+    progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
     channels = features.channels_in(events)
     dense = features.account_features(
         events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
@@ -108,6 +117,7 @@ class Session:
     def __init__(self, plan: Plan, workspace: Workspace) -> None:
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
+        self.lock = threading.RLock()  # the workbench's workers and screens take turns with it
         self._checked: dict = {}  # per-rule validation results for one schema (see problems)
         self._checked_schema: pl.Schema | None = None
         self.check(plan)
@@ -117,11 +127,16 @@ class Session:
         self.saved = plan
 
     @classmethod
-    def open(cls, plan: Plan | str | Path) -> Session:
-        """Load the plan's data and compute its features: the slow step, done once."""
+    def open(cls, plan: Plan | str | Path, progress: Callable[[str], None] = _quiet) -> Session:
+        """Load the plan's data and compute its features: the slow step, done once.
+
+        `progress` hears each step ("reading accounts.csv", ...) so a screen can show it.
+        """
         if not isinstance(plan, Plan):
             plan = load_plan(plan)
-        return cls(plan, build_workspace(load_dataset(plan), plan))
+        workspace = build_workspace(load_dataset(plan, progress), plan, progress)
+        progress("segmenting")
+        return cls(plan, workspace)
 
     # -- state -----------------------------------------------------------------------------
 

@@ -1,0 +1,204 @@
+"""Small modal questions the workbench asks; each answers through `dismiss`, so callers use
+`push_screen(dialog, callback)` or `await push_screen_wait(dialog)` from a worker.
+
+Every choice has a single key as well as a button: a planner typing thresholds during a meeting should
+never need the mouse, and a refused value is explained in the dialog, which stays open to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from abm_tui.core.errors import AbmError
+
+
+class ConfirmQuit(ModalScreen[str]):
+    """Asked on quit with unsaved changes; answers "save", "discard" or "cancel"."""
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [
+        Binding("s", "dismiss('save')", "Save", id="quit.save", tooltip="Save the plan, then quit"),
+        Binding("d", "dismiss('discard')", "Discard", id="quit.discard", tooltip="Quit without saving"),
+        Binding("escape", "dismiss('cancel')", "Cancel", id="quit.cancel", tooltip="Keep working"),
+    ]
+
+    def __init__(self, plan_name: str) -> None:
+        super().__init__()
+        self.plan_name = plan_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label(f"Unsaved changes to {self.plan_name}", classes="abm-dialog-title", markup=False)
+            yield Static("Save them before quitting?")
+            with Horizontal(classes="abm-dialog-buttons"):
+                yield Button("Save (s)", id="save", variant="primary")
+                yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#save", Button).focus()
+
+    @on(Button.Pressed)
+    def answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+
+class _Check(Validator):
+    """Adapts a caller's `validate(text) -> error or None` to Textual's validation of an Input."""
+
+    def __init__(self, check: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.check = check
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            error = self.check(value)
+        except AbmError as err:  # core functions raise AbmError for bad input; refuse, never crash
+            error = str(err)
+        return self.success() if error is None else self.failure(error)
+
+
+class AskText(ModalScreen[str | None]):
+    """One line of text (a threshold, a limit, points, a path); answers the text, or None on escape.
+
+    The value starts selected, so typing replaces it; enter submits; a refused value shows its reason
+    under the input and the dialog stays open.
+    """
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [Binding("escape", "dismiss", "Cancel", id="ask.cancel", tooltip="Close without changing anything")]
+
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        validate: Callable[[str], str | None] | None = None,
+        placeholder: str = "",
+    ) -> None:
+        super().__init__()
+        self.prompt = title
+        self.value = value
+        self.validators = [_Check(validate)] if validate is not None else []
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label(self.prompt, classes="abm-dialog-title", markup=False)
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                validators=self.validators,
+                validate_on=["submitted"],
+                id="ask-input",
+            )
+            yield Static("", id="ask-error", markup=False)
+            yield Label("enter accepts · esc cancels", classes="abm-dialog-hint")
+        yield Footer()
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        result = event.validation_result
+        if result is None or result.is_valid:
+            self.dismiss(event.value)
+            return
+        error = self.query_one("#ask-error", Static)
+        error.update("\n".join(result.failure_descriptions))
+        error.display = True
+
+    @on(Input.Changed)
+    def clear_error(self) -> None:
+        """The reason shown was for the refused value; once the planner edits it, it no longer applies."""
+        self.query_one("#ask-error", Static).display = False
+        self.query_one("#ask-input", Input).remove_class("-invalid")
+
+
+class PickValues(ModalScreen[tuple[str, ...] | None]):
+    """Choose the values of an `in` list from those in the data, each shown with its account count.
+
+    Values already chosen but absent from the data are listed with a count of 0, so confirming never
+    drops them silently. The answer keeps the earlier values in their order, then the new ones.
+    """
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [
+        Binding("enter", "confirm", "Confirm", id="pick.confirm", tooltip="Use the ticked values", priority=True),
+        Binding("ctrl+s", "confirm", "Confirm", id="pick.confirm-save", tooltip="Use the ticked values"),
+        Binding("escape", "dismiss", "Cancel", id="pick.cancel", tooltip="Close without changing anything"),
+    ]
+
+    def __init__(self, title: str, options: list[tuple[str, int]], selected: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prompt = title
+        present = {value for value, _ in options}
+        self.options = [*options, *((value, 0) for value in selected if value not in present)]
+        self.selected = selected
+
+    def compose(self) -> ComposeResult:
+        width = max((len(value) for value, _ in self.options), default=0)
+        chosen = set(self.selected)
+        with Vertical(classes="abm-dialog"):
+            yield Label(self.prompt, classes="abm-dialog-title", markup=False)
+            yield SelectionList[str](
+                *(Selection(_count_label(value, n, width), value, value in chosen) for value, n in self.options),
+                id="pick-list",
+            )
+            yield Label("space ticks · enter or ctrl+s confirms · esc cancels", classes="abm-dialog-hint")
+        yield Footer()
+
+    def action_confirm(self) -> None:
+        ticked = set(self.query_one("#pick-list", SelectionList).selected)
+        kept = [value for value in self.selected if value in ticked]
+        added = [value for value, _ in self.options if value in ticked and value not in self.selected]
+        self.dismiss((*kept, *added))
+
+
+def _count_label(value: str, count: int, width: int) -> Content:
+    """`Fintech  (376)`, values padded to one column; a value is never read as markup."""
+    return Content.from_markup("$value  [$text-muted]($count)[/]", value=value.ljust(width), count=f"{count:,}")
+
+
+class RestoreAutosave(ModalScreen[bool]):
+    """Offered on opening a plan whose autosave holds unsaved changes; answers True to restore."""
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [
+        Binding("r", "dismiss(True)", "Restore", id="autosave.restore", tooltip="Continue from the autosave"),
+        Binding("i,escape", "dismiss(False)", "Ignore", id="autosave.ignore", tooltip="Open the plan as saved"),
+    ]
+
+    def __init__(self, plan_name: str, saved_at: datetime) -> None:
+        super().__init__()
+        self.plan_name = plan_name
+        self.saved_at = saved_at
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label("Restore unsaved changes?", classes="abm-dialog-title")
+            yield Static(
+                f"An autosaved version of {self.plan_name} from {self.saved_at:%Y-%m-%d %H:%M} "
+                "has changes that were not saved. Restore it?",
+                markup=False,
+            )
+            with Horizontal(classes="abm-dialog-buttons"):
+                yield Button("Restore (r)", id="restore", variant="primary")
+                yield Button("Ignore (i)", id="ignore")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#restore", Button).focus()
+
+    @on(Button.Pressed)
+    def answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "restore")

@@ -1,0 +1,469 @@
+"""The workbench: the plan's rules on the left, the live matrix on the right, the status on top.
+
+Every change (an edit, undo, redo, a pivot) goes to a thread worker. Workers take turns in the
+order the keys were pressed, so the plan history is exactly what the planner did; a worker whose
+result is already stale (newer keys are queued) skips the matrix, and the screen drops any stale
+result, so typing never waits for a recount.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from abm_tui.core import autosave, edits, rules
+from abm_tui.core.errors import AbmError
+from abm_tui.core.guidance import size_warnings
+from abm_tui.core.plan import Compare, Plan, save_plan
+from abm_tui.core.segment import Matrix
+from abm_tui.core.session import Session
+from abm_tui.tui.matrix_table import MEASURE_COLUMN, MEASURES, MatrixTable, MatrixView
+from abm_tui.tui.rules_tree import RulesTree, Target
+
+PLAN_DIMENSIONS = ("tier", "stage", "bucket", "play")
+EXTRA_DIMENSIONS = ("top_intent_theme", "industry", "region", "funding_stage", "crm_stage", "owner", "country")
+
+
+@dataclass(frozen=True)
+class Measured:
+    matrix: MatrixView
+    warnings: tuple[str, ...]
+
+
+class Changed(Message):
+    """A worker finished change `seq`: the session's plan now, and the matrix if it is still current."""
+
+    def __init__(self, seq: int, plan: Plan, measured: Measured | None, refused: str | None, note: str) -> None:
+        super().__init__()
+        self.seq, self.plan, self.measured, self.refused, self.note = seq, plan, measured, refused, note
+
+
+class WorkbenchScreen(Screen[None]):
+    HELP_TITLE = "Workbench"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
+        Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
+        Binding("asterisk", "nudge(1, True)", "big step up", show=False, id="nudge-up-big"),
+        Binding("underscore", "nudge(-1, True)", "big step down", show=False, id="nudge-down-big"),
+        Binding("e", "edit", "⏎ Edit", id="edit", tooltip="Type a value, or pick values from the data (or Enter)"),
+        Binding("o", "toggle", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
+        Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
+        Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
+        Binding("a", "duplicate", "Add rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
+        Binding("delete,x", "delete", "Delete", show=False, id="delete"),
+        Binding("ctrl+z", "undo", "Undo", id="undo"),
+        Binding("ctrl+y", "redo", "Redo", id="redo"),
+        Binding("r", "pivot('rows')", "Rows", id="pivot-rows", tooltip="Pivot the matrix rows to the next dimension"),
+        Binding("c", "pivot('cols')", "Cols", id="pivot-cols"),
+        Binding("m", "measure", "Measure", id="measure", tooltip="Counts, pipeline amount, or share"),
+        Binding("b", "pin_baseline", "Pin baseline", show=False, id="pin-baseline"),
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("w", "save_as", "Save as", show=False, id="save-as"),
+        Binding("tab", "focus_next", "Switch pane", show=False),
+    ]
+
+    def __init__(self, session: Session, plan_path: Path, *, writable: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.plan_path = plan_path
+        self.writable = writable
+        self.plan = session.plan  # the newest plan asked for; the session catches up in the workers
+        self.rows, self.cols, self.measure = "tier", "stage", "count"
+        self._seq = 0
+        self._applied = 0
+        self._turn = threading.Condition()
+        self._baseline_cache: dict[tuple[object, ...], Matrix] = {}
+        self.message = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="status")
+        with Horizontal(id="panes"):
+            with Vertical(id="rules-pane"):
+                yield Static("Rules", classes="pane-title")
+                yield RulesTree(id="rules")
+            with Vertical(id="matrix-pane"):
+                yield Static(id="matrix-title", classes="pane-title")
+                yield MatrixTable(id="matrix")
+                yield Static(id="warnings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RulesTree).show(self.plan)
+        self.query_one(RulesTree).focus()
+        self.submit(None, "")
+
+    # -- the change queue ------------------------------------------------------------------
+
+    def submit(self, action: Callable[[], object] | None, note: str) -> None:
+        """Queue a change; the screen shows the optimistic plan at once and the counts when ready."""
+        self._seq += 1
+        self.recompute(self._seq, action, note)
+
+    @work(thread=True, group="recompute")
+    def recompute(self, seq: int, action: Callable[[], object] | None, note: str) -> None:
+        with self._turn:
+            self._turn.wait_for(lambda: self._applied == seq - 1)
+            try:
+                refused = None
+                with self.session.lock:
+                    try:
+                        if action is not None:
+                            action()
+                            autosave.write(self.plan_path, self.session.plan)
+                    except AbmError as err:
+                        refused = str(err)
+                    measured = self._measure() if seq == self._seq else None
+                    plan = self.session.plan
+            finally:
+                self._applied = seq
+                self._turn.notify_all()
+        self.post_message(Changed(seq, plan, measured, refused, note))
+
+    def _measure(self) -> Measured:
+        session = self.session
+        current = session.matrix(self.rows, self.cols, MEASURE_COLUMN[self.measure])
+        key = (session.baseline, self.rows, self.cols, self.measure)
+        if key not in self._baseline_cache:
+            self._baseline_cache = {key: session.matrix(self.rows, self.cols, MEASURE_COLUMN[self.measure],
+                                                        plan=session.baseline)}
+            session.matrix(self.rows, self.cols, plan=session.plan)  # keep the engine's memo on the current plan
+        tiers = current if (self.rows, self.cols, self.measure) == ("tier", "stage", "count") else session.matrix()
+        return Measured(MatrixView(current, self._baseline_cache[key], self.measure),
+                        tuple(size_warnings(session.plan, tiers)))
+
+    @on(Changed)
+    def apply_change(self, message: Changed) -> None:
+        if message.refused:
+            self.message = f"refused: {message.refused}"
+            self.plan = message.plan
+            self.query_one(RulesTree).show(self.plan)
+        elif message.note:
+            self.message = message.note
+        if message.seq != self._seq:
+            self.update_status()
+            return
+        if message.plan != self.plan:  # undo, redo or a refusal: the tree still shows the old plan
+            self.plan = message.plan
+            self.query_one(RulesTree).show(self.plan)
+        if message.measured is not None:
+            self.show_matrix(message.measured)
+        self.update_status()
+
+    def show_matrix(self, measured: Measured) -> None:
+        theme = self.app.current_theme
+        table = self.query_one(MatrixTable)
+        table.show(measured.matrix, up=theme.success or "green", down=theme.error or "red")
+        current = measured.matrix.current
+        word = {"count": "accounts", "pipeline": "pipeline (sum of opportunity_amount)", "percent": "% of accounts"}
+        set_text(self.query_one("#matrix-title", Static),
+                 f"{current.row_dim} x {current.col_dim} · {word[self.measure]} · change against the baseline")
+        set_text(self.query_one("#warnings", Static), "\n".join(f"⚠ {w}" for w in measured.warnings))
+
+    def update_status(self) -> None:
+        report = self.session.report
+        parts = [f"{report.rows_kept:,} accounts", f"{len(report.dropped):,} rows dropped at load",
+                 f"as of {self.session.as_of.isoformat()}"]
+        if self.session.dirty:
+            parts.append("unsaved changes")
+        if self._applied < self._seq:
+            parts.append("recounting…")
+        status = " · ".join(parts) + (f"   {self.message}" if self.message else "")
+        set_text(self.query_one("#status", Static), status)
+        title = f"{self.plan.name}{' *' if self.session.dirty else ''}"
+        if self.sub_title != title:
+            self.sub_title = title
+
+    # -- edits -----------------------------------------------------------------------------
+
+    def change(self, plan: Plan, note: str = "") -> None:
+        """Show `plan` at once and have a worker make it current."""
+        self.plan = plan
+        self.query_one(RulesTree).show(plan)
+        self.submit(lambda: self.session.apply(plan), note)
+
+    def target(self) -> Target | None:
+        tree = self.query_one(RulesTree)
+        return tree.target if tree.has_focus else None
+
+    def refuse(self, reason: str) -> None:
+        self.message = reason
+        self.update_status()
+        self.app.bell()
+
+    def action_nudge(self, direction: int, large: bool = False) -> None:
+        target = self.target()
+        if target is None:
+            return self.refuse("move to a threshold in the rules pane to nudge it")
+        try:
+            self.change(nudged(self.plan, target, direction, large))
+        except AbmError as err:
+            self.refuse(str(err))
+
+    def action_toggle(self) -> None:
+        target = self.target()
+        if target is None or target.index is None or target.section in ("plays", "engagement"):
+            return self.refuse("move to a fit criterion, tier, stage or bucket to switch it off or on")
+        self.change(edits.toggle(self.plan, target.section, target.index))
+
+    def action_move(self, offset: int) -> None:
+        target = self.target()
+        if target is None or target.index is None or target.section == "engagement":
+            return self.refuse("move to a rule to reorder it")
+        try:
+            moved = edits.move(self.plan, target.section, target.index, offset) if target.section != "plays" \
+                else _move_play(self.plan, target.index, offset)
+        except AbmError as err:
+            return self.refuse(str(err))
+        self.change(moved)
+        self.query_one(RulesTree).move_to(Target(target.section, target.index + offset))
+
+    def action_duplicate(self) -> None:
+        target = self.target()
+        if target is None or target.index is None or target.section in ("plays", "engagement"):
+            return self.refuse("move to a rule to add a copy of it below")
+        self.change(edits.duplicate(self.plan, target.section, target.index), "added a copy: rename it in the file")
+
+    def action_delete(self) -> None:
+        target = self.target()
+        if target is None or target.index is None or target.section == "engagement":
+            return self.refuse("move to a rule or a test to delete it")
+        if target.is_test and target.column is not None and target.op is not None:
+            self.change(edits.remove_test(self.plan, target.section, target.index, target.column, target.op))
+        elif target.section == "plays":
+            self.change(replace(self.plan, plays=self.plan.plays[: target.index] + self.plan.plays[target.index + 1 :]))
+        else:
+            self.change(edits.delete(self.plan, target.section, target.index))
+
+    def action_edit(self) -> None:
+        from abm_tui.tui.dialogs import AskText, PickValues
+
+        target = self.target()
+        if target is None:
+            return
+        spec = editable(self.plan, target)
+        if spec is None:
+            return self.refuse("nothing to type here: move to a threshold, a criterion's points or a tier's limit")
+        title, current, apply_text = spec
+        if target.op in ("in", "not_in") and target.column is not None:
+            options = self.value_counts(target.column)
+            if options:
+                chosen = tuple(current) if isinstance(current, tuple) else ()
+
+                def picked(values: tuple[str, ...] | None) -> None:
+                    if values:
+                        self.change(edits.set_test(self.plan, target.section, target.index, target.column,
+                                                   target.op, values))
+
+                self.app.push_screen(PickValues(title, options, chosen), picked)
+                return
+
+        def check(text: str) -> str | None:
+            try:
+                problems = self.session.problems(apply_text(text))
+            except AbmError as err:
+                return str(err)
+            return "; ".join(str(p) for p in problems) or None
+
+        def typed(text: str | None) -> None:
+            if text is not None:
+                self.change(apply_text(text))
+
+        shown = ", ".join(map(str, current)) if isinstance(current, tuple) else str(current)
+        self.app.push_screen(AskText(title, shown, check), typed)
+
+    def value_counts(self, column: str) -> list[tuple[str, int]]:
+        """The values of a column with their account counts, most common first, for picking `in` lists."""
+        table = self.session.engine.table
+        if column not in table.columns:
+            return []
+        counts = table.get_column(column).cast(str).drop_nulls().value_counts(sort=True)
+        return [(str(v), int(n)) for v, n in counts.head(200).iter_rows()]
+
+    # -- history, pivots, files ------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        self.submit(self.session.undo, "undone")
+
+    def action_redo(self) -> None:
+        self.submit(self.session.redo, "redone")
+
+    def action_pin_baseline(self) -> None:
+        self.submit(self.session.pin_baseline, "baseline pinned: changes now count from this plan")
+
+    def action_pivot(self, axis: str) -> None:
+        choices = self.dimensions()
+        current = self.rows if axis == "rows" else self.cols
+        other = self.cols if axis == "rows" else self.rows
+        options = [d for d in choices if d != other]
+        following = options[(options.index(current) + 1) % len(options)] if current in options else options[0]
+        if axis == "rows":
+            self.rows = following
+        else:
+            self.cols = following
+        self.submit(None, f"{axis}: {following}")
+
+    def dimensions(self) -> list[str]:
+        table = self.session.engine.table
+        return list(PLAN_DIMENSIONS) + [d for d in EXTRA_DIMENSIONS if d in table.columns]
+
+    def action_measure(self) -> None:
+        if "opportunity_amount" not in self.session.engine.table.columns and self.measure == "count":
+            self.measure = "percent"
+        else:
+            self.measure = MEASURES[(MEASURES.index(self.measure) + 1) % len(MEASURES)]
+        self.submit(None, f"measure: {self.measure}")
+
+    @on(RulesTree.NodeSelected)
+    def edit_selected(self) -> None:
+        """Enter on a rule or a test edits it, as `e` does."""
+        self.action_edit()
+
+    @on(MatrixTable.CellSelected)
+    def drill(self, event: MatrixTable.CellSelected) -> None:
+        from abm_tui.tui.drill_screen import DrillScreen
+
+        row, col = self.query_one(MatrixTable).cell_labels()
+        self.app.push_screen(DrillScreen(self.session, self.session.plan, self.rows, row, self.cols, col))
+
+    def action_save(self) -> None:
+        if not self.writable:
+            self.action_save_as()
+            return
+        self.submit(lambda: self._write(self.plan_path), f"saved {self.plan_path}")
+
+    def _write(self, path: Path) -> None:
+        save_plan(self.session.plan, path)
+        self.session.mark_saved()
+        autosave.clear(self.plan_path)
+
+    def action_save_as(self) -> None:
+        from abm_tui.core.export import relocated
+        from abm_tui.tui.dialogs import AskText
+
+        def check(text: str) -> str | None:
+            path = Path(text).expanduser()
+            if path.suffix != ".toml":
+                return "expected a path ending in .toml"
+            if path.is_dir():
+                return f"{path} is a folder"
+            if path.resolve() in inputs_of(self.session.plan):
+                return f"{path} is one of this plan's data files"
+            return None
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            path = Path(text).expanduser().resolve()
+
+            def write() -> None:
+                save_plan(relocated(self.session.plan, path.parent), path)
+                self.session.mark_saved()
+                autosave.clear(self.plan_path)
+                self.plan_path, self.writable = path, True
+
+            self.submit(write, f"saved as {path}")
+
+        default = self.plan_path if self.writable else Path.cwd() / "plan.toml"
+        self.app.push_screen(AskText("Save the plan as", str(default), check), chosen)
+
+
+def set_text(widget: Static, text: str) -> None:
+    """Update only on change: every update repaints, and a new height re-lays the screen out."""
+    if str(widget.render()) != text:
+        widget.update(text)
+
+
+def inputs_of(plan: Plan) -> set[Path]:
+    paths = {plan.resolve(plan.data.accounts).resolve()}
+    if plan.data.engagement:
+        paths.add(plan.resolve(plan.data.engagement).resolve())
+    return paths
+
+
+def _move_play(plan: Plan, index: int, offset: int) -> Plan:
+    target = index + offset
+    if not 0 <= target < len(plan.plays):
+        raise AbmError(f"plays[{index}] is already {'first' if offset < 0 else 'last'}")
+    plays = list(plan.plays)
+    plays[index], plays[target] = plays[target], plays[index]
+    return replace(plan, plays=tuple(plays))
+
+
+def nudged(plan: Plan, target: Target, direction: int, large: bool) -> Plan:
+    """The plan with the number under the cursor moved one step: a test's value, a criterion's
+    points, a tier's limit, a window or a channel weight."""
+    if target.section == "engagement" and target.setting:
+        e = plan.engagement
+        if target.setting in ("recent_days", "window_days"):
+            days = max(1, int(edits.nudge(getattr(e, target.setting), direction, large)))
+            return replace(plan, engagement=replace(e, **{target.setting: days}))
+        weights = tuple((c, max(0.0, float(edits.nudge(w, direction, large))) if c == target.setting else w)
+                        for c, w in e.weights)
+        return replace(plan, engagement=replace(e, weights=weights))
+    if target.index is None:
+        raise AbmError("move to a threshold, a criterion's points or a tier's limit to nudge it")
+    if target.is_test and target.column and target.op:
+        value = edits.get_test(plan, target.section, target.index, target.column, target.op)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise AbmError(f"{target.column} {target.op} is not a number; press Enter to edit it")
+        return edits.set_test(plan, target.section, target.index, target.column, target.op,
+                              edits.nudge(value, direction, large))
+    if target.section == "criteria":
+        points = plan.criteria[target.index].points
+        return edits.set_points(plan, target.index, int(edits.nudge(points, direction, large)))
+    if target.section == "tiers" and plan.tiers[target.index].limit is not None:
+        limit = plan.tiers[target.index].limit or 1
+        return edits.set_limit(plan, target.index, max(1, int(edits.nudge(limit, direction, large))))
+    raise AbmError("move to a threshold, a criterion's points or a tier's limit to nudge it")
+
+
+def editable(plan: Plan, target: Target) -> tuple[str, object, Callable[[str], Plan]] | None:
+    """What Enter edits under the cursor: a title, the current value, and how typed text changes the plan."""
+    if target.section == "engagement" and target.setting:
+        e = plan.engagement
+        if target.setting in ("recent_days", "window_days"):
+            def days(text: str) -> Plan:
+                return replace(plan, engagement=replace(e, **{target.setting: int(edits.parse_value(text, 1))}))
+            return f"engagement.{target.setting}", getattr(e, target.setting), days
+
+        def weight(text: str) -> Plan:
+            value = float(edits.parse_value(text, 1.0))
+            return replace(plan, engagement=replace(
+                e, weights=tuple((c, value if c == target.setting else w) for c, w in e.weights)))
+        return f"weight of {target.setting}", e.weight(target.setting), weight
+    if target.index is None or target.section == "plays":
+        return None
+    if target.is_test and target.column and target.op and target.op != "*":
+        value = edits.get_test(plan, target.section, target.index, target.column, target.op)
+        title = f"{target.section}[{target.index}]: {rules.describe_compare(Compare(target.column, target.op, value))}"
+
+        def test(text: str) -> Plan:
+            if isinstance(value, tuple):
+                parsed: object = tuple(edits.parse_value(part, value[0]) for part in text.split(",") if part.strip())
+            else:
+                parsed = edits.parse_value(text, value)
+            return edits.set_test(plan, target.section, target.index, target.column, target.op, parsed)
+        return title, value, test
+    if target.section == "criteria":
+        def points(text: str) -> Plan:
+            return edits.set_points(plan, target.index, int(edits.parse_value(text, 1)))
+        return f"points for {plan.criteria[target.index].name}", plan.criteria[target.index].points, points
+    if target.section == "tiers":
+        def limit(text: str) -> Plan:
+            cleared = text.strip().lower() in ("", "none")
+            return edits.set_limit(plan, target.index, None if cleared else int(edits.parse_value(text, 1)))
+        tier = plan.tiers[target.index]
+        return f"limit for {tier.name} (none: no limit)", tier.limit if tier.limit else "none", limit
+    return None
