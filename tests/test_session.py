@@ -127,3 +127,30 @@ def test_explain_says_when_a_limit_cut_an_account(demo_session: Session) -> None
 def test_explain_of_an_unknown_account_names_it(demo_session: Session) -> None:
     with pytest.raises(AbmError, match="no account with account_id 'nope'"):
         demo_session.explain("nope")
+
+
+def test_engagement_lists_belong_to_their_own_accounts(demo_session: Session) -> None:
+    """Themes, personas and recency recomputed per account straight from the events agree with the table."""
+    events = demo_session.workspace.dataset.events
+    as_of = demo_session.as_of
+    window = demo_session.plan.engagement.window_days
+    age = (pl.lit(as_of) - pl.col("date")).dt.total_days()
+    recent_events = events.filter(age >= 0, age < window)
+    expected = (
+        recent_events.filter(pl.col("persona").is_not_null())
+        .group_by("_row")
+        .agg(pl.col("persona").cast(pl.String).unique().sort().alias("expected"))
+    )
+    table = demo_session.engine.table.with_row_index("_row")
+    joined = table.join(expected, on="_row", how="left").with_columns(pl.col("expected").fill_null([]))
+    assert joined.filter(pl.col("personas_engaged") != pl.col("expected")).height == 0
+    top = (
+        recent_events.filter(pl.col("intent_theme").is_not_null())
+        .group_by("_row", "intent_theme").agg(pl.col("count").sum())
+        .sort(["_row", "count", "intent_theme"], descending=[False, True, False])
+        .group_by("_row", maintain_order=True).agg(pl.col("intent_theme").first().cast(pl.String).alias("top"))
+    )
+    joined = table.join(top, on="_row", how="left")
+    assert joined.filter(pl.col("top_intent_theme").ne_missing(pl.col("top"))).height == 0
+    silent = table.join(events.select("_row").unique(), on="_row", how="anti")
+    assert silent.get_column("intent_themes").list.len().max() == 0

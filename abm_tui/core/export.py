@@ -30,9 +30,16 @@ def _labels(labels: tuple[str, ...], codes: np.ndarray, name: str) -> pl.Series:
     return pl.Series(name, labels, dtype=pl.String).gather(pl.Series(codes.astype(np.int64)))
 
 
-def assignments_frame(engine: Engine, plan: Plan, a: Assignment) -> pl.DataFrame:
-    """One row per account, in input order: who it is, where it sits, what to run, and why."""
+def assignments_frame(engine: Engine, plan: Plan, a: Assignment, rows: np.ndarray | None = None) -> pl.DataFrame:
+    """One row per account, in input order: who it is, where it sits, what to run, and why.
+
+    `rows` (account positions) builds the frame for those accounts only, as a drill-down needs.
+    """
     table = engine.frame(plan)
+    if rows is not None:
+        table = table[rows]
+        a = replace(a, fit_score=a.fit_score[rows], criteria_met=a.criteria_met[rows], bucket=a.bucket[rows],
+                    stage=a.stage[rows], tier=a.tier[rows], play=a.play[rows])
     tier = _labels(a.tier_labels, a.tier, "tier")
     stage = _labels(a.stage_labels, a.stage, "stage")
     motions = [t.motion or "" for t in plan.tiers] + [""]

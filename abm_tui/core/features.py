@@ -97,7 +97,11 @@ def _window_lists(keyed: pl.DataFrame, size: int, window_days: int) -> list[pl.S
         .agg(pl.col("persona").cast(pl.String).unique().sort().alias("personas_engaged"))
     )
     every = pl.LazyFrame({"_k": np.arange(size, dtype=np.uint32)})
-    lists = every.join(themes, on="_k", how="left").join(personas, on="_k", how="left").collect()
+    lists = (
+        every.join(themes, on="_k", how="left", maintain_order="left")
+        .join(personas, on="_k", how="left", maintain_order="left")
+        .collect()
+    )
     empty = pl.lit([], pl.List(pl.String))
     return [lists.select(pl.col(c).fill_null(empty)).to_series() for c in LIST_FEATURES]
 

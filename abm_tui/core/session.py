@@ -262,7 +262,9 @@ class Session:
                 if label not in labels:
                     raise AbmError(f"{dim} has no value {label!r}")
                 keep &= codes == labels.index(label)
-        return self.assignments(plan).filter(pl.Series(keep))
+        from abm_tui.core.export import assignments_frame
+
+        return assignments_frame(self._engine, plan, assignment, np.flatnonzero(keep))
 
     def explain(self, account_id: str) -> str:
         from abm_tui.core.explain import explain_account

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, LoadingIndicator, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
+from abm_tui.core.errors import AbmError
 from abm_tui.core.explain import find_row
 from abm_tui.core.session import Session
 from abm_tui.core.timeline import engaged_values, weekly_engagement
@@ -112,6 +113,13 @@ class AccountScreen(Screen[None]):
             super().__init__()
             self.detail = detail
 
+    class Unavailable(Message):
+        """The account cannot be shown (an unknown id): said in place of the detail."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     def __init__(self, session: Session, account_id: str) -> None:
         super().__init__()
         self.session = session
@@ -130,7 +138,13 @@ class AccountScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="account")
     def _gather(self) -> None:
-        self.post_message(self.Loaded(gather(self.session, self.account_id)))
+        try:
+            with self.session.lock:  # the workbench's recount workers use the same session
+                detail = gather(self.session, self.account_id)
+        except AbmError as err:
+            self.post_message(self.Unavailable(str(err)))
+            return
+        self.post_message(self.Loaded(detail))
 
     @on(Loaded)
     async def _show(self, message: Loaded) -> None:
@@ -175,13 +189,19 @@ class AccountScreen(Screen[None]):
         )
         return [title, *rows, people]
 
+    @on(Unavailable)
+    async def _unavailable(self, message: Unavailable) -> None:
+        await self._say(message.reason)
+
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """An unknown id or a failed load is said in place of the detail, never as a traceback."""
+        """A failed load is said in place of the detail, never as a traceback."""
         if event.state is WorkerState.ERROR:
-            body = self.query_one("#account-body", VerticalScroll)
-            await body.remove_children()
-            await body.mount(Static(f"Could not show {self.account_id}: {event.worker.error}", classes="account-note",
-                                    markup=False))
+            await self._say(str(event.worker.error))
+
+    async def _say(self, reason: str) -> None:
+        body = self.query_one("#account-body", VerticalScroll)
+        await body.remove_children()
+        await body.mount(Static(f"Could not show {self.account_id}: {reason}", classes="account-note", markup=False))
 
     def action_back(self) -> None:
         self.dismiss()

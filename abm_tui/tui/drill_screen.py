@@ -222,7 +222,8 @@ class DrillScreen(Screen[None]):
                  anchor: Anchor) -> None:
         if source is None:
             rows, row, cols, col = self.cell
-            source = table_frame(self.session.cell_accounts(rows, row, cols, col, self.plan))
+            with self.session.lock:  # the workbench's recount workers use the same session
+                source = table_frame(self.session.cell_accounts(rows, row, cols, col, self.plan))
             widths = measure(source)
         frame = view.apply(source)
         if get_current_worker().is_cancelled:

@@ -271,7 +271,8 @@ class WorkbenchScreen(Screen[None]):
 
         def check(text: str) -> str | None:
             try:
-                problems = self.session.problems(apply_text(text))
+                with self.session.lock:
+                    problems = self.session.problems(apply_text(text))
             except AbmError as err:
                 return str(err)
             return "; ".join(str(p) for p in problems) or None
