@@ -166,3 +166,168 @@ async def test_a_bad_plan_shows_the_message_instead_of_crashing(tmp_path: Path) 
         message = str(app.query_one("#loading-message", Static).render())
         assert "missing.csv: no such file" in message
         await pilot.press("q")
+
+
+async def test_typed_threshold_is_refused_in_place_then_accepted(plan_copy: Path) -> None:
+    from textual.widgets import Input
+
+    from abm_tui.tui.dialogs import AskText
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        workbench = app.screen
+        workbench.query_one(RulesTree).move_to(Target("tiers", 2, "fit_score", "min"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskText)
+        app.screen.query_one(Input).value = "high"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskText), "a bad value must keep the dialog open"
+        assert "expected a number, got 'high'" in " ".join(str(s.render()) for s in app.screen.query(Static))
+        app.screen.query_one(Input).value = "55"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is workbench
+        assert edits.get_test(workbench.session.plan, "tiers", 2, "fit_score", "min") == 55
+
+
+async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
+    from textual.widgets import SelectionList
+
+    from abm_tui.tui.dialogs import PickValues
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        workbench = app.screen
+        workbench.query_one(RulesTree).move_to(Target("criteria", 0, "industry", "in"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickValues)
+        options = app.screen.query_one(SelectionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(p.startswith("Software") for p in prompts), prompts
+        options.select("Software")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        chosen = edits.get_test(workbench.session.plan, "criteria", 0, "industry", "in")
+        assert "Software" in chosen and "Fintech" in chosen
+
+
+async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None:
+    from abm_tui.tui.drill_screen import AccountTable, DrillScreen
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(MatrixTable)
+        table.focus()
+        view = table.view
+        stage = view.current.cols.index("Identified")
+        table.cursor_coordinate = (1, stage + 1)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DrillScreen)
+        expected = Session.open(plan_copy).matrix().cell("Tier 2", "Identified")
+        assert app.screen.query_one(AccountTable).row_count == expected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WorkbenchScreen)
+
+
+async def test_quit_asks_about_unsaved_changes(plan_copy: Path) -> None:
+    from abm_tui.tui.dialogs import ConfirmQuit
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one(RulesTree).move_to(Target("criteria", 0))
+        await pilot.press("plus")
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WorkbenchScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(app, pilot)
+    assert app.return_code == 0
+    assert load_plan(plan_copy).criteria[0].points == 35
+
+
+async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Path, tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    target = tmp_path / "elsewhere" / "q2.toml"
+    target.parent.mkdir()
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    saved, original = load_plan(target), load_plan(plan_copy)
+    assert saved.tiers == original.tiers and saved.criteria == original.criteria
+    assert saved.resolve(saved.data.accounts).resolve() == original.resolve(original.data.accounts).resolve()
+    assert saved.data.accounts.startswith("..")  # rewritten relative to the new folder
+    assert Session.open(target).matrix().total == 3000
+
+
+async def test_export_writes_the_run_files(plan_copy: Path, tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    out = tmp_path / "out"
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "exported" in str(app.screen.query_one("#status", Static).render())
+    for name in ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"):
+        assert (out / name).is_file()
+
+
+async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:
+    from abm_tui.tui.dialogs import RestoreAutosave
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one(RulesTree).move_to(Target("criteria", 0))
+        await pilot.press("plus")
+        await settle(app, pilot)
+        # the terminal goes away here: no save, no quit prompt
+    again = AbmApp(plan_copy)
+    async with again.run_test(size=(160, 48)) as pilot:
+        await settle(again, pilot)
+        assert isinstance(again.screen, RestoreAutosave)
+        await pilot.press("r")
+        await settle(again, pilot)
+        assert again.screen.session.plan.criteria[0].points == 35
+        assert again.screen.session.dirty
+
+
+async def test_help_lists_the_keys(plan_copy: Path) -> None:
+    from abm_tui.tui.help_screen import HelpScreen
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Undo" in text and "Drill-down" in text and "Account" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WorkbenchScreen)

@@ -101,6 +101,8 @@ def listed(values: tuple[tuple[str, float], ...]) -> str:
 class AccountScreen(Screen[None]):
     """The detail of one account under the session's current plan."""
 
+    HELP_TITLE = "Account"
+
     CSS_PATH = "drill.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="account.back", tooltip="Back to the accounts, where you were"),

@@ -48,6 +48,7 @@ class AbmApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "abm-tui"
+    HELP_TITLE = "Anywhere"
     BINDINGS = [
         Binding("q", "quit_plan", "Quit", id="quit", tooltip="Leave abm-tui (asks about unsaved changes)"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Keys for every screen"),
@@ -121,7 +122,7 @@ class AbmApp(App[int]):
                 autosave.clear(self.plan_path)
                 self.exit(0)
             elif choice == "save" and isinstance(self.screen, WorkbenchScreen):
-                self.screen.action_save()
+                self.screen.action_save(then=lambda: self.exit(0))
 
         self.push_screen(ConfirmQuit(session.plan.name), answer)
 

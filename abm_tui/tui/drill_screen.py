@@ -150,6 +150,8 @@ class SearchBox(Input):
 class DrillScreen(Screen[None]):
     """The accounts of one matrix cell (None for a row's or column's total), as the matrix's `plan` counted them."""
 
+    HELP_TITLE = "Drill-down"
+
     CSS_PATH = "drill.tcss"
     AUTO_FOCUS = None  # the table takes focus once it is mounted, not the hidden search line
     BINDINGS = [

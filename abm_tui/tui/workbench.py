@@ -48,6 +48,12 @@ class Changed(Message):
         self.seq, self.plan, self.measured, self.refused, self.note = seq, plan, measured, refused, note
 
 
+class Exported(Message):
+    def __init__(self, written: list[Path] | None, error: str | None) -> None:
+        super().__init__()
+        self.written, self.error = written, error
+
+
 class WorkbenchScreen(Screen[None]):
     HELP_TITLE = "Workbench"
     CSS_PATH = "app.tcss"
@@ -69,6 +75,7 @@ class WorkbenchScreen(Screen[None]):
         Binding("m", "measure", "Measure", id="measure", tooltip="Counts, pipeline amount, or share"),
         Binding("b", "pin_baseline", "Pin baseline", show=False, id="pin-baseline"),
         Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("ctrl+e", "export", "Export", id="export", tooltip="Write the files of abm-tui run to a folder"),
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
         Binding("tab", "focus_next", "Switch pane", show=False),
     ]
@@ -84,6 +91,7 @@ class WorkbenchScreen(Screen[None]):
         self._applied = 0
         self._turn = threading.Condition()
         self._baseline_cache: dict[tuple[object, ...], Matrix] = {}
+        self._then: dict[int, Callable[[], object]] = {}  # run once change `seq` has landed
         self.message = ""
 
     def compose(self) -> ComposeResult:
@@ -106,9 +114,12 @@ class WorkbenchScreen(Screen[None]):
 
     # -- the change queue ------------------------------------------------------------------
 
-    def submit(self, action: Callable[[], object] | None, note: str) -> None:
-        """Queue a change; the screen shows the optimistic plan at once and the counts when ready."""
+    def submit(self, action: Callable[[], object] | None, note: str, then: Callable[[], object] | None = None) -> None:
+        """Queue a change; the screen shows the optimistic plan at once and the counts when ready.
+        `then` runs on the UI thread once the change has landed (not if it was refused)."""
         self._seq += 1
+        if then is not None:
+            self._then[self._seq] = then
         self.recompute(self._seq, action, note)
 
     @work(thread=True, group="recompute")
@@ -145,6 +156,9 @@ class WorkbenchScreen(Screen[None]):
 
     @on(Changed)
     def apply_change(self, message: Changed) -> None:
+        then = self._then.pop(message.seq, None)
+        if then is not None and not message.refused:
+            self.call_after_refresh(then)
         if message.refused:
             self.message = f"refused: {message.refused}"
             self.plan = message.plan
@@ -338,16 +352,63 @@ class WorkbenchScreen(Screen[None]):
         row, col = self.query_one(MatrixTable).cell_labels()
         self.app.push_screen(DrillScreen(self.session, self.session.plan, self.rows, row, self.cols, col))
 
-    def action_save(self) -> None:
+    def action_save(self, then: Callable[[], object] | None = None) -> None:
         if not self.writable:
             self.action_save_as()
             return
-        self.submit(lambda: self._write(self.plan_path), f"saved {self.plan_path}")
+        self.submit(lambda: self._write(self.plan_path), f"saved {self.plan_path}", then)
 
     def _write(self, path: Path) -> None:
         save_plan(self.session.plan, path)
         self.session.mark_saved()
         autosave.clear(self.plan_path)
+
+    def action_export(self) -> None:
+        from abm_tui.core.export import input_paths
+        from abm_tui.tui.dialogs import AskText
+
+        def check(text: str) -> str | None:
+            folder = Path(text).expanduser()
+            if folder.exists() and not folder.is_dir():
+                return f"{folder} is a file; expected a folder"
+            clashes = [folder / name for name in ("assignments.csv", "assignments.parquet", "matrix.csv",
+                                                  "plan.toml") if (folder / name).resolve() in
+                       input_paths(self.session.plan, self.plan_path)]
+            return f"{clashes[0]} is an input of this plan" if clashes else None
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.message = f"exporting {self.session.report.rows_kept:,} accounts to {text} ..."
+                self.update_status()
+                self.export(Path(text).expanduser())
+
+        default = self.plan_path.resolve().parent / "exports" if self.writable else Path.cwd() / "exports"
+        self.app.push_screen(AskText("Export assignments.csv, assignments.parquet, matrix.csv and plan.toml to",
+                                     str(default), check), chosen)
+
+    @work(thread=True, group="export")
+    def export(self, folder: Path) -> None:
+        """The same files as `abm-tui run`, from the session's current plan (not from the screen)."""
+        from abm_tui.core.export import run_exports
+
+        try:
+            with self.session.lock:
+                frame, matrix, plan = self.session.assignments(), self.session.matrix(), self.session.plan
+            self.post_message(Exported(run_exports(frame, matrix, plan, folder, self.plan_path), None))
+        except AbmError as err:
+            self.post_message(Exported(None, str(err)))
+
+    @on(Exported)
+    def exported(self, message: Exported) -> None:
+        if message.error:
+            self.message = f"export failed: {message.error}"
+            self.app.notify(message.error, title="Export failed", severity="error")
+        else:
+            names = ", ".join(p.name for p in message.written or [])
+            folder = message.written[0].parent if message.written else ""
+            self.message = f"exported {names} to {folder}"
+            self.app.notify(f"{names}\nin {folder}", title="Exported")
+        self.update_status()
 
     def action_save_as(self) -> None:
         from abm_tui.core.export import relocated
