@@ -331,3 +331,14 @@ async def test_help_lists_the_keys(plan_copy: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, WorkbenchScreen)
+
+
+async def test_tab_moves_between_the_rules_and_the_matrix(plan_copy: Path) -> None:
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        assert app.focused is app.screen.query_one(RulesTree)
+        await pilot.press("tab")
+        assert app.focused is app.screen.query_one(MatrixTable)
+        await pilot.press("shift+tab")
+        assert app.focused is app.screen.query_one(RulesTree)

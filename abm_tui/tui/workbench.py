@@ -77,7 +77,6 @@ class WorkbenchScreen(Screen[None]):
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("ctrl+e", "export", "Export", id="export", tooltip="Write the files of abm-tui run to a folder"),
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
-        Binding("tab", "focus_next", "Switch pane", show=False),
     ]
 
     def __init__(self, session: Session, plan_path: Path, *, writable: bool = True) -> None:

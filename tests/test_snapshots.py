@@ -1,0 +1,87 @@
+"""Screenshots of the main screens on the bundled demo, compared with the approved SVGs.
+
+After a deliberate change to a screen: `pytest tests/test_snapshots.py --snapshot-update`, then look
+at the new SVGs in tests/__snapshots__ before committing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from abm_tui.tui.app import AbmApp
+from abm_tui.tui.matrix_table import MatrixTable
+from abm_tui.tui.rules_tree import RulesTree, Target
+
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))
+
+
+async def settled(pilot) -> None:  # noqa: ANN001 - textual's Pilot
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def demo() -> AbmApp:
+    return AbmApp(BUNDLED, writable=False)
+
+
+def test_workbench(snap_compare) -> None:  # noqa: ANN001 - the plugin's fixture
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=settled)
+
+
+def test_workbench_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=settled)
+
+
+def test_workbench_after_a_tweak(snap_compare) -> None:  # noqa: ANN001
+    async def tweak(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        pilot.app.screen.query_one(RulesTree).move_to(Target("tiers", 2, "fit_score", "min"))
+        await pilot.press("minus")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=tweak)
+
+
+def test_drill_down(snap_compare) -> None:  # noqa: ANN001
+    async def drill(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        table = pilot.app.screen.query_one(MatrixTable)
+        table.focus()
+        table.cursor_coordinate = (0, 4)
+        await pilot.press("enter")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=drill)
+
+
+def test_account_detail(snap_compare) -> None:  # noqa: ANN001
+    async def account(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        table = pilot.app.screen.query_one(MatrixTable)
+        table.focus()
+        table.cursor_coordinate = (0, 4)
+        await pilot.press("enter")
+        await settled(pilot)
+        await pilot.press("enter")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=account)
+
+
+def test_help(snap_compare) -> None:  # noqa: ANN001
+    async def help_screen(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=help_screen)
