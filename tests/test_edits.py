@@ -66,3 +66,15 @@ def test_remove_test(plan) -> None:
     fewer = edits.remove_test(plan, "tiers", 0, "engagement_recent", "min")
     assert edits.get_test(fewer, "tiers", 0, "engagement_recent", "min") is None
     assert edits.get_test(fewer, "tiers", 0, "fit_score", "min") == 80
+
+
+def test_rename_carries_into_plays(plan) -> None:
+    renamed = edits.rename(plan, "tiers", 0, "Strategic")
+    assert renamed.tiers[0].name == "Strategic"
+    assert [p.tier for p in renamed.plays if p.tier and "Strategic" in p.tier]
+    assert not [p for p in renamed.plays if p.tier and "Tier 1" in p.tier]
+    with pytest.raises(AbmError, match="already the name"):
+        edits.rename(plan, "tiers", 0, "Tier 2")
+    with pytest.raises(AbmError, match="expected a name"):
+        edits.rename(plan, "stages", 0, "  ")
+    assert edits.rename(plan, "criteria", 0, "Core verticals").criteria[0].name == "Core verticals"

@@ -342,3 +342,22 @@ async def test_tab_moves_between_the_rules_and_the_matrix(plan_copy: Path) -> No
         assert app.focused is app.screen.query_one(MatrixTable)
         await pilot.press("shift+tab")
         assert app.focused is app.screen.query_one(RulesTree)
+
+
+async def test_rename_a_rule_and_pivot_on_any_text_column(plan_copy: Path) -> None:
+    from textual.widgets import Input
+
+    app = AbmApp(plan_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        workbench = app.screen
+        workbench.query_one(RulesTree).move_to(Target("tiers", 0))
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "Strategic"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert workbench.session.plan.tiers[0].name == "Strategic"
+        expected = Session.open(plan_copy).matrix().values[0].sum()
+        assert cell(app, "Strategic", "Total") == f"{expected:,}"
+        assert "owner" in workbench.dimensions() and "account_id" not in workbench.dimensions()

@@ -136,3 +136,26 @@ def parse_value(text: str, like: object) -> object:
     if not text:
         raise AbmError("expected a value, got nothing")
     return text
+
+
+PLAY_KEYS = {"tiers": "tier", "stages": "stage", "buckets": "bucket"}
+
+
+def rename(plan: Plan, section: str, index: int, name: str) -> Plan:
+    """A new name for a rule, carried into the plays that refer to it, so no play is orphaned."""
+    field, rules = _section(plan, section, index)
+    name = name.strip()
+    old = rules[index].name
+    if not name:
+        raise AbmError("expected a name, got nothing")
+    if name != old and name in {r.name for r in rules}:
+        raise AbmError(f'"{name}" is already the name of another rule in {section}')
+    changed = _replace_rule(plan, section, index, name=name)
+    key = PLAY_KEYS.get(field)
+    if key is None:
+        return changed
+
+    def carried(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if names is None else tuple(name if n == old else n for n in names)
+
+    return replace(changed, plays=tuple(replace(p, **{key: carried(getattr(p, key))}) for p in changed.plays))

@@ -25,7 +25,7 @@ from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, UNSTAGED, Condition, Pla
 NO_PLAY = "No play"
 BLANK = "(blank)"
 _MASK_CACHE_SIZE = 512
-_MAX_DIMENSION_VALUES = 60
+MAX_DIMENSION_VALUES = 60
 DERIVED = ("fit_score", "fit_criteria_met", "bucket", "stage", "tier")
 # What each section's rules may read besides the account and engagement columns: sections are
 # computed in this order (fit, bucket, stage, tier), so a rule sees only what comes before it.
@@ -310,10 +310,10 @@ class Engine:
             raise AbmError(f"{name} holds lists (an account can have several values); pick a single-valued column")
         values = frame.get_column(name).cast(pl.String)
         labels = values.drop_nulls().unique().sort().to_list()
-        if len(labels) > _MAX_DIMENSION_VALUES:
+        if len(labels) > MAX_DIMENSION_VALUES:
             raise AbmError(
                 f"{name} has {len(labels):,} distinct values; a matrix axis takes at most "
-                f"{_MAX_DIMENSION_VALUES}: pick a categorical column"
+                f"{MAX_DIMENSION_VALUES}: pick a categorical column"
             )
         if values.null_count():
             labels.append(BLANK)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import polars as pl
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,13 +26,14 @@ from abm_tui.core import autosave, edits, rules
 from abm_tui.core.errors import AbmError
 from abm_tui.core.guidance import size_warnings
 from abm_tui.core.plan import Compare, Plan, save_plan
-from abm_tui.core.segment import Matrix
+from abm_tui.core.segment import MAX_DIMENSION_VALUES, Matrix
 from abm_tui.core.session import Session
 from abm_tui.tui.matrix_table import MEASURE_COLUMN, MEASURES, MatrixTable, MatrixView
 from abm_tui.tui.rules_tree import RulesTree, Target
 
 PLAN_DIMENSIONS = ("tier", "stage", "bucket", "play")
 EXTRA_DIMENSIONS = ("top_intent_theme", "industry", "region", "funding_stage", "crm_stage", "owner", "country")
+IDENTITY = ("account_id", "name", "domain")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class WorkbenchScreen(Screen[None]):
         Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
         Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
         Binding("a", "duplicate", "Add rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
+        Binding("n", "rename", "Rename", show=False, id="rename", tooltip="Rename the rule (plays follow)"),
         Binding("delete,x", "delete", "Delete", show=False, id="delete"),
         Binding("ctrl+z", "undo", "Undo", id="undo"),
         Binding("ctrl+y", "redo", "Redo", id="redo"),
@@ -91,6 +94,7 @@ class WorkbenchScreen(Screen[None]):
         self._turn = threading.Condition()
         self._baseline_cache: dict[tuple[object, ...], Matrix] = {}
         self._then: dict[int, Callable[[], object]] = {}  # run once change `seq` has landed
+        self._dimensions: list[str] | None = None
         self.message = ""
 
     def compose(self) -> ComposeResult:
@@ -246,7 +250,29 @@ class WorkbenchScreen(Screen[None]):
         target = self.target()
         if target is None or target.index is None or target.section in ("plays", "engagement"):
             return self.refuse("move to a rule to add a copy of it below")
-        self.change(edits.duplicate(self.plan, target.section, target.index), "added a copy: rename it in the file")
+        self.change(edits.duplicate(self.plan, target.section, target.index), "added a copy: n renames it")
+
+    def action_rename(self) -> None:
+        from abm_tui.tui.dialogs import AskText
+
+        target = self.target()
+        if target is None or target.index is None or target.section in ("plays", "engagement"):
+            return self.refuse("move to a fit criterion, tier, stage or bucket to rename it")
+        section, index = target.section, target.index
+
+        def check(text: str) -> str | None:
+            try:
+                edits.rename(self.plan, section, index, text)
+            except AbmError as err:
+                return str(err)
+            return None
+
+        def named(text: str | None) -> None:
+            if text is not None:
+                self.change(edits.rename(self.plan, section, index, text))
+
+        current = getattr(self.plan, edits.SECTIONS[section])[index].name
+        self.app.push_screen(AskText(f"Rename {current}", current, check), named)
 
     def action_delete(self) -> None:
         target = self.target()
@@ -329,8 +355,14 @@ class WorkbenchScreen(Screen[None]):
         self.submit(None, f"{axis}: {following}")
 
     def dimensions(self) -> list[str]:
-        table = self.session.engine.table
-        return list(PLAN_DIMENSIONS) + [d for d in EXTRA_DIMENSIONS if d in table.columns]
+        """The plan's own dimensions, then every text column with few enough values to pivot on."""
+        if self._dimensions is None:
+            table = self.session.engine.table
+            texts = [c for c, t in table.schema.items() if t in (pl.String, pl.Categorical) and c not in IDENTITY]
+            few = [c for c in texts if table.get_column(c).n_unique() <= MAX_DIMENSION_VALUES]
+            known = [d for d in EXTRA_DIMENSIONS if d in few]
+            self._dimensions = list(PLAN_DIMENSIONS) + known + sorted(set(few) - set(known))
+        return self._dimensions
 
     def action_measure(self) -> None:
         if "opportunity_amount" not in self.session.engine.table.columns and self.measure == "count":
