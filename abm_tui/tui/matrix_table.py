@@ -92,7 +92,7 @@ class MatrixTable(DataTable[Text]):
             for i, row in enumerate(rows):
                 for j, col in enumerate(cols):
                     if self.get_cell(f"row:{row}", f"col:{col}") != cells[i][j]:
-                        self.update_cell(f"row:{row}", f"col:{col}", cells[i][j])
+                        self.update_cell(f"row:{row}", f"col:{col}", cells[i][j], update_width=True)
             return
         keep = self.cursor_coordinate
         self.clear(columns=True)

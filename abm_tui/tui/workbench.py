@@ -166,8 +166,8 @@ class WorkbenchScreen(Screen[None]):
             self.message = f"refused: {message.refused}"
             self.plan = message.plan
             self.query_one(RulesTree).show(self.plan)
-        elif message.note:
-            self.message = message.note
+        else:
+            self.message = message.note  # a landed change replaces the last message, even with none
         if message.seq != self._seq:
             self.update_status()
             return
