@@ -52,26 +52,23 @@ def test_workbench_after_a_tweak(snap_compare) -> None:  # noqa: ANN001
     assert snap_compare(demo(), terminal_size=(160, 48), run_before=tweak)
 
 
-def test_drill_down(snap_compare) -> None:  # noqa: ANN001
-    async def drill(pilot) -> None:  # noqa: ANN001
-        await settled(pilot)
-        table = pilot.app.screen.query_one(MatrixTable)
-        table.focus()
-        table.cursor_coordinate = (0, 4)
-        await pilot.press("enter")
-        await settled(pilot)
+async def drill(pilot) -> None:  # noqa: ANN001
+    """Into Tier 1 / Considering."""
+    await settled(pilot)
+    table = pilot.app.screen.query_one(MatrixTable)
+    table.focus()
+    table.cursor_coordinate = (0, 4)
+    await pilot.press("enter")
+    await settled(pilot)
 
+
+def test_drill_down(snap_compare) -> None:  # noqa: ANN001
     assert snap_compare(demo(), terminal_size=(160, 48), run_before=drill)
 
 
 def test_account_detail(snap_compare) -> None:  # noqa: ANN001
     async def account(pilot) -> None:  # noqa: ANN001
-        await settled(pilot)
-        table = pilot.app.screen.query_one(MatrixTable)
-        table.focus()
-        table.cursor_coordinate = (0, 4)
-        await pilot.press("enter")
-        await settled(pilot)
+        await drill(pilot)
         await pilot.press("enter")
         await settled(pilot)
 
