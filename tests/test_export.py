@@ -513,3 +513,18 @@ def test_write_csv_failure_keeps_previous_export(tmp_path: Path) -> None:
         write_csv(bad, target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["assignments.csv"]
+
+
+def test_run_exports_writes_only_the_chosen_files_and_reports_progress(tmp_path: Path) -> None:
+    from abm_tui.core.export import run_exports
+
+    plan_path = write_plan_dir(tmp_path / "plan")
+    session = Session.open(plan_path)
+    heard: list[str] = []
+    out = tmp_path / "chosen"
+    written = run_exports(session.assignments(), session.matrix(), session.plan, out, plan_path,
+                          files=("matrix.csv", "plan.toml"), progress=heard.append)
+    assert [p.name for p in written] == heard == ["matrix.csv", "plan.toml"]
+    assert sorted(p.name for p in out.iterdir()) == ["matrix.csv", "plan.toml"]
+    with pytest.raises(AbmError, match="cannot export 'x.csv'"):
+        run_exports(session.assignments(), session.matrix(), session.plan, out, plan_path, files=("x.csv",))

@@ -280,8 +280,10 @@ async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Pa
     assert Session.open(target).matrix().total == 3000
 
 
-async def test_export_writes_the_run_files(plan_copy: Path, tmp_path: Path) -> None:
-    from textual.widgets import Input
+async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -> None:
+    from textual.widgets import Input, SelectionList
+
+    from abm_tui.tui.dialogs import ChooseExport
 
     out = tmp_path / "out"
     app = AbmApp(plan_copy)
@@ -289,12 +291,18 @@ async def test_export_writes_the_run_files(plan_copy: Path, tmp_path: Path) -> N
         await settle(app, pilot)
         await pilot.press("ctrl+e")
         await pilot.pause()
-        app.screen.query_one(Input).value = str(out)
+        dialog = app.screen
+        assert isinstance(dialog, ChooseExport)
+        dialog.query_one(Input).value = str(plan_copy)  # a file, not a folder: refused in place
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and "expected a folder" in str(dialog.query_one("#export-error").render())
+        dialog.query_one(SelectionList).deselect("assignments.parquet")
+        dialog.query_one(Input).value = str(out)
         await pilot.press("enter")
         await settle(app, pilot)
         assert "exported" in str(app.screen.query_one("#status", Static).render())
-    for name in ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"):
-        assert (out / name).is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "matrix.csv", "plan.toml"]
 
 
 async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -153,16 +154,24 @@ def guard_inputs(targets: list[Path], inputs: set[Path]) -> None:
         raise AbmError(f"{clashes[0]}: is an input of this plan; refusing to overwrite it. Choose another --out folder")
 
 
-def run_exports(
-    frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None
-) -> list[Path]:
-    """Write the four files of `abm-tui run` into out_dir."""
-    targets = [out_dir / name for name in RUN_FILES]
-    guard_inputs(targets, input_paths(plan, plan_file))
+def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None,
+                files: tuple[str, ...] = RUN_FILES, progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the files of `abm-tui run` (or the chosen ones) into out_dir; `progress` hears each name first."""
+    unknown = [name for name in files if name not in RUN_FILES]
+    if unknown:
+        raise AbmError(f"cannot export {unknown[0]!r}; expected some of {', '.join(RUN_FILES)}")
+    targets = {name: out_dir / name for name in files}
+    guard_inputs(list(targets.values()), input_paths(plan, plan_file))
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        write_csv(frame, targets[0]),
-        write_parquet(frame, targets[1]),
-        write_text(targets[2], matrix_csv(matrix)),
-        write_text(targets[3], dumps_plan(relocated(plan, out_dir))),
-    ]
+    writers: dict[str, Callable[[Path], Path]] = {
+        "assignments.csv": lambda path: write_csv(frame, path),
+        "assignments.parquet": lambda path: write_parquet(frame, path),
+        "matrix.csv": lambda path: write_text(path, matrix_csv(matrix)),
+        "plan.toml": lambda path: write_text(path, dumps_plan(relocated(plan, out_dir))),
+    }
+    written = []
+    for name, path in targets.items():
+        if progress is not None:
+            progress(name)
+        written.append(writers[name](path))
+    return written

@@ -202,3 +202,50 @@ class RestoreAutosave(ModalScreen[bool]):
     @on(Button.Pressed)
     def answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "restore")
+
+
+class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
+    """Which of run's files to write, and where; answers (folder, files), or None on escape.
+
+    `validate(folder, files)` returns a reason to refuse (a folder that is a file, an input of the
+    plan, no file chosen), shown in place with the dialog kept open.
+    """
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Export", id="export.go", tooltip="Write the chosen files"),
+        Binding("escape", "dismiss", "Cancel", id="export.cancel", tooltip="Close without writing anything"),
+    ]
+
+    def __init__(self, folder: str, files: tuple[str, ...],
+                 validate: Callable[[str, tuple[str, ...]], str | None]) -> None:
+        super().__init__()
+        self.folder = folder
+        self.files = files
+        self.check = validate
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label("Export: the files of abm-tui run", classes="abm-dialog-title")
+            yield SelectionList[str](*(Selection(name, name, True) for name in self.files), id="export-files")
+            yield Label("to the folder", classes="abm-dialog-hint")
+            yield Input(self.folder, id="export-folder")
+            yield Static("", id="export-error", markup=False)
+            yield Label("space ticks a file · enter in the folder or ctrl+s exports · esc cancels",
+                        classes="abm-dialog-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#export-folder", Input).focus()
+
+    @on(Input.Submitted)
+    def action_export(self) -> None:
+        folder = self.query_one("#export-folder", Input).value.strip()
+        chosen = tuple(name for name in self.files if name in self.query_one(SelectionList).selected)
+        reason = self.check(folder, chosen)
+        if reason is None:
+            self.dismiss((folder, chosen))
+            return
+        error = self.query_one("#export-error", Static)
+        error.update(reason)
+        error.display = True

@@ -69,6 +69,7 @@ class MatrixTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
         self.view: MatrixView | None = None
+        self._room: list[int] = []  # each column's widest cell at the last full build
 
     def show(self, view: MatrixView, up: str, down: str) -> None:
         """Same rows and columns as shown: only changed cells are rewritten, so the screen's layout
@@ -85,15 +86,17 @@ class MatrixTable(DataTable[Text]):
             for i in range(values.shape[0])
         ]
         rows, cols = (*current.rows, "Total"), (*current.cols, "Total")
+        room = [max(cell.cell_len for cell in column) for column in zip(*cells, strict=True)]
         same_shape = previous is not None and (previous.current.rows, previous.current.cols,
                                                previous.current.row_dim, previous.current.col_dim) == (
             current.rows, current.cols, current.row_dim, current.col_dim)
-        if same_shape:
+        if same_shape and all(need <= have for need, have in zip(room, self._room, strict=True)):
             for i, row in enumerate(rows):
                 for j, col in enumerate(cols):
                     if self.get_cell(f"row:{row}", f"col:{col}") != cells[i][j]:
-                        self.update_cell(f"row:{row}", f"col:{col}", cells[i][j], update_width=True)
+                        self.update_cell(f"row:{row}", f"col:{col}", cells[i][j])
             return
+        self._room = room
         keep = self.cursor_coordinate
         self.clear(columns=True)
         self.add_column(f"{current.row_dim} \\ {current.col_dim}", key="_label")

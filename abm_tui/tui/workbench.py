@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, ProgressBar, Static
 
 from abm_tui.core import autosave, edits, rules
 from abm_tui.core.errors import AbmError
@@ -48,6 +48,12 @@ class Changed(Message):
     def __init__(self, seq: int, plan: Plan, measured: Measured | None, refused: str | None, note: str) -> None:
         super().__init__()
         self.seq, self.plan, self.measured, self.refused, self.note = seq, plan, measured, refused, note
+
+
+class ExportStep(Message):
+    def __init__(self, step: str) -> None:
+        super().__init__()
+        self.step = step
 
 
 class Exported(Message):
@@ -100,6 +106,7 @@ class WorkbenchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="status")
+        yield ProgressBar(id="export-progress", show_eta=False)
         with Horizontal(id="panes"):
             with Vertical(id="rules-pane"):
                 yield Static("Rules", classes="pane-title")
@@ -395,42 +402,59 @@ class WorkbenchScreen(Screen[None]):
         autosave.clear(self.plan_path)
 
     def action_export(self) -> None:
-        from abm_tui.core.export import input_paths
-        from abm_tui.tui.dialogs import AskText
+        from abm_tui.core.export import RUN_FILES, input_paths
+        from abm_tui.tui.dialogs import ChooseExport
 
-        def check(text: str) -> str | None:
+        def check(text: str, files: tuple[str, ...]) -> str | None:
             folder = Path(text).expanduser()
+            if not files:
+                return "tick at least one file"
+            if not text:
+                return "expected a folder"
             if folder.exists() and not folder.is_dir():
                 return f"{folder} is a file; expected a folder"
-            clashes = [folder / name for name in ("assignments.csv", "assignments.parquet", "matrix.csv",
-                                                  "plan.toml") if (folder / name).resolve() in
-                       input_paths(self.session.plan, self.plan_path)]
+            inputs = input_paths(self.session.plan, self.plan_path)
+            clashes = [folder / name for name in files if (folder / name).resolve() in inputs]
             return f"{clashes[0]} is an input of this plan" if clashes else None
 
-        def chosen(text: str | None) -> None:
-            if text is not None:
-                self.message = f"exporting {self.session.report.rows_kept:,} accounts to {text} ..."
-                self.update_status()
-                self.export(Path(text).expanduser())
+        def chosen(answer: tuple[str, tuple[str, ...]] | None) -> None:
+            if answer is None:
+                return
+            folder, files = answer
+            bar = self.query_one("#export-progress", ProgressBar)
+            bar.update(total=len(files) + 1, progress=0)
+            bar.display = True
+            self.message = f"exporting {self.session.report.rows_kept:,} accounts to {folder} ..."
+            self.update_status()
+            self.export(Path(folder).expanduser(), files)
 
         default = self.plan_path.resolve().parent / "exports" if self.writable else Path.cwd() / "exports"
-        self.app.push_screen(AskText("Export assignments.csv, assignments.parquet, matrix.csv and plan.toml to",
-                                     str(default), check), chosen)
+        self.app.push_screen(ChooseExport(str(default), RUN_FILES, check), chosen)
 
     @work(thread=True, group="export")
-    def export(self, folder: Path) -> None:
-        """The same files as `abm-tui run`, from the session's current plan (not from the screen)."""
+    def export(self, folder: Path, files: tuple[str, ...]) -> None:
+        """The files of `abm-tui run`, from the session's current plan (not from the screen)."""
         from abm_tui.core.export import run_exports
 
         try:
             with self.session.lock:
+                self.post_message(ExportStep("building the assignments"))
                 frame, matrix, plan = self.session.assignments(), self.session.matrix(), self.session.plan
-            self.post_message(Exported(run_exports(frame, matrix, plan, folder, self.plan_path), None))
+            written = run_exports(frame, matrix, plan, folder, self.plan_path, files,
+                                  progress=lambda name: self.post_message(ExportStep(f"writing {name}")))
+            self.post_message(Exported(written, None))
         except AbmError as err:
             self.post_message(Exported(None, str(err)))
 
+    @on(ExportStep)
+    def export_step(self, message: ExportStep) -> None:
+        self.query_one("#export-progress", ProgressBar).advance(1)
+        self.message = f"export: {message.step} ..."
+        self.update_status()
+
     @on(Exported)
     def exported(self, message: Exported) -> None:
+        self.query_one("#export-progress", ProgressBar).display = False
         if message.error:
             self.message = f"export failed: {message.error}"
             self.app.notify(message.error, title="Export failed", severity="error")
