@@ -24,10 +24,17 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def settled(pilot) -> None:  # noqa: ANN001 - textual's Pilot
+    """Workers done, then until two screenshots in a row agree: a table re-measures its columns on
+    a later refresh, and how many refreshes that takes depends on the machine."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    previous = None
+    for _ in range(50):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        shot = pilot.app.export_screenshot()
+        if shot == previous:
+            return
+        previous = shot
 
 
 def demo() -> AbmApp:
