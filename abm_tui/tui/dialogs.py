@@ -236,7 +236,10 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#export-folder", Input).focus()
+        """The folder starts selected, as in AskText: typing replaces it."""
+        folder = self.query_one("#export-folder", Input)
+        folder.focus()
+        folder.select_all()
 
     @on(Input.Submitted)
     def action_export(self) -> None:
