@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from abm_tui.core import edits
@@ -41,6 +44,22 @@ async def settle(app: AbmApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot
     await pilot.pause()
 
 
+@asynccontextmanager
+async def opened(path: Path) -> AsyncIterator[tuple[AbmApp, Pilot]]:
+    """The app on `path` at 160x48, with the plan loaded and the first matrix shown."""
+    app = AbmApp(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        yield app, pilot
+
+
+async def press_on(app: AbmApp, pilot: Pilot, target: Target, *keys: str) -> None:
+    """Put the rules cursor on `target`, press `keys`, and wait for the recount."""
+    app.screen.query_one(RulesTree).move_to(target)
+    await pilot.press(*keys)
+    await settle(app, pilot)
+
+
 def cell(app: AbmApp, row: str, col: str) -> str:
     table = app.screen.query_one(MatrixTable)
     view = table.view
@@ -51,9 +70,7 @@ def cell(app: AbmApp, row: str, col: str) -> str:
 
 
 async def test_opens_with_rules_matrix_and_status(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         assert isinstance(app.screen, WorkbenchScreen)
         expected = Session.open(plan_copy).matrix()
         assert cell(app, "Tier 1", "Total") == f"{expected.values[0].sum():,}"
@@ -65,9 +82,7 @@ async def test_opens_with_rules_matrix_and_status(plan_copy: Path) -> None:
 
 
 async def test_nudging_a_threshold_recounts_to_what_the_engine_says(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         tree = app.screen.query_one(RulesTree)
         tree.move_to(Target("tiers", 2, "fit_score", "min"))
         await pilot.press("minus", "minus")
@@ -87,13 +102,9 @@ async def test_nudging_a_threshold_recounts_to_what_the_engine_says(plan_copy: P
 
 
 async def test_undo_and_redo_follow_the_history(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         before = cell(app, "Tier 3", "Total")
-        app.screen.query_one(RulesTree).move_to(Target("tiers", 2, "fit_score", "min"))
-        await pilot.press("minus")
-        await settle(app, pilot)
+        await press_on(app, pilot, Target("tiers", 2, "fit_score", "min"), "minus")
         after = cell(app, "Tier 3", "Total")
         assert after != before
         await pilot.press("ctrl+z")
@@ -105,31 +116,21 @@ async def test_undo_and_redo_follow_the_history(plan_copy: Path) -> None:
 
 
 async def test_toggle_off_a_tier(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
-        app.screen.query_one(RulesTree).move_to(Target("tiers", 0))
-        await pilot.press("o")
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("tiers", 0), "o")
         assert not app.screen.session.plan.tiers[0].enabled
         assert cell(app, "Tier 1", "Total") == "0"
 
 
 async def test_nudging_something_that_is_not_a_number_is_refused_in_place(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
-        app.screen.query_one(RulesTree).move_to(Target("criteria", 0, "industry", "in"))
-        await pilot.press("plus")
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("criteria", 0, "industry", "in"), "plus")
         assert "is not a number" in str(app.screen.query_one("#status", Static).render())
         assert not app.screen.session.dirty
 
 
 async def test_pivot_and_measure(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         app.screen.query_one(MatrixTable).focus()
         await pilot.press("c")
         await settle(app, pilot)
@@ -144,12 +145,8 @@ async def test_pivot_and_measure(plan_copy: Path) -> None:
 
 
 async def test_save_writes_the_plan_and_clears_unsaved(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
-        app.screen.query_one(RulesTree).move_to(Target("criteria", 0))
-        await pilot.press("plus")
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("criteria", 0), "plus")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         saved = load_plan(plan_copy)
@@ -173,9 +170,7 @@ async def test_typed_threshold_is_refused_in_place_then_accepted(plan_copy: Path
 
     from abm_tui.tui.dialogs import AskText
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
         workbench.query_one(RulesTree).move_to(Target("tiers", 2, "fit_score", "min"))
         await pilot.press("enter")
@@ -198,9 +193,7 @@ async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
 
     from abm_tui.tui.dialogs import PickValues
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
         workbench.query_one(RulesTree).move_to(Target("criteria", 0, "industry", "in"))
         await pilot.press("enter")
@@ -219,9 +212,7 @@ async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
 async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None:
     from abm_tui.tui.drill_screen import AccountTable, DrillScreen
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         table = app.screen.query_one(MatrixTable)
         table.focus()
         view = table.view
@@ -240,12 +231,8 @@ async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None
 async def test_quit_asks_about_unsaved_changes(plan_copy: Path) -> None:
     from abm_tui.tui.dialogs import ConfirmQuit
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
-        app.screen.query_one(RulesTree).move_to(Target("criteria", 0))
-        await pilot.press("plus")
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("criteria", 0), "plus")
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmQuit)
@@ -265,9 +252,7 @@ async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Pa
 
     target = tmp_path / "elsewhere" / "q2.toml"
     target.parent.mkdir()
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         await pilot.press("w")
         await pilot.pause()
         app.screen.query_one(Input).value = str(target)
@@ -286,9 +271,7 @@ async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -
     from abm_tui.tui.dialogs import ChooseExport
 
     out = tmp_path / "out"
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         await pilot.press("ctrl+e")
         await pilot.pause()
         dialog = app.screen
@@ -308,12 +291,8 @@ async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -
 async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:
     from abm_tui.tui.dialogs import RestoreAutosave
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
-        app.screen.query_one(RulesTree).move_to(Target("criteria", 0))
-        await pilot.press("plus")
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("criteria", 0), "plus")
         # the terminal goes away here: no save, no quit prompt
     again = AbmApp(plan_copy)
     async with again.run_test(size=(160, 48)) as pilot:
@@ -328,9 +307,7 @@ async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> N
 async def test_help_lists_the_keys(plan_copy: Path) -> None:
     from abm_tui.tui.help_screen import HelpScreen
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -342,9 +319,7 @@ async def test_help_lists_the_keys(plan_copy: Path) -> None:
 
 
 async def test_tab_moves_between_the_rules_and_the_matrix(plan_copy: Path) -> None:
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         assert app.focused is app.screen.query_one(RulesTree)
         await pilot.press("tab")
         assert app.focused is app.screen.query_one(MatrixTable)
@@ -355,9 +330,7 @@ async def test_tab_moves_between_the_rules_and_the_matrix(plan_copy: Path) -> No
 async def test_rename_a_rule_and_pivot_on_any_text_column(plan_copy: Path) -> None:
     from textual.widgets import Input
 
-    app = AbmApp(plan_copy)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+    async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
         workbench.query_one(RulesTree).move_to(Target("tiers", 0))
         await pilot.press("n")

@@ -136,11 +136,17 @@ def relocated(plan: Plan, out_dir: Path) -> Plan:
     return replace(plan, data=data, base_dir=out_dir)
 
 
-def input_paths(plan: Plan, plan_file: Path | None) -> set[Path]:
-    """The data files, and the plan file (given, or the one the plan was loaded from)."""
+def data_paths(plan: Plan) -> set[Path]:
+    """The plan's data files, resolved."""
     paths = {plan.resolve(plan.data.accounts).resolve()}
     if plan.data.engagement:
         paths.add(plan.resolve(plan.data.engagement).resolve())
+    return paths
+
+
+def input_paths(plan: Plan, plan_file: Path | None) -> set[Path]:
+    """The data files, and the plan file (given, or the one the plan was loaded from)."""
+    paths = data_paths(plan)
     for source in (plan_file, Path(plan.source)):
         if source is not None and source.is_file():
             paths.add(source.resolve())

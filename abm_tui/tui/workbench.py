@@ -466,7 +466,7 @@ class WorkbenchScreen(Screen[None]):
         self.update_status()
 
     def action_save_as(self) -> None:
-        from abm_tui.core.export import relocated
+        from abm_tui.core.export import data_paths, relocated
         from abm_tui.tui.dialogs import AskText
 
         def check(text: str) -> str | None:
@@ -475,7 +475,7 @@ class WorkbenchScreen(Screen[None]):
                 return "expected a path ending in .toml"
             if path.is_dir():
                 return f"{path} is a folder"
-            if path.resolve() in inputs_of(self.session.plan):
+            if path.resolve() in data_paths(self.session.plan):
                 return f"{path} is one of this plan's data files"
             return None
 
@@ -500,13 +500,6 @@ def set_text(widget: Static, text: str) -> None:
     """Update only on change: every update repaints, and a new height re-lays the screen out."""
     if str(widget.render()) != text:
         widget.update(text)
-
-
-def inputs_of(plan: Plan) -> set[Path]:
-    paths = {plan.resolve(plan.data.accounts).resolve()}
-    if plan.data.engagement:
-        paths.add(plan.resolve(plan.data.engagement).resolve())
-    return paths
 
 
 def _move_play(plan: Plan, index: int, offset: int) -> Plan:
