@@ -820,3 +820,35 @@ def test_plans_built_from_random_wheres_round_trip(
         c for c in written[1:] + [conditions[3]] if c.items
     ]  # a criterion always has one
     assert len(_where_lines(text)) == len(written)
+
+
+def test_export_table_round_trips_and_defaults_stay_out_of_the_file() -> None:
+    base = (REPO / "data" / "plan.toml").read_text()
+    assert "[export" not in dumps_plan(loads_plan(base))
+    plan = loads_plan(base + '\n[export]\nto = ["hubspot", "linkedin"]\n[export.linkedin]\nper = "tier"\n'
+                             'min_size = 500\n[export.sql]\naccounts_table = "crm.accounts"\n')
+    assert plan.export.to == ("hubspot", "linkedin")
+    assert (plan.export.linkedin_per, plan.export.linkedin_min_size) == ("tier", 500)
+    assert plan.export.accounts_table == "crm.accounts" and plan.export.events_table == "events"
+    text = dumps_plan(plan)
+    assert "events_table" not in text and "[export.hubspot]" not in text
+    assert loads_plan(text) == plan
+
+
+def test_export_table_problems_name_their_keys() -> None:
+    base = (REPO / "data" / "plan.toml").read_text()
+    with pytest.raises(PlanError) as caught:
+        loads_plan(base + '\n[export]\nto = ["hubspt"]\nfolder = "x"\n[export.sql]\ndialect = "oracle"\n'
+                          '[export.linkedin]\nmin_size = 0\n')
+    text = str(caught.value)
+    assert "export.to[0]: expected one of hubspot, salesforce, linkedin, sql" in text and "hubspot" in text
+    assert "export.folder: unknown key" in text
+    assert 'export.sql.dialect: expected one of duckdb, postgres, got "oracle"' in text
+    assert "export.linkedin.min_size: expected a whole number of at least 1" in text
+
+
+def test_data_sheet_is_an_optional_key() -> None:
+    base = (REPO / "data" / "plan.toml").read_text().replace('preset = "auto"', 'preset = "auto"\nsheet = "Accounts"')
+    plan = loads_plan(base)
+    assert plan.data.sheet == "Accounts"
+    assert loads_plan(dumps_plan(plan)) == plan

@@ -19,6 +19,11 @@ from abm_tui.core.errors import AbmError, PlanError, Problem, nearest
 
 FORMAT_VERSION = 1
 PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
+DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")
+LIST_SPLITS = ("segment", "tier")
+HUBSPOT_KEYS = ("auto", "record_id", "domain")
+SQL_DIALECTS = ("duckdb", "postgres")
+LINKEDIN_MIN_SIZE = 300  # LinkedIn refuses to run a matched audience smaller than this
 OPS = ("min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null")
 ORDER_OPS = ("min", "max", "gt", "lt")
 
@@ -147,6 +152,20 @@ class DataSource:
     engagement: str | None = None
     preset: str = "auto"
     columns: tuple[tuple[str, str], ...] = ()
+    sheet: str | None = None  # the accounts workbook's sheet; None: the first
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """`[export]`: where `run` sends the segments besides its own files, and how each target wants them."""
+
+    to: tuple[str, ...] = ()
+    hubspot_key: str = "auto"
+    linkedin_per: str = "segment"
+    linkedin_min_size: int = LINKEDIN_MIN_SIZE
+    sql_dialect: str = "duckdb"
+    accounts_table: str = "accounts"
+    events_table: str = "events"
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,7 @@ class Plan:
     stages: tuple[Rule, ...] = ()
     buckets: tuple[Rule, ...] = ()
     plays: tuple[Play, ...] = ()
+    export: ExportSettings = ExportSettings()
     version: int = FORMAT_VERSION
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="plan", compare=False)  # the file it was read from, for messages
@@ -182,8 +202,9 @@ class Plan:
 
 # --- parsing --------------------------------------------------------------------------------
 
-TOP_KEYS = ("version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays")
-DATA_KEYS = ("accounts", "engagement", "preset", "columns")
+TOP_KEYS = ("version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays", "export")
+DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet")
+EXPORT_KEYS = ("to", "hubspot", "linkedin", "sql")
 ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights")
 CRITERION_KEYS = ("name", "points", "where", "enabled")
 TIER_KEYS = ("name", "motion", "where", "limit", "enabled")
@@ -388,8 +409,10 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     stages = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("stages", []), "stages"))
     buckets = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("buckets", []), "buckets"))
     plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
+    export = _export(doc.get("export", {}), reader)
     plan = Plan(
-        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, base_dir=base_dir, source=source
+        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, base_dir=base_dir,
+        source=source,
     )
     _check_names(plan, reader)
     if reader.problems:
@@ -422,7 +445,40 @@ def _data(value: Any, reader: _Reader) -> DataSource:
         reader.fail("data.preset", f"expected one of {', '.join(PRESETS)}, got {_show(preset)}")
         preset = "auto"
     columns = reader.pairs(table.get("columns", {}), "data.columns", "canonical name = header in the file", reader.text)
-    return DataSource(accounts or "accounts.csv", engagement, preset, columns)
+    sheet = reader.text(table.get("sheet"), "data.sheet", optional=True)
+    return DataSource(accounts or "accounts.csv", engagement, preset, columns, sheet)
+
+
+def _export(value: Any, reader: _Reader) -> ExportSettings:
+    table = reader.table(value, "export", EXPORT_KEYS)
+    to = () if table.get("to") == [] else _names(table.get("to"), "export.to", reader) or ()
+    for i, name in enumerate(to):
+        if name not in DESTINATIONS:
+            reader.fail(f"export.to[{i}]", f"expected one of {', '.join(DESTINATIONS)}, got {_show(name)}"
+                        + nearest(name, DESTINATIONS))
+    hubspot = reader.table(table.get("hubspot", {}), "export.hubspot", ("key",))
+    linkedin = reader.table(table.get("linkedin", {}), "export.linkedin", ("per", "min_size"))
+    sql = reader.table(table.get("sql", {}), "export.sql", ("dialect", "accounts_table", "events_table"))
+    defaults = ExportSettings()
+    return ExportSettings(
+        to=tuple(to),
+        hubspot_key=_choice(hubspot.get("key", defaults.hubspot_key), "export.hubspot.key", HUBSPOT_KEYS, reader),
+        linkedin_per=_choice(linkedin.get("per", defaults.linkedin_per), "export.linkedin.per", LIST_SPLITS, reader),
+        linkedin_min_size=reader.integer(linkedin.get("min_size", defaults.linkedin_min_size),
+                                         "export.linkedin.min_size", minimum=1) or defaults.linkedin_min_size,
+        sql_dialect=_choice(sql.get("dialect", defaults.sql_dialect), "export.sql.dialect", SQL_DIALECTS, reader),
+        accounts_table=reader.text(sql.get("accounts_table", defaults.accounts_table), "export.sql.accounts_table")
+        or defaults.accounts_table,
+        events_table=reader.text(sql.get("events_table", defaults.events_table), "export.sql.events_table")
+        or defaults.events_table,
+    )
+
+
+def _choice(value: Any, path: str, allowed: tuple[str, ...], reader: _Reader) -> str:
+    if value not in allowed:
+        reader.fail(path, f"expected one of {', '.join(allowed)}, got {_show(value)}")
+        return allowed[0]
+    return value
 
 
 def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
@@ -572,6 +628,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     data["preset"] = plan.data.preset
     if plan.data.columns:
         data["columns"] = dict(plan.data.columns)
+    if plan.data.sheet:
+        data["sheet"] = plan.data.sheet
     doc["data"] = data
     engagement: dict[str, Any] = {
         "recent_days": plan.engagement.recent_days,
@@ -585,7 +643,30 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     doc["stages"] = [_rule_dict(s) for s in plan.stages]
     doc["buckets"] = [_rule_dict(b) for b in plan.buckets]
     doc["plays"] = [_play_dict(p) for p in plan.plays]
+    export = _export_dict(plan.export)
+    if export:
+        doc["export"] = export
     return doc
+
+
+def _export_sections(settings: ExportSettings) -> dict[str, dict[str, Any]]:
+    return {
+        "hubspot": {"key": settings.hubspot_key},
+        "linkedin": {"per": settings.linkedin_per, "min_size": settings.linkedin_min_size},
+        "sql": {"dialect": settings.sql_dialect, "accounts_table": settings.accounts_table,
+                "events_table": settings.events_table},
+    }
+
+
+def _export_dict(settings: ExportSettings) -> dict[str, Any]:
+    """Only what differs from the defaults, so a plan without `[export]` saves without one."""
+    out: dict[str, Any] = {"to": list(settings.to)} if settings.to else {}
+    defaults = _export_sections(ExportSettings())
+    for section, values in _export_sections(settings).items():
+        changed = {key: value for key, value in values.items() if value != defaults[section][key]}
+        if changed:
+            out[section] = changed
+    return out
 
 
 def _number(value: float) -> int | float:
