@@ -16,9 +16,10 @@ from pathlib import Path
 from abm_tui import __version__
 from abm_tui.core.errors import AbmError
 
-COMMANDS = ("run", "matrix", "validate", "explain", "demo")
+COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export")
 # In the design's contract but not built yet: said plainly rather than mistaken for a plan file.
-PLANNED = {"init": "issue 5", "export": "issue 5", "diff": "issue 6", "review": "issue 6"}
+PLANNED = {"diff": "issue 6", "review": "issue 6"}
+DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")  # as abm_tui.core.plan, without importing it
 FORMATS = ("table", "csv", "json")
 
 
@@ -37,8 +38,13 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
         "validate": argparse.ArgumentParser(prog="abm-tui validate", description="Check the plan and its data."),
         "explain": argparse.ArgumentParser(prog="abm-tui explain", description="Why an account sits where it does."),
         "demo": argparse.ArgumentParser(prog="abm-tui demo", description="Write a synthetic demo set."),
+        "init": argparse.ArgumentParser(
+            prog="abm-tui init", description="Start a plan from your own accounts export (HubSpot, Salesforce, "
+            "LinkedIn or any table): detect the layout, map the columns, set thresholds from the data."),
+        "export": argparse.ArgumentParser(
+            prog="abm-tui export", description="Write the segments in the form a CRM or ad platform imports."),
     }
-    for name in ("run", "matrix", "validate", "explain"):
+    for name in ("run", "matrix", "validate", "explain", "export"):
         sub[name].add_argument("plan", help="plan file (.toml)")
     sub["run"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
     sub["matrix"].add_argument("--rows", default="tier", help="tier, stage, bucket, play or a column (default tier)")
@@ -53,7 +59,30 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     sub["demo"].add_argument("--seed", type=int, default=7)
     sub["demo"].add_argument("--events", type=int, help="number of engagement rows (default 20 per account)")
     sub["demo"].add_argument("--force", action="store_true", help="replace demo files already in --out")
+    sub["demo"].add_argument("--layout", choices=("canonical", "hubspot", "salesforce"), default="canonical",
+                             help="write the accounts as that CRM exports them (default: canonical columns)")
+    sub["init"].add_argument("accounts", help="accounts file: CSV, TSV, Excel, Parquet or NDJSON")
+    sub["init"].add_argument("--engagement", help="engagement file (events, or a LinkedIn company report)")
+    sub["init"].add_argument("--out", help="plan file to write (default: plan.toml beside the accounts file)")
+    sub["init"].add_argument("--preset", choices=("auto", "canonical", *DESTINATIONS[:3]), default="auto",
+                             help="the accounts file's layout (default: detect it)")
+    sub["init"].add_argument("--sheet", help="the workbook sheet to read (default: the first)")
+    sub["init"].add_argument("--name", help="the plan's name (default: from the file name)")
+    sub["init"].add_argument("--force", action="store_true", help="replace the plan file if it exists")
+    sub["export"].add_argument("--to", required=True, type=_destinations,
+                               help="hubspot, salesforce, linkedin or sql (several: comma-separated)")
+    sub["export"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
+    sub["export"].add_argument("--per", choices=("segment", "tier"),
+                               help="LinkedIn: one company list per segment or per tier (default: the plan's)")
     return {"": top, **sub}
+
+
+def _destinations(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in DESTINATIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected {', '.join(DESTINATIONS)} (comma-separated), got {text!r}")
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     plan_path = Path(args.plan)
     session = _open(args.plan)
-    out_dir = Path(args.out) if args.out else plan_path.resolve().parent / "exports"
+    out_dir = _out_dir(args, plan_path)
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
     print("\n".join(session.report.summary()))
     matrix = session.matrix()
@@ -123,7 +152,65 @@ def _run(args: argparse.Namespace) -> int:
     print()
     for path in written:
         print(f"wrote {path}")
+    _deliver(session, session.plan.export.to, out_dir, plan_path, written)
     print(f"done in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def _out_dir(args: argparse.Namespace, plan_path: Path) -> Path:
+    return Path(args.out) if args.out else plan_path.resolve().parent / "exports"
+
+
+def _deliver(session, destinations: tuple[str, ...], out_dir: Path, plan_path: Path,  # noqa: ANN001 - a Session
+             written: list[Path]) -> None:
+    """The CRM and ad-platform files, the unmatched engagement rows, and the manifest that traces them all."""
+    from abm_tui.core.destinations import ExportContext, deliver, provenance, write_manifest
+    from abm_tui.core.export import write_unmatched
+
+    context = ExportContext.of(session, plan_path, session.report.preset)
+    for destination in destinations:
+        delivery = deliver(destination, context, out_dir)
+        written.extend(delivery.files)
+        for path in delivery.files:
+            print(f"wrote {path}")
+        for warning in delivery.warnings:
+            print(f"  warning: {warning}")
+    unmatched = write_unmatched(session.report, out_dir, context.inputs)
+    if unmatched is not None:
+        written.append(unmatched)
+        print(f"wrote {unmatched} ({session.report.match.rows - session.report.match.matched:,} engagement rows "
+              "that matched no account)")
+    print(f"wrote {write_manifest(out_dir, written, provenance(session.plan, session.as_of), context.inputs)}")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    plan_path = Path(args.plan)
+    session = _open(args.plan)
+    if args.per:
+        session.apply(replace(session.plan, export=replace(session.plan.export, linkedin_per=args.per)))
+    out_dir = _out_dir(args, plan_path)
+    print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
+    print("\n".join(session.report.summary()))
+    _deliver(session, args.to, out_dir, plan_path, [])
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from abm_tui.core.onboarding import write_starter
+
+    accounts = Path(args.accounts)
+    engagement = Path(args.engagement) if args.engagement else None
+    out = Path(args.out) if args.out else accounts.resolve().parent / "plan.toml"
+    result = write_starter(accounts, engagement, out, preset=args.preset, sheet=args.sheet, name=args.name,
+                           force=args.force)
+    print("\n".join(result.report.summary()))
+    print()
+    print("\n".join(result.findings))
+    print()
+    print(format_table(result.matrix))
+    print(f"\nwrote {result.path}; open it with: abm-tui {result.path}")
     return 0
 
 
@@ -172,7 +259,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.events is not None and args.events < 0:
         raise AbmError(f"--events: expected a whole number of at least 0, got {args.events}")
     started = time.perf_counter()
-    written = write_demo(Path(args.out), args.accounts, args.events, args.seed, force=args.force)
+    written = write_demo(Path(args.out), args.accounts, args.events, args.seed, force=args.force, layout=args.layout)
     for path in written:
         print(f"wrote {path}")
     print(f"done in {time.perf_counter() - started:.1f} s; open it with: abm-tui {written[-1]}")
@@ -197,7 +284,10 @@ def format_table(matrix) -> str:  # noqa: ANN001 - a Matrix; kept free of import
     return "\n".join(lines)
 
 
-HANDLERS = {"": _workbench, "run": _run, "matrix": _matrix, "validate": _validate, "explain": _explain, "demo": _demo}
+HANDLERS = {
+    "": _workbench, "run": _run, "matrix": _matrix, "validate": _validate, "explain": _explain, "demo": _demo,
+    "init": _init, "export": _export,
+}
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def test_unknown_version_is_refused(tmp_path: Path) -> None:
     [
         (b"", "is empty"),
         (b"\x00\x01\x02binary\x00" * 50, "binary"),
-        (b"id,name\n1,A\n", "no account_id column"),
+        (b"code,label\n1,A\n", "no account_id column"),
     ],
 )
 def test_bad_accounts_files(tmp_path: Path, content: bytes, expected: str) -> None:
@@ -131,12 +131,14 @@ def test_bad_accounts_files(tmp_path: Path, content: bytes, expected: str) -> No
     assert not (tmp_path / "out").exists()
 
 
-def test_presets_not_built_yet_say_so(tmp_path: Path) -> None:
-    (tmp_path / "accounts.csv").write_text("account_id,name\na,A\n")
+def test_a_named_preset_reads_its_layout_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("Record ID,Company name,Annual Revenue\n51,Acme,1.2M\n")
     plan = write_plan(tmp_path, "")
     plan.write_text(plan.read_text().replace('[data]\n', '[data]\npreset = "hubspot"\n'))
     result = abm("validate", plan)
-    assert result.returncode == 1 and 'preset = "hubspot" is not available' in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "read as HubSpot companies export (as the plan says)" in result.stdout
+    assert "account_id <- 'Record ID'" in result.stdout
 
 
 def test_missing_plan_and_missing_data(tmp_path: Path) -> None:

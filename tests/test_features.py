@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from helpers import usable_rows
 
 from abm_tui.core import features
 from abm_tui.core.features import (
@@ -399,7 +400,7 @@ def test_features_from_an_events_file(tmp_path: Path) -> None:
         f"A,{days_before(WINDOW).isoformat()},pricing_page_visit,old,CEO\n"
         "A,not-a-date,pricing_page_visit,x,y\n"
     )
-    ev, dropped = load_events(path)
+    ev, dropped = usable_rows(load_events(path))
     assert dropped == 1
     row = row_of(counts_for(ev), "A")
     assert (

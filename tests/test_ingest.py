@@ -11,9 +11,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from helpers import usable_rows
 
 from abm_tui.core.errors import AbmError
-from abm_tui.core.ingest import LoadReport, listed, load_accounts, load_events, read_table
+from abm_tui.core.ingest import LoadReport, listed, load_accounts, load_events
+from abm_tui.core.matching import MatchReport
+from abm_tui.core.readers import read_table
 
 # CI clones the repo with shared/ beside it, as in the workspace.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -66,7 +69,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def test_delimited_text_round_trips(tmp_path: Path, filename: str, separator: str) -> None:
     path = tmp_path / filename
     SMALL.write_csv(path, separator=separator)
-    raw = read_table(path)
+    raw = read_table(path).frame
     assert raw.columns == SMALL.columns
     assert raw.height == 4
     accounts = load_accounts(path)
@@ -100,7 +103,7 @@ def test_xlsx_round_trips(tmp_path: Path) -> None:
 def test_utf8_byte_order_mark_is_not_part_of_the_first_header(tmp_path: Path) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + "account_id,name\nA1,Café\nA2,Zürich AG\n".encode())
-    frame = read_table(path)
+    frame = read_table(path).frame
     assert frame.columns == ["account_id", "name"]
     accounts = load_accounts(path)
     assert accounts.frame.get_column("account_id").to_list() == ["A1", "A2"]
@@ -118,7 +121,7 @@ def test_utf8_bom_with_semicolons(tmp_path: Path) -> None:
 def test_carriage_return_only_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "oldmac.csv"
     path.write_bytes(b"account_id,name,employees\r/company/a,#NAME?,10\r/company/b,Beta,20\r/company/c,,\r")
-    frame = read_table(path)
+    frame = read_table(path).frame
     assert frame.columns == ["account_id", "name", "employees"]
     assert frame.height == 3
     accounts = load_accounts(path)
@@ -137,7 +140,7 @@ def test_windows_line_endings(tmp_path: Path) -> None:
 def test_semicolon_separator_is_found_when_a_quoted_header_holds_commas(tmp_path: Path) -> None:
     # A European Excel export: `;` separated, header labels with commas inside quotes.
     path = write(tmp_path / "eu.csv", 'account_id;"Revenue, USD";"Employees, total"\nA1;100;5\nA2;200;6\n')
-    frame = read_table(path)
+    frame = read_table(path).frame
     assert frame.columns == ["account_id", "Revenue, USD", "Employees, total"]
     assert frame.height == 2
 
@@ -147,7 +150,7 @@ def test_utf16_export_with_bom_is_decoded(tmp_path: Path) -> None:
     # its binary check, so it must then decode them rather than produce NUL-riddled headers.
     path = tmp_path / "utf16.csv"
     path.write_bytes("account_id,name\nA1,Café\n".encode("utf-16"))
-    frame = read_table(path)
+    frame = read_table(path).frame
     assert frame.columns == ["account_id", "name"]
     assert frame.row(0) == ("A1", "Café")
 
@@ -158,7 +161,7 @@ def test_windows_1252_text_is_not_silently_mangled(tmp_path: Path) -> None:
     path = tmp_path / "cp1252.csv"
     path.write_bytes("account_id,name\nA1,Café Müller\n".encode("cp1252"))
     try:
-        frame = read_table(path)
+        frame = read_table(path).frame
     except AbmError as err:
         assert str(path) in str(err)
     else:
@@ -227,14 +230,15 @@ def test_load_report_summary_mentions_events(tmp_path: Path) -> None:
         events_file="e.csv",
         events_read=50,
         events_dropped=2,
-        events_unmatched=3,
-        unmatched_ids=1,
+        match=MatchReport(48, 40, 3, 2, pl.DataFrame({"reason": ["no account with this account_id"] * 3,
+                                                       "row": [5, 9, 12]})),
         events_after_as_of=4,
     )
     text = "\n".join(report.summary())
     assert "e.csv: 50 engagement rows read" in text
     assert "dropped 2 rows" in text
-    assert "3 rows name 1 account ids" in text
+    assert "matched to accounts: 93.8% (40 by id, 3 by domain, 2 by company name); 3 rows unmatched" in text
+    assert "3 rows: no account with this account_id (first at row 5)" in text
     assert "4 rows are dated after as_of" in text
 
 
@@ -291,14 +295,14 @@ def test_mapping_to_a_header_with_no_near_match_lists_the_columns(tmp_path: Path
 
 
 def test_no_account_id_column_names_the_file_and_lists_columns(tmp_path: Path) -> None:
-    path = write(tmp_path / "noid.csv", "id,company,website\n1,Acme,acme.com\n")
+    path = write(tmp_path / "noid.csv", "code,city,website\n1,Austin,acme.com\n")
     with pytest.raises(AbmError) as info:
         load_accounts(path)
     message = str(info.value)
     assert str(path) in message
     assert "no account_id column" in message
     assert "[data.columns]" in message
-    assert "columns found: id, company, website" in message
+    assert "columns found: code, city, website" in message
 
 
 def test_headers_with_stray_spaces_are_trimmed(tmp_path: Path) -> None:
@@ -374,7 +378,7 @@ def test_currency_text_is_parsed_and_unparseable_values_are_noted_with_rows(tmp_
         (
             "account_id,annual_revenue,employees,opportunity_amount\n"
             'A1,"$1,200,000","1,200",€5\n'  # row 2
-            "A2,n/a,abc,\n"  # row 3
+            "A2,about 5,abc,\n"  # row 3
             'A3," £ 2 500 ",10,-3\n'  # row 4
             "A4,,,unknown\n"  # row 5
         ),
@@ -392,11 +396,11 @@ def test_currency_text_is_parsed_and_unparseable_values_are_noted_with_rows(tmp_
         "1 values are not numbers" in notes["annual_revenue"]
         or "1 value is not a number" in notes["annual_revenue"]
     )
-    assert 'row 3: "n/a"' in notes["annual_revenue"]
+    assert 'row 3: "about 5"' in notes["annual_revenue"]
     assert 'row 3: "abc"' in notes["employees"]
     assert 'row 5: "unknown"' in notes["opportunity_amount"]
     summary = "\n".join(accounts.report.summary())
-    assert 'row 3: "n/a"' in summary
+    assert 'row 3: "about 5"' in summary
 
 
 def test_note_rows_count_from_the_file_even_when_ids_are_dropped(tmp_path: Path) -> None:
@@ -450,7 +454,7 @@ def test_all_empty_tech_stack_gives_empty_lists(tmp_path: Path) -> None:
 @needs_realdata
 @pytest.mark.parametrize("path", sorted(REALDATA.glob("*.csv")), ids=lambda p: p.name)
 def test_every_real_csv_reads(path: Path) -> None:
-    frame = read_table(path)
+    frame = read_table(path).frame
     assert frame.height > 400 and frame.width >= 8
     assert all(c and "\ufeff" not in c and "\r" not in c for c in frame.columns)
 
@@ -550,7 +554,7 @@ def test_events_count_defaults_to_one_and_dates_are_parsed(tmp_path: Path) -> No
             " A2 ,2026-11-02, Website_Visit ,,,\n"
         ),
     )
-    events, dropped = load_events(path)
+    events, dropped = usable_rows(load_events(path))
     assert dropped == 0
     assert events.schema["date"] == pl.Date
     assert events.get_column("date").to_list() == [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
@@ -574,12 +578,13 @@ def test_events_blank_count_is_one_and_given_counts_are_kept(tmp_path: Path) -> 
         tmp_path / "events.csv",
         "account_id,date,channel,count\nA1,2026-11-01,ad_click,\nA1,2026-11-01,ad_click,7\n",
     )
-    events, dropped = load_events(path)
+    events, dropped = usable_rows(load_events(path))
     assert dropped == 0
     assert events.get_column("count").to_list() == [1.0, 7.0]
 
 
-def test_events_unreadable_dates_and_blank_ids_are_dropped_and_counted(tmp_path: Path) -> None:
+def test_events_unreadable_dates_are_dropped_and_blank_ids_left_for_matching(tmp_path: Path) -> None:
+    """A row without an id is not dropped here: matching lists it as unmatched, with its row, for the planner."""
     path = write(
         tmp_path / "events.csv",
         (
@@ -591,10 +596,11 @@ def test_events_unreadable_dates_and_blank_ids_are_dropped_and_counted(tmp_path:
             "A2,2026-11-05,webinar,1\n"
         ),
     )
-    events, dropped = load_events(path)
-    assert dropped == 3
+    events, dropped = usable_rows(load_events(path))
+    assert dropped == 2
     assert events.select("account_id", "date").rows() == [
         ("A1", dt.date(2026, 11, 1)),
+        (None, dt.date(2026, 11, 3)),
         ("A2", dt.date(2026, 11, 5)),
     ]
 
@@ -603,7 +609,7 @@ def test_events_unreadable_first_date_does_not_lose_the_rest(tmp_path: Path) -> 
     path = write(
         tmp_path / "events.csv", "account_id,date,channel\nA1,garbage,ad_click\nA1,2026-11-02,ad_click\n"
     )
-    events, dropped = load_events(path)
+    events, dropped = usable_rows(load_events(path))
     assert dropped == 1
     assert events.get_column("date").to_list() == [dt.date(2026, 11, 2)]
 
@@ -614,7 +620,7 @@ def test_events_iso_timestamps_are_read_as_dates(tmp_path: Path) -> None:
         tmp_path / "events.csv",
         ("account_id,date,channel\nA1,2026-11-02T10:15:00,ad_click\nA1,2026-11-03 08:00:00,webinar\n"),
     )
-    events, dropped = load_events(path)
+    events, dropped = usable_rows(load_events(path))
     assert dropped == 0
     assert events.get_column("date").to_list() == [dt.date(2026, 11, 2), dt.date(2026, 11, 3)]
 
@@ -628,7 +634,7 @@ def test_events_from_parquet_with_datetimes_and_numeric_ids(tmp_path: Path) -> N
             "count": [3, 1],
         }
     ).write_parquet(tmp_path / "events.parquet")
-    events, dropped = load_events(tmp_path / "events.parquet")
+    events, dropped = usable_rows(load_events(tmp_path / "events.parquet"))
     assert dropped == 0
     assert events.get_column("account_id").to_list() == ["1", "2"]
     assert events.get_column("date").to_list() == [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]

@@ -26,7 +26,7 @@ _SALESFORCE_TYPE = {
 def _size_band(employees: pl.Expr) -> pl.Expr:
     """`1,001-5,000` or `10,001+`, the way CRMs show a size picklist."""
     band = pl.lit(None, pl.String)
-    for low, high in reversed(_SIZE_BANDS):
+    for low, high in _SIZE_BANDS:  # the last band checked is the outermost condition
         label = f"{low:,}+" if high is None else f"{low:,}-{high:,}"
         band = pl.when(employees >= low).then(pl.lit(label)).otherwise(band)
     return band

@@ -222,22 +222,52 @@ def write_demo_files(demo: DemoSet, out_dir: Path) -> tuple[Path, Path]:
 
 
 DEMO_FILES = ("accounts.csv", "engagement.parquet", "plan.toml")
+# The accounts file of each layout; engagement and plan keep their names.
+LAYOUT_FILES = {"canonical": "accounts.csv", "hubspot": "hubspot-companies.csv", "salesforce": "salesforce-report.csv"}
 
 
 def write_demo(out_dir: Path, accounts: int, events: int | None = None, seed: int = 7, *,
-               force: bool = False) -> list[Path]:
-    """A complete demo folder: the data files and the bundled default plan pointing at them.
+               force: bool = False, layout: str = "canonical") -> list[Path]:
+    """A complete demo folder: the data files and a plan pointing at them.
 
     Files already there are a planner's work until they say otherwise (`force`), so nothing is
-    replaced by default.
+    replaced by default. In a CRM layout the plan is the one `abm-tui init` starts from those files,
+    and the engagement names accounts as that CRM would let it: by company domain for HubSpot (so the
+    matching is exercised), by Account ID for Salesforce.
     """
     from abm_tui.core.errors import AbmError
 
-    present = [out_dir / name for name in DEMO_FILES if (out_dir / name).exists()]
+    names = (LAYOUT_FILES[layout], *DEMO_FILES[1:])
+    present = [out_dir / name for name in names if (out_dir / name).exists()]
     if present and not force:
         raise AbmError(f"{present[0]}: already exists; choose an empty --out folder or pass --force to replace it")
-    accounts_path, events_path = write_demo_files(generate(accounts, events, seed), out_dir)
-    return [accounts_path, events_path, write_demo_plan(out_dir)]
+    demo = generate(accounts, events, seed)
+    if layout == "canonical":
+        accounts_path, events_path = write_demo_files(demo, out_dir)
+        return [accounts_path, events_path, write_demo_plan(out_dir)]
+    return _write_crm_demo(demo, out_dir, layout, seed)
+
+
+def _write_crm_demo(demo: DemoSet, out_dir: Path, layout: str, seed: int) -> list[Path]:
+    from abm_tui.core import crm_layouts
+    from abm_tui.core.atomic import write_text
+    from abm_tui.core.onboarding import write_starter
+
+    accounts_path = out_dir / LAYOUT_FILES[layout]
+    if layout == "hubspot":
+        write_with(accounts_path, crm_layouts.hubspot_export(demo.accounts, seed).write_csv)
+        key = demo.accounts.select("account_id", pl.col("domain").alias("_key"))
+        named_by = "domain"
+    else:
+        write_text(accounts_path, crm_layouts.salesforce_report(demo.accounts))
+        key = demo.accounts.select("account_id", crm_layouts.salesforce_ids(demo.accounts.height).alias("_key"))
+        named_by = "account_id"
+    events = demo.events.join(key, on="account_id", how="left", maintain_order="left")
+    events = events.select(pl.col("_key").alias(named_by), pl.exclude("account_id", "_key"))
+    events_path = write_with(out_dir / DEMO_FILES[1], events.write_parquet)
+    plan = write_starter(accounts_path, events_path, out_dir / DEMO_FILES[2], name=f"{layout.capitalize()} demo",
+                         force=True)
+    return [accounts_path, events_path, plan.path]
 
 
 def write_demo_plan(out_dir: Path) -> Path:

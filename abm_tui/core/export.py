@@ -19,6 +19,7 @@ import polars as pl
 from abm_tui.core.atomic import write_text, write_with
 from abm_tui.core.errors import AbmError
 from abm_tui.core.explain import reasons
+from abm_tui.core.ingest import LoadReport
 from abm_tui.core.plan import Plan, dumps_plan
 from abm_tui.core.segment import Assignment, Engine, Matrix, met_lists
 
@@ -158,6 +159,22 @@ def guard_inputs(targets: list[Path], inputs: set[Path]) -> None:
     clashes = [t for t in targets if t.resolve() in inputs]
     if clashes:
         raise AbmError(f"{clashes[0]}: is an input of this plan; refusing to overwrite it. Choose another --out folder")
+
+
+UNMATCHED_FILE = "unmatched_engagement.csv"
+
+
+def write_unmatched(report: LoadReport, out_dir: Path, inputs: set[Path] | frozenset[Path]) -> Path | None:
+    """The engagement rows that found no account, with why and their row in the file: the planner's to-do list.
+
+    Written on every run with an engagement file, even when empty, so the file never shows last week's rows.
+    """
+    if report.match is None:
+        return None
+    path = out_dir / UNMATCHED_FILE
+    guard_inputs([path], set(inputs))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_csv(report.match.unmatched.drop("_line", strict=False), path)
 
 
 def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None,

@@ -9,6 +9,8 @@ weight tweak never re-reads the events.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 
 import numpy as np
 import polars as pl
@@ -141,9 +143,14 @@ def with_summaries(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def weighted_scores(table: pl.DataFrame, channels: tuple[str, ...], settings: EngagementSettings) -> pl.DataFrame:
-    """engagement_recent / _window / _total: sums of channel counts times their weights (1 if unnamed)."""
+    """engagement_recent / _window / _total: sums of channel counts times their weights (1 if unnamed).
+
+    Added left to right in channel order, as the exported SQL adds them: `sum_horizontal` adds in an order
+    that depends on the thread count, so an account exactly on a threshold could fall either side of it.
+    """
     return table.select(
-        pl.sum_horizontal([pl.col(f"{c}_{p}") * settings.weight(c) for c in channels]).alias(f"engagement_{p}")
+        functools.reduce(operator.add, [pl.col(f"{c}_{p}") * settings.weight(c) for c in channels], pl.lit(0.0))
+        .alias(f"engagement_{p}")
         for p in PERIODS
     )
 

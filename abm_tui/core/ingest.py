@@ -7,14 +7,16 @@ all counted in the `LoadReport`.
 
 from __future__ import annotations
 
-import io
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from abm_tui.core import cleaning, presets, readers
 from abm_tui.core.errors import AbmError, nearest
+from abm_tui.core.matching import MatchReport
 
 NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
 TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region", "funding_stage", "crm_stage", "owner")
@@ -44,9 +46,12 @@ class LoadReport:
     events_file: str | None = None
     events_read: int = 0
     events_dropped: int = 0
-    events_unmatched: int = 0
-    unmatched_ids: int = 0
+    events_notes: tuple[str, ...] = ()
+    match: MatchReport | None = field(default=None, compare=False)
     events_after_as_of: int = 0
+    preset: str = "canonical"  # the layout the accounts file was read as
+    layout: str = ""  # how, in words: "read as HubSpot companies export (detected); mapped ..."
+    guessed: tuple[tuple[str, str], ...] = ()  # mappings that came from everyday-word guesses, not a CRM preset
 
     @property
     def rows_kept(self) -> int:
@@ -54,6 +59,8 @@ class LoadReport:
 
     def summary(self) -> list[str]:
         lines = [f"{self.accounts_file}: {self.rows_read:,} rows read, {self.rows_kept:,} accounts kept"]
+        if self.layout:
+            lines.append(f"  {self.layout}")
         if self.dropped:
             blank = sum(1 for d in self.dropped if d.account_id is None)
             dup = len(self.dropped) - blank
@@ -62,12 +69,10 @@ class LoadReport:
         lines.extend(f"  {note}" for note in self.notes)
         if self.events_file:
             lines.append(f"{self.events_file}: {self.events_read:,} engagement rows read")
+            lines.extend(f"  {note}" for note in self.events_notes)
             if self.events_dropped:
-                lines.append(f"  dropped {self.events_dropped:,} rows with a blank account_id or channel, "
-                             "or an unreadable date")
-            if self.events_unmatched:
-                lines.append(f"  {self.events_unmatched:,} rows name {self.unmatched_ids:,} account ids that are not "
-                             "in the accounts file; they are not counted")
+                lines.append(f"  dropped {self.events_dropped:,} rows with a blank channel or an unreadable date")
+            lines.extend(f"  {line}" for line in (self.match.summary() if self.match else []))
             if self.events_after_as_of:
                 lines.append(f"  {self.events_after_as_of:,} rows are dated after as_of and are ignored")
         return lines
@@ -79,79 +84,26 @@ class Accounts:
     report: LoadReport = field(compare=False)
 
 
-def read_table(path: Path) -> pl.DataFrame:
-    """Read any supported file by its suffix; every failure becomes one message naming the file."""
-    if not path.exists():
-        raise AbmError(f"{path}: no such file")
-    if path.is_dir():
-        raise AbmError(f"{path}: is a folder; expected a data file")
-    if path.stat().st_size == 0:
-        raise AbmError(f"{path}: is empty; expected a header row and one row per record")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(path)
-        if suffix in (".ndjson", ".jsonl"):
-            return pl.read_ndjson(path)
-        if suffix in (".xlsx", ".xlsm"):
-            return pl.read_excel(path)
-        return _read_text(path, _TEXT_SUFFIXES.get(suffix))
-    except AbmError:
-        raise
-    except Exception as err:  # noqa: BLE001 - any reader failure on a hostile file is the planner's input
-
-        kind = {".parquet": "Parquet", ".pq": "Parquet", ".ndjson": "NDJSON", ".jsonl": "NDJSON",
-                ".xlsx": "Excel", ".xlsm": "Excel"}.get(suffix, "CSV")
-        raise AbmError(f"{path}: could not be read as {kind}: {_first_line(err)}") from None
-
-
-def _read_text(path: Path, separator: str | None) -> pl.DataFrame:
-    text = _decode(path, path.read_bytes())
-    if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")
-    separator = separator or _sniff_separator(text.split("\n", 1)[0])
-    source = io.BytesIO(text.encode("utf-8"))
-    try:
-        return pl.read_csv(source, separator=separator, infer_schema_length=10_000)
-    except pl.exceptions.ComputeError:
-        source.seek(0)
-        return pl.read_csv(source, separator=separator, infer_schema_length=None)
-
-
-def _decode(path: Path, raw: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 as Excel's "Unicode text" writes it, else Windows-1252."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if b"\x00" in raw[:65536]:
-        raise AbmError(f"{path}: looks like a binary file; expected CSV text with a header row")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def _sniff_separator(header: str) -> str:
-    """The separator the header uses most, not counting any inside quoted names like "Revenue, USD"."""
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    return max((",", ";", "\t", "|"), key=unquoted.count)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
-
-
-def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> Accounts:
-    """Read, map to canonical names, type the canonical columns, drop blank and duplicate ids."""
-    frame = _apply_mapping(read_table(path), mapping, path)
+def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset: str = "auto",
+                  sheet: str | None = None) -> Accounts:
+    """Read, recognise the layout, map to canonical names, clean the values, drop blank and duplicate ids."""
+    table = readers.read_table(path, sheet)
+    frame = table.frame
+    layout = presets.resolve(preset, frame, mapping)
+    frame = _apply_mapping(frame, layout.mapping, path)
+    stage = presets.crm_stage_values(layout)
+    frame = frame if stage is None else frame.with_columns(stage)
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
             f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
         )
-    frame, notes = _type_columns(frame, path)
-    frame, dropped = _drop_bad_ids(frame)
-    report = LoadReport(str(path), frame.height + len(dropped), dropped, tuple(notes))
+    frame, notes = _type_columns(frame, table.first_row)
+    frame, dropped = _drop_bad_ids(frame, table.first_row)
+    guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
+    guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
+    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
+                        preset=layout.preset.name, layout=layout.describe(), guessed=guessed)
     return Accounts(frame, report)
 
 
@@ -174,36 +126,56 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 
 
-def _type_columns(frame: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
-    """Canonical money and size columns become numbers; so does any other text column that is
-    numbers but for a few cells a spreadsheet mangled (`5/18/27`, `#####`), so rules can use `min`."""
+def _type_columns(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, list[str]]:
+    """Values as rules need them: money and sizes as numbers, enums as words, domains bare, blanks as missing.
+
+    Any other text column that is numbers but for a few cells a spreadsheet mangled (`5/18/27`, `#####`)
+    becomes numbers too, so rules can use `min`; the cells that could not be read are counted.
+    """
     notes: list[str] = []
     casts = [pl.col("account_id").cast(pl.String).str.strip_chars()]
     for column, dtype in frame.schema.items():
+        values = frame.get_column(column)
         target = NUMERIC_COLUMNS.get(column)
-        if target is not None and dtype.is_numeric():
+        if column == "employees" and dtype == pl.String:
+            casts.extend(_employees(values))
+            unread = cleaning.blank_to_null(column).is_not_null() & cleaning.employee_range(column)[0].is_null()
+            notes.extend(_unreadable_note(frame, column, first_row, unread))
+        elif target is not None and dtype.is_numeric():
             casts.append(pl.col(column).cast(target))
-        elif dtype == pl.String and (target is not None or _mostly_numbers(frame.get_column(column), column)):
-            parsed, note = _numbers(frame, column)
-            casts.append(parsed.cast(target or pl.Float64))
-            notes.extend([note] if note else [])
+        elif dtype == pl.String and (target is not None or _mostly_numbers(values, column)):
+            casts.append(cleaning.money(column).cast(target or pl.Float64, strict=False).alias(column))
+            notes.extend(_unreadable_note(frame, column, first_row, cleaning.unreadable(column)))
+        elif dtype == pl.String and column not in ("account_id", "domain", "tech_stack"):
+            casts.append(_words(column, values))
     if "tech_stack" in frame.columns and frame.schema["tech_stack"] == pl.String:
         casts.append(_split_list(pl.col("tech_stack")))
     if "domain" in frame.columns:
-        casts.append(_bare_domain(pl.col("domain")))
+        casts.append(cleaning.bare_domain("domain").alias("domain"))
     return frame.with_columns(casts), notes
 
 
-def _bare_domain(column: pl.Expr) -> pl.Expr:
-    """`https://www.Acme.com/about` as `acme.com`: how CRMs and ad platforms match companies."""
-    text = column.cast(pl.String).str.strip_chars().str.to_lowercase()
-    bare = text.str.replace(r"^[a-z][a-z0-9+.-]*://", "").str.replace(r"^www\.", "").str.replace(r"[/?#:].*$", "")
-    return bare.replace("", None)
+def _employees(values: pl.Series) -> list[pl.Expr]:
+    """Size bands keep their band in `employees_range` beside the representative count."""
+    count, band = cleaning.employee_range("employees")
+    if not cleaning.looks_like_ranges(values):
+        return [count.alias("employees")]
+    return [count.alias("employees"), band.alias("employees_range")]
 
 
-def _money(column: str) -> pl.Expr:
-    """`$1,200,000` and `€ 3 400` as digits; blank as missing."""
-    return pl.col(column).cast(pl.String).str.replace_all(r"[$€£,\s]", "").replace("", None)
+def _words(column: str, values: pl.Series) -> pl.Expr:
+    """Text with blanks as missing; a column of CRM enums (`COMPUTER_SOFTWARE`) reads as its UI label."""
+    text = cleaning.blank_to_null(column)
+    return (cleaning.readable_enum(text) if cleaning.is_enum_like(values) else text).alias(column)
+
+
+def _unreadable_note(frame: pl.DataFrame, column: str, first_row: int, unread: pl.Expr) -> list[str]:
+    bad = frame.select(unread.arg_true()).to_series()
+    if not bad.len():
+        return []
+    example = frame[column][bad[0]]
+    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
+    return [f'{column}: {bad.len():,} {what} (first at row {bad[0] + first_row}: "{example}"); treated as missing']
 
 
 def _mostly_numbers(values: pl.Series, column: str) -> bool:
@@ -211,21 +183,11 @@ def _mostly_numbers(values: pl.Series, column: str) -> bool:
     if column in TEXT_COLUMNS:
         return False
     sample = values.drop_nulls().head(10_000).to_frame()
-    if sample.height == 0:
+    filled = sample.filter(cleaning.blank_to_null(column).is_not_null())
+    if filled.height == 0:
         return False
-    readable = sample.select(_money(column).cast(pl.Float64, strict=False).is_not_null().mean()).item()
+    readable = filled.select(cleaning.money(column).is_not_null().mean()).item()
     return readable is not None and readable >= 0.98
-
-
-def _numbers(frame: pl.DataFrame, column: str) -> tuple[pl.Expr, str]:
-    cleaned = _money(column)
-    parsed = cleaned.cast(pl.Float64, strict=False)
-    bad = frame.select((cleaned.is_not_null() & parsed.is_null()).arg_true()).to_series()
-    if not bad.len():
-        return parsed, ""
-    example = frame[column][bad[0]]
-    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
-    return parsed, f'{column}: {bad.len():,} {what} (first at row {bad[0] + 2}: "{example}"); treated as missing'
 
 
 def _split_list(column: pl.Expr) -> pl.Expr:
@@ -236,7 +198,7 @@ def _split_list(column: pl.Expr) -> pl.Expr:
     )
 
 
-def _drop_bad_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
+def _drop_bad_ids(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
     ids = pl.col("account_id")
     indexed = frame.with_row_index("_row")
     blank = ids.is_null() | (ids == "")
@@ -244,7 +206,8 @@ def _drop_bad_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[DroppedRow, 
     marks = indexed.select("_row", "account_id", blank.alias("_blank"), duplicate.alias("_dup"))
     bad = marks.filter(pl.col("_blank") | pl.col("_dup"))
     dropped = tuple(
-        DroppedRow(row + 2, "blank account_id" if is_blank else "duplicate account_id", None if is_blank else aid)
+        DroppedRow(row + first_row, "blank account_id" if is_blank else "duplicate account_id",
+                   None if is_blank else aid)
         for row, aid, is_blank in bad.select("_row", "account_id", "_blank").iter_rows()
     )
     if not dropped:
@@ -260,37 +223,117 @@ def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[st
     return lines
 
 
-def load_events(path: Path) -> tuple[pl.DataFrame, int]:
-    """Canonical event rows, and how many were dropped for a blank id or channel or an unreadable date.
+@dataclass(frozen=True)
+class Events:
+    """Engagement rows in canonical columns, still naming their companies as the file did (matching comes next)."""
+
+    frame: pl.DataFrame
+    first_row: int  # spreadsheet row of the first record; `_line` holds each row's own when the file was reshaped
+    notes: tuple[str, ...] = ()
+
+
+EVENT_COLUMNS = ("account_id", "date", "channel", "count", "campaign", "intent_theme", "persona", "domain",
+                 "company", "company_name", "name")
+KEY_COLUMNS = ("account_id", "domain", "company", "company_name", "name")
+_DATE_HEADERS = ("date", "day", "event_date", "start_date", "start_date_in_utc", "timestamp", "activity_date")
+# Campaign Manager's company reports carry one row per company with a column per metric.
+AD_METRICS = {
+    "impressions": "ad_impression", "clicks": "ad_click", "engagements": "ad_engagement",
+    "total_engagements": "ad_engagement", "leads": "form_fill", "conversions": "form_fill",
+    "video_views": "ad_engagement",
+}
+_DATES = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
+_REPORT_END = re.compile(r"(?i)^\W*(?:report(?:ing)?\s+(?:period\s+)?end|end\s+date|date\s+range)[^:]*:\s*(.+)$")
+
+
+def load_events(path: Path) -> Events:
+    """Canonical event rows: one per account, day and channel, keyed by whatever names the company.
 
     Label columns become Categorical: a few dozen channels, themes and personas repeated over
     millions of rows take a fraction of the memory and group faster.
     """
-    frame = read_table(path)
-    missing = [c for c in ("account_id", "date", "channel") if c not in frame.columns]
+    table = readers.read_table(path)
+    frame = _event_headers(table.frame)
+    notes = list(table.notes)
+    if "channel" not in frame.columns and any(metric in frame.columns for metric in AD_METRICS):
+        frame, note = _report_rows(frame, table)
+        notes.append(note)
+    missing = [c for c in ("date", "channel") if c not in frame.columns]
+    if not any(key in frame.columns for key in KEY_COLUMNS):
+        missing.insert(0, "account_id")
     if missing:
         hints = "".join(nearest(c, frame.columns) for c in missing)
-        raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected account_id, date, channel "
-                       f"and optionally count, campaign, intent_theme, persona{hints}")
-    count = pl.col("count").cast(pl.Float64, strict=False).fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
+        raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected date, channel, and account_id, "
+                       f"domain or company to name the account, and optionally count, campaign, intent_theme, "
+                       f"persona{hints}")
+    count = cleaning.money("count").fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
+    texts = [(pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).alias(c)
+             for c in ("campaign",)]
     labels = [
         (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
         for c in ("intent_theme", "persona")
     ]
-    campaign = pl.col("campaign").cast(pl.String) if "campaign" in frame.columns else pl.lit(None, pl.String)
+    keys = [_tidy_ids(frame.get_column(c)) for c in KEY_COLUMNS if c in frame.columns]
     typed = frame.select(
-        _tidy_ids(frame.get_column("account_id")),
+        *keys,
         _as_date(frame.get_column("date")),
         _tidy_channels(frame.get_column("channel")),
-        campaign.alias("campaign"),
+        *texts,
         *labels,
         count.alias("count"),
+        *(["_line"] if "_line" in frame.columns else []),
     )
-    kept = typed.filter(
-        pl.col("account_id").is_not_null(), pl.col("account_id") != "", pl.col("channel").is_not_null(),
-        pl.col("date").is_not_null(),
+    return Events(typed, table.first_row, tuple(notes))
+
+
+def usable() -> pl.Expr:
+    """A row counts when it has a channel and a readable date; the rest are dropped and counted."""
+    return pl.col("channel").is_not_null() & pl.col("date").is_not_null()
+
+
+def _event_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """`Company Name` as company_name, `Date` as date: event files come from ad platforms, not from us."""
+    renames: dict[str, str] = {}
+    for header in frame.columns:
+        snake = re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
+        snake = "date" if snake in _DATE_HEADERS else snake
+        known = snake in EVENT_COLUMNS or snake in AD_METRICS
+        if known and snake != header and snake not in frame.columns and snake not in renames.values():
+            renames[header] = snake
+    return frame.rename(renames)
+
+
+def _report_rows(frame: pl.DataFrame, table: readers.Table) -> tuple[pl.DataFrame, str]:
+    """A company report (a row per company, a column per metric) as event rows, one per company and metric,
+    dated by the report's own date column or else the end of its reporting period."""
+    metrics = [m for m in AD_METRICS if m in frame.columns]
+    lines = frame.with_columns((pl.int_range(pl.len()) + table.first_row).alias("_line"))
+    if "date" not in frame.columns:
+        end = _report_end(table)
+        lines = lines.with_columns(pl.lit(end).alias("date"))
+    keep = [c for c in lines.columns if c not in metrics]
+    long = lines.unpivot(index=keep, on=metrics, variable_name="channel", value_name="count").with_columns(
+        pl.col("channel").replace_strict(AD_METRICS, return_dtype=pl.String),
+        cleaning.money(pl.col("count").cast(pl.String)).alias("count"),
     )
-    return kept, typed.height - kept.height
+    long = long.filter(pl.col("count").is_not_null() & (pl.col("count") != 0))
+    mapped = ", ".join(f"{m} as {AD_METRICS[m]}" for m in metrics)
+    return long, f"read as an ad platform's company report: {mapped}"
+
+
+def _report_end(table: readers.Table) -> dt.date:
+    """The last date on a `Report End:` or `Date Range:` line, as Campaign Manager writes it (US order)."""
+    for line in table.preamble:
+        found = _REPORT_END.match(line)
+        dates = _DATES.findall(found.group(1)) if found else []
+        for text in reversed(dates):
+            for fmt in ("%m/%d/%Y", "%Y-%m-%d"):
+                try:
+                    return dt.datetime.strptime(text, fmt).date()
+                except ValueError:
+                    continue
+    raise AbmError(f"{table.path}: a company report with no date column and no reporting period above the "
+                   "header; expected a Date column or a line such as \"Report End: 11/22/2026\"")
 
 
 def _tidy_ids(ids: pl.Series) -> pl.Series:

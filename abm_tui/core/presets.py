@@ -160,8 +160,11 @@ class Layout:
     detected: bool  # chosen by `auto` rather than named in the plan
 
     def describe(self) -> str:
+        """For the load summary; empty when the file already had canonical names."""
         how = "detected" if self.detected else "as the plan says"
         mapped = ", ".join(f"{c} <- {h!r}" for c, h in self.mapping if c != h)
+        if self.preset is CANONICAL and not mapped:
+            return ""  # nothing to tell
         return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "")
 
 

@@ -127,7 +127,8 @@ def sql_literal(value: Scalar | tuple[Scalar, ...]) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"CAST('{'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}' AS DOUBLE)"
+        special = 'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'
+        return f"CAST('{special}' AS DOUBLE PRECISION)"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dt.date):

@@ -18,7 +18,8 @@ import polars as pl
 
 from abm_tui.core import features
 from abm_tui.core.errors import AbmError, PlanError, Problem
-from abm_tui.core.ingest import LoadReport, load_accounts, load_events
+from abm_tui.core.ingest import KEY_COLUMNS, LoadReport, load_accounts, load_events, usable
+from abm_tui.core.matching import match_events
 from abm_tui.core.plan import Plan, load_plan
 from abm_tui.core.segment import Assignment, Engine, Matrix
 from abm_tui.core.validate import check_plan
@@ -47,29 +48,26 @@ def _quiet(_: str) -> None:
 
 def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Dataset:
     """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
-    if plan.data.preset not in ("auto", "canonical"):
-        raise AbmError(f'{plan.source}: data.preset = "{plan.data.preset}" is not available in this version yet; '
-                       'use preset = "auto" and map the file\'s headers with [data.columns]')
     progress(f"reading {plan.data.accounts}")
-    accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns)
+    accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns, plan.data.preset, plan.data.sheet)
     report = accounts.report
     if not plan.data.engagement:
         return Dataset(accounts.frame, None, report)
     events_path = plan.resolve(plan.data.engagement)
     progress(f"reading {plan.data.engagement}")
-    events, dropped = load_events(events_path)
-    rows = accounts.frame.select("account_id").with_row_index("_row")
-    joined = events.join(rows, on="account_id", how="left")
-    unmatched = joined.filter(pl.col("_row").is_null())
+    events = load_events(events_path)
+    progress("matching engagement to accounts")
+    matched, match = match_events(accounts.frame, events.frame, events.first_row)
+    kept = matched.filter(usable()).drop(*KEY_COLUMNS, "_line", strict=False)
     report = replace(
         report,
         events_file=str(events_path),
-        events_read=events.height + dropped,
-        events_dropped=dropped,
-        events_unmatched=unmatched.height,
-        unmatched_ids=unmatched.get_column("account_id").n_unique(),
+        events_read=events.frame.height,
+        events_dropped=matched.height - kept.height,
+        events_notes=events.notes,
+        match=match,
     )
-    return Dataset(accounts.frame, joined.filter(pl.col("_row").is_not_null()).drop("account_id"), report)
+    return Dataset(accounts.frame, kept, report)
 
 
 @dataclass(frozen=True)
