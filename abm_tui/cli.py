@@ -137,22 +137,18 @@ def _workbench(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from abm_tui.core.export import run_exports
+    from abm_tui.core.export import RUN_FILES
 
     started = time.perf_counter()
     plan_path = Path(args.plan)
     session = _open(args.plan)
-    out_dir = _out_dir(args, plan_path)
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
     print("\n".join(session.report.summary()))
     matrix = session.matrix()
-    written = run_exports(session.assignments(), matrix, session.plan, out_dir, plan_path)
     print()
     print(format_table(matrix))
     print()
-    for path in written:
-        print(f"wrote {path}")
-    _deliver(session, session.plan.export.to, out_dir, plan_path, written)
+    _publish(session, _out_dir(args, plan_path), plan_path, RUN_FILES, session.plan.export.to, matrix)
     print(f"done in {time.perf_counter() - started:.2f} s")
     return 0
 
@@ -161,26 +157,18 @@ def _out_dir(args: argparse.Namespace, plan_path: Path) -> Path:
     return Path(args.out) if args.out else plan_path.resolve().parent / "exports"
 
 
-def _deliver(session, destinations: tuple[str, ...], out_dir: Path, plan_path: Path,  # noqa: ANN001 - a Session
-             written: list[Path]) -> None:
-    """The CRM and ad-platform files, the unmatched engagement rows, and the manifest that traces them all."""
-    from abm_tui.core.destinations import ExportContext, deliver, provenance, write_manifest
-    from abm_tui.core.export import write_unmatched
+def _publish(session, out_dir: Path, plan_path: Path, run_files: tuple[str, ...],  # noqa: ANN001 - a Session
+             destinations: tuple[str, ...], matrix=None) -> None:  # noqa: ANN001 - a Matrix
+    from abm_tui.core.destinations import ExportContext
+    from abm_tui.core.publish import publish
 
     context = ExportContext.of(session, plan_path, session.report.preset)
-    for destination in destinations:
-        delivery = deliver(destination, context, out_dir)
-        written.extend(delivery.files)
-        for path in delivery.files:
-            print(f"wrote {path}")
-        for warning in delivery.warnings:
-            print(f"  warning: {warning}")
-    unmatched = write_unmatched(session.report, out_dir, context.inputs)
-    if unmatched is not None:
-        written.append(unmatched)
-        print(f"wrote {unmatched} ({session.report.match.rows - session.report.match.matched:,} engagement rows "
-              "that matched no account)")
-    print(f"wrote {write_manifest(out_dir, written, provenance(session.plan, session.as_of), context.inputs)}")
+    published = publish(context, matrix or session.matrix(), session.report, out_dir, plan_path, run_files,
+                        destinations)
+    for path in (*published.files, published.manifest):
+        print(f"wrote {path}")
+    for warning in published.warnings:
+        print(f"warning: {warning}")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -190,10 +178,9 @@ def _export(args: argparse.Namespace) -> int:
     session = _open(args.plan)
     if args.per:
         session.apply(replace(session.plan, export=replace(session.plan.export, linkedin_per=args.per)))
-    out_dir = _out_dir(args, plan_path)
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
     print("\n".join(session.report.summary()))
-    _deliver(session, args.to, out_dir, plan_path, [])
+    _publish(session, _out_dir(args, plan_path), plan_path, (), args.to)
     return 0
 
 

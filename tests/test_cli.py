@@ -242,3 +242,77 @@ where = {{ fit_score = {{ min = 50 }} }}
     frame = pl.read_parquet(tmp_path / "out" / "assignments.parquet")
     apple = frame.filter(pl.col("account_id") == "AAPL").row(0, named=True)
     assert apple["tier"] == "Tier 1" and apple["fit_score"] == 100
+
+
+# --- real exports in and out --------------------------------------------------------------------
+
+
+def test_init_from_a_hubspot_export_then_run_and_export(tmp_path: Path) -> None:
+    """The walkthrough in the README: a CRM export to a plan to files a CRM and LinkedIn import."""
+    demo = abm("demo", "--accounts", "3000", "--out", tmp_path / "hs", "--layout", "hubspot", "--seed", "3")
+    assert demo.returncode == 0, demo.stderr
+    accounts, events = tmp_path / "hs" / "hubspot-companies.csv", tmp_path / "hs" / "engagement.parquet"
+    plan = tmp_path / "mine" / "plan.toml"
+    started = abm("init", accounts, "--engagement", events, "--out", plan)
+    assert started.returncode == 0, started.stderr
+    assert "read as HubSpot companies export (detected)" in started.stdout
+    assert "engagement matched to accounts: 100.0%" in started.stdout and "by domain" in started.stdout
+    assert "Tier 1 (1:1): fit_score ≥" in started.stdout
+    text = plan.read_text()
+    assert 'preset = "hubspot"' in text and 'accounts = "../hs/hubspot-companies.csv"' in text
+    again = abm("init", accounts, "--out", plan)
+    assert again.returncode == 1 and "already exists" in again.stderr  # never over the planner's plan
+
+    plan.write_text(text + '\n[export]\nto = ["hubspot", "linkedin"]\n')
+    out = tmp_path / "out"
+    run = abm("run", plan, "--out", out)
+    assert run.returncode == 0, run.stderr
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {"assignments.csv", "hubspot_companies.csv", "linkedin/lists.csv", "manifest.json",
+            "unmatched_engagement.csv"} <= names
+    hubspot = pl.read_csv(out / "hubspot_companies.csv", infer_schema=False)
+    assert hubspot.columns[0] == "Record ID" and hubspot.height == 3000  # keyed on HubSpot's own id
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"hubspot_companies.csv", "assignments.csv"} <= {entry["name"] for entry in manifest["files"]}
+
+    sql = abm("export", plan, "--to", "salesforce,sql", "--out", out)
+    assert sql.returncode == 0, sql.stderr
+    assert "do not look like Salesforce Account IDs" in sql.stdout
+    assert (out / "plan.sql").read_text().count("WITH") >= 1
+    listed = json.loads((out / "manifest.json").read_text())["files"]
+    assert "hubspot_companies.csv" in {entry["name"] for entry in listed}
+
+
+def test_init_on_a_salesforce_report_cuts_titles_and_totals(tmp_path: Path) -> None:
+    demo = abm("demo", "--accounts", "2000", "--out", tmp_path, "--layout", "salesforce")
+    assert demo.returncode == 0, demo.stderr
+    text = (tmp_path / "plan.toml").read_text()
+    assert 'preset = "salesforce"' in text
+    run = abm("run", tmp_path / "plan.toml", "--out", tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    assert "2,000 rows read, 2,000 accounts kept" in run.stdout
+    assert "skipped 4 lines above the header (the header is row 5)" in run.stdout  # the report title
+    assert "cut 3 lines below the data" in run.stdout  # Grand Totals and the notice: reported, not silent
+    ids = pl.read_csv(tmp_path / "out" / "assignments.csv", infer_schema=False).get_column("account_id")
+    assert ids.str.starts_with("001").all() and (ids.str.len_chars() == 18).all()
+
+
+@pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata is not beside this checkout")
+@pytest.mark.parametrize("name", ["Fortune_1000.csv", "constituents.csv", "crunchbase-companies.csv",
+                                  "Forbes2000.csv", "constituents-financials.csv"])
+def test_init_starts_a_plan_from_every_real_file(tmp_path: Path, name: str) -> None:
+    plan = tmp_path / "plan.toml"
+    started = abm("init", REALDATA / name, "--out", plan)
+    assert started.returncode == 0, started.stderr
+    assert "Traceback" not in started.stderr
+    validated = abm("validate", plan)
+    assert validated.returncode == 0, validated.stderr
+    out = tmp_path / "out"
+    exported = abm("export", plan, "--to", "hubspot,salesforce,linkedin,sql", "--out", out)
+    assert exported.returncode == 0, exported.stderr
+    assert (out / "plan.sql").exists() and (out / "linkedin" / "lists.csv").exists()
+
+
+def test_export_needs_a_known_destination(demo_plan_path: Path, tmp_path: Path) -> None:
+    result = abm("export", demo_plan_path, "--to", "marketo", "--out", tmp_path)
+    assert result.returncode == 2 and "expected hubspot, salesforce, linkedin, sql" in result.stderr

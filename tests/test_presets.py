@@ -99,7 +99,9 @@ def test_unknown_preset_is_refused() -> None:
 def test_crm_values_become_crm_stage_words(preset: str, header: str, values: list, expected: list) -> None:
     data = pl.DataFrame({"Record ID": ["1"] * len(values), "Account Name": ["x"] * len(values), header: values})
     layout = presets.resolve(preset, data)
-    mapped = data.with_columns(pl.col(header).alias("crm_stage")).with_columns(presets.crm_stage_values(layout))
+    words = presets.crm_stage_values(layout)
+    assert words is not None
+    mapped = data.with_columns(words(pl.col(header)).alias("crm_stage"))
     assert mapped.get_column("crm_stage").to_list() == expected
     assert mapped.get_column(header).to_list() == values  # the original column is kept as it was
 

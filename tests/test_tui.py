@@ -285,7 +285,8 @@ async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -
         await pilot.press("enter")
         await settle(app, pilot)
         assert "exported" in str(app.screen.query_one("#status", Static).render())
-    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "matrix.csv", "plan.toml"]
+    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "manifest.json", "matrix.csv", "plan.toml",
+                                                    "unmatched_engagement.csv"]
 
 
 async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:

@@ -567,7 +567,8 @@ def test_fortune_1000_with_generated_engagement(fortune_plan: Path) -> None:
 def test_table_names_can_be_schema_qualified_and_are_quoted(demo: Session) -> None:
     con = duckdb.connect()
     con.register("accounts_frame", demo.workspace.dataset.accounts.to_arrow())
-    con.register("events_frame", load_events(demo.plan.resolve(demo.plan.data.engagement)).frame.filter(usable()).to_arrow())
+    events = load_events(demo.plan.resolve(demo.plan.data.engagement)).frame.filter(usable())
+    con.register("events_frame", events.to_arrow())
     con.execute('CREATE SCHEMA crm; CREATE SCHEMA "web data"')
     con.execute("CREATE TABLE crm.accounts AS SELECT * FROM accounts_frame")
     con.execute('CREATE TABLE "web data"."events ""raw""" AS SELECT * FROM events_frame')

@@ -12,14 +12,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from abm_tui.core import cleaning, presets, readers
+from abm_tui.core import cleaning, columns, presets, readers
 from abm_tui.core.errors import AbmError, nearest
 from abm_tui.core.matching import MatchReport
 
-NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
-TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region", "funding_stage", "crm_stage", "owner")
 _TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
 _MAX_LISTED = 20
 
@@ -92,13 +91,14 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
     layout = presets.resolve(preset, frame, mapping)
     frame = _apply_mapping(frame, layout.mapping, path)
     stage = presets.crm_stage_values(layout)
-    frame = frame if stage is None else frame.with_columns(stage)
+    frame = frame if stage is None else frame.with_columns(columns.by_value(frame.get_column("crm_stage"), stage))
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
             f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
         )
-    frame, notes = _type_columns(frame, table.first_row)
+    copied = {header for canonical, header in layout.mapping if header != canonical}
+    frame, notes = columns.type_columns(frame, table.first_row, copied)
     frame, dropped = _drop_bad_ids(frame, table.first_row)
     guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
     guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
@@ -126,94 +126,21 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 
 
-def _type_columns(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, list[str]]:
-    """Values as rules need them: money and sizes as numbers, enums as words, domains bare, blanks as missing.
-
-    Any other text column that is numbers but for a few cells a spreadsheet mangled (`5/18/27`, `#####`)
-    becomes numbers too, so rules can use `min`; the cells that could not be read are counted.
-    """
-    notes: list[str] = []
-    casts = [pl.col("account_id").cast(pl.String).str.strip_chars()]
-    for column, dtype in frame.schema.items():
-        values = frame.get_column(column)
-        target = NUMERIC_COLUMNS.get(column)
-        if column == "employees" and dtype == pl.String:
-            casts.extend(_employees(values))
-            unread = cleaning.blank_to_null(column).is_not_null() & cleaning.employee_range(column)[0].is_null()
-            notes.extend(_unreadable_note(frame, column, first_row, unread))
-        elif target is not None and dtype.is_numeric():
-            casts.append(pl.col(column).cast(target))
-        elif dtype == pl.String and (target is not None or _mostly_numbers(values, column)):
-            casts.append(cleaning.money(column).cast(target or pl.Float64, strict=False).alias(column))
-            notes.extend(_unreadable_note(frame, column, first_row, cleaning.unreadable(column)))
-        elif dtype == pl.String and column not in ("account_id", "domain", "tech_stack"):
-            casts.append(_words(column, values))
-    if "tech_stack" in frame.columns and frame.schema["tech_stack"] == pl.String:
-        casts.append(_split_list(pl.col("tech_stack")))
-    if "domain" in frame.columns:
-        casts.append(cleaning.bare_domain("domain").alias("domain"))
-    return frame.with_columns(casts), notes
-
-
-def _employees(values: pl.Series) -> list[pl.Expr]:
-    """Size bands keep their band in `employees_range` beside the representative count."""
-    count, band = cleaning.employee_range("employees")
-    if not cleaning.looks_like_ranges(values):
-        return [count.alias("employees")]
-    return [count.alias("employees"), band.alias("employees_range")]
-
-
-def _words(column: str, values: pl.Series) -> pl.Expr:
-    """Text with blanks as missing; a column of CRM enums (`COMPUTER_SOFTWARE`) reads as its UI label."""
-    text = cleaning.blank_to_null(column)
-    return (cleaning.readable_enum(text) if cleaning.is_enum_like(values) else text).alias(column)
-
-
-def _unreadable_note(frame: pl.DataFrame, column: str, first_row: int, unread: pl.Expr) -> list[str]:
-    bad = frame.select(unread.arg_true()).to_series()
-    if not bad.len():
-        return []
-    example = frame[column][bad[0]]
-    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
-    return [f'{column}: {bad.len():,} {what} (first at row {bad[0] + first_row}: "{example}"); treated as missing']
-
-
-def _mostly_numbers(values: pl.Series, column: str) -> bool:
-    """At least 98% of the first 10,000 filled cells read as numbers (ids and names never do)."""
-    if column in TEXT_COLUMNS:
-        return False
-    sample = values.drop_nulls().head(10_000).to_frame()
-    filled = sample.filter(cleaning.blank_to_null(column).is_not_null())
-    if filled.height == 0:
-        return False
-    readable = filled.select(cleaning.money(column).is_not_null().mean()).item()
-    return readable is not None and readable >= 0.98
-
-
-def _split_list(column: pl.Expr) -> pl.Expr:
-    """Lists arrive in CSV as `Salesforce;Snowflake` (or with `|`); blanks become an empty list."""
-    unified = column.fill_null("").str.replace_all(r"\|", ";")
-    return unified.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
-        pl.element().filter(pl.element() != "")
-    )
-
-
 def _drop_bad_ids(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
+    """Blank ids and every repeat after an id's first row go, each listed with its spreadsheet row."""
     ids = pl.col("account_id")
-    indexed = frame.with_row_index("_row")
     blank = ids.is_null() | (ids == "")
-    duplicate = ~blank & ~ids.is_first_distinct()
-    marks = indexed.select("_row", "account_id", blank.alias("_blank"), duplicate.alias("_dup"))
-    bad = marks.filter(pl.col("_blank") | pl.col("_dup"))
+    bad = frame.select((blank | ~ids.is_first_distinct()).arg_true()).to_series()
+    if not bad.len():
+        return frame, ()
+    listed = frame.select(pl.col("account_id").gather(bad), blank.gather(bad).alias("_blank"))
     dropped = tuple(
         DroppedRow(row + first_row, "blank account_id" if is_blank else "duplicate account_id",
                    None if is_blank else aid)
-        for row, aid, is_blank in bad.select("_row", "account_id", "_blank").iter_rows()
+        for row, (aid, is_blank) in zip(bad.to_list(), listed.iter_rows(), strict=True)
     )
-    if not dropped:
-        return frame, ()
-    keep = indexed.filter(~(blank | duplicate)).drop("_row")
-    return keep, dropped
+    keep = pl.Series(np.ones(frame.height, dtype=bool)).scatter(bad, False)
+    return frame.filter(keep), dropped
 
 
 def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[str]:
@@ -273,7 +200,7 @@ def load_events(path: Path) -> Events:
         (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
         for c in ("intent_theme", "persona")
     ]
-    keys = [_tidy_ids(frame.get_column(c)) for c in KEY_COLUMNS if c in frame.columns]
+    keys = [columns.trimmed(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
     typed = frame.select(
         *keys,
         _as_date(frame.get_column("date")),
@@ -334,15 +261,6 @@ def _report_end(table: readers.Table) -> dt.date:
                     continue
     raise AbmError(f"{table.path}: a company report with no date column and no reporting period above the "
                    "header; expected a Date column or a line such as \"Report End: 11/22/2026\"")
-
-
-def _tidy_ids(ids: pl.Series) -> pl.Series:
-    """Ids as text without surrounding spaces; the scan for spaces is cheaper than always stripping."""
-    ids = ids.cast(pl.String)
-    padded = pl.any_horizontal(
-        getattr(pl.col(ids.name).str, end)(space) for end in ("starts_with", "ends_with") for space in (" ", "\t")
-    )
-    return ids.str.strip_chars() if ids.to_frame().select(padded.any()).item() else ids
 
 
 def _as_date(column: pl.Series) -> pl.Series:

@@ -37,6 +37,7 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     if out.exists() and not force:
         raise AbmError(f"{out}: already exists; choose another --out or pass --force to replace it")
     base = out.resolve().parent
+    base.mkdir(parents=True, exist_ok=True)  # data paths are relative to it, and the OS walks through it
     data = DataSource(_relative(accounts, base), engagement and _relative(engagement, base), preset, (), sheet)
     draft = Plan(name=name or _plan_name(accounts), data=data, base_dir=base, source=str(out))
     dataset = load_dataset(draft)
@@ -46,7 +47,6 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     starter = starter_plan(workspace.table, workspace.channels, data, draft.name, draft.as_of)
     plan = replace(starter.plan, base_dir=base, source=str(out))
     matrix = Session(plan, workspace).matrix()
-    out.parent.mkdir(parents=True, exist_ok=True)
     return Started(save_plan(plan, out), plan, workspace.report, starter.findings, matrix)
 
 

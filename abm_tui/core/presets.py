@@ -9,7 +9,7 @@ headers only it has. Explicit `[data.columns]` entries always win over a preset.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -218,7 +218,7 @@ def _identity_column(frame: pl.DataFrame, candidates: list[str]) -> str | None:
     return candidates[0] if candidates else None
 
 
-def crm_stage_values(layout: Layout) -> pl.Expr | None:
+def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
     """CRM values as the design's crm_stage words (`Customer - Direct` -> customer); None when not the preset's.
 
     Salesforce opportunity stages other than the closed ones mean an opportunity is open; any other value a
@@ -228,7 +228,12 @@ def crm_stage_values(layout: Layout) -> pl.Expr | None:
     values = layout.preset.stage_values.get(header or "")
     if header is None or values is None:
         return None
-    key = pl.col("crm_stage").cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
-    default = pl.lit("open_opportunity") if values is _SALESFORCE_STAGE else pl.col("crm_stage").cast(pl.String)
-    mapped = key.replace_strict(dict(values), default=default, return_dtype=pl.String)
-    return pl.when(key.is_null() | (key == "")).then(None).otherwise(mapped).alias("crm_stage")
+
+    def words(column: pl.Expr) -> pl.Expr:
+        text = column.cast(pl.String)
+        key = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+        default = pl.lit("open_opportunity") if values is _SALESFORCE_STAGE else text
+        mapped = key.replace_strict(dict(values), default=default, return_dtype=pl.String)
+        return pl.when(key.is_null() | (key == "")).then(None).otherwise(mapped)
+
+    return words

@@ -33,7 +33,8 @@ _SEPARATORS = (",", "\t", ";", "|")
 _SEPARATOR_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "pipes (|)"}
 _PREFERRED_SEPARATOR = {".tsv": "\t", ".tab": "\t"}
 _FORMATS = {
-    ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel", ".ndjson": "NDJSON", ".jsonl": "NDJSON",
+    ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel",
+    ".ndjson": "NDJSON", ".jsonl": "NDJSON",
 }
 _MAX_PREAMBLE = 100
 _LOOKAHEAD = 50
@@ -398,17 +399,25 @@ def _line_text(line: bytes) -> str:
 
 
 def _sniff_separator(lines: list[str], preferred: str) -> str:
-    """The separator under which the most lines form one run of two or more records with the same number of
-    cells (more than one), quotes respected so "Revenue, USD" is one cell: a table is such a run, while title
-    and footer lines, however many commas they hold, are scattered. Lines rather than records are counted
-    because a wrong separator splits a quoted cell that spans lines into records of its own. On a tie the
-    wider run, then the separator the suffix suggests, then the comma."""
+    """The separator that leaves no quote stranded inside a cell, then the one under which the most lines form
+    one run of two or more records with the same number of cells (more than one); then the wider run, the
+    separator the suffix suggests, and the comma.
 
-    def score(separator: str) -> tuple[int, int, bool]:
+    A table is such a run, while title and footer lines, however many commas they hold, are scattered. Lines
+    rather than records are counted because a wrong separator splits a quoted cell that spans lines into
+    records of its own; and a wrong separator can also open a quote mid-table that swallows the lines below,
+    which the stranded quotes give away: a well-quoted file has every quote next to a separator, a line
+    break or another quote.
+    """
+    text = "\n".join(lines)
+
+    def score(separator: str) -> tuple[int, int, int, bool]:
+        edge = re.escape(separator)
+        stranded = len(re.findall(f'(?<![{edge}"\n])"(?![{edge}"\n])', text))
         records = [(after - first, len(cells)) for first, after, cells in _records(lines, separator) if cells]
         runs = [list(run) for width, run in groupby(records, key=lambda record: record[1]) if width > 1]
         tables = [(sum(span for span, _ in run), run[0][1]) for run in runs if len(run) > 1]
-        return (*max(tables, default=(0, 0)), separator == preferred)
+        return (-stranded, *max(tables, default=(0, 0)), separator == preferred)
 
     return max(_SEPARATORS, key=score)
 
@@ -478,15 +487,17 @@ def _cut_footer(
     lines = [(offsets[i], piece) for i, piece in enumerate(pieces)
              if (i or complete) and data_start <= offsets[i] < text.size]
     rows: list[list[str]] = []
-    for _, line in reversed(lines):
+    starts: list[int] = []
+    for start, line in reversed(lines):
         line_text = _line_text(line)
         if line_text.count('"') % 2:
             break
         rows.append(next(csv.reader([line_text], delimiter=separator), []))
+        starts.append(start)
     rows.reverse()
-    lines = lines[len(lines) - len(rows) :]
+    starts.reverse()
     cut = _footer_start(rows, width)
-    end = lines[cut][0] if cut < len(rows) else text.size
+    end = starts[cut] if cut < len(rows) else text.size
     ragged = any(len(row) != width and not _is_blank(row) for row in rows[:cut])
     return end, tuple(_as_text(row) for row in rows[cut:] if not _is_blank(row)), ragged
 
@@ -533,7 +544,7 @@ def _rows_above_footer(text: _Text, layout: _Layout) -> int:
     (each a record of its own: see `_cut_footer`)."""
     records = pl.scan_csv(
         text.path, skip_lines=layout.skip_lines, separator=layout.separator, eol_char=layout.eol,
-        infer_schema=False, truncate_ragged_lines=True,
+        infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy",
     ).select(pl.len()).collect().item()
     footer = text.read(layout.end, text.size)
     eol = layout.eol.encode()
@@ -564,7 +575,7 @@ def _remedy(path: Path, message: str, options: dict[str, Any]) -> str:
     if "could not parse" in message and options.get("infer_schema", True):
         options["infer_schema"] = False
         return "cells of mixed types: every column was read as text"
-    raise AbmError(f"{path}: could not be read as CSV: {_first_line(Exception(message))}")
+    raise AbmError(f"{path}: could not be read as CSV: {message.strip().splitlines()[0]}")
 
 
 def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any]) -> str:
@@ -572,7 +583,7 @@ def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any])
     and cuts them without saying. Quotes are paired across lines, so a cell spanning lines stays one record."""
     lines = pl.read_csv(
         source, has_header=False, separator="\x1f", quote_char=None, infer_schema=False, new_columns=["line"],
-        eol_char=layout.eol, truncate_ragged_lines=True,
+        eol_char=layout.eol, truncate_ragged_lines=True, encoding="utf8-lossy",
         skip_lines=options.get("skip_lines", 0) + layout.header_lines,
     )
     line = pl.col("line").fill_null("")
@@ -599,33 +610,37 @@ def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any])
 
 
 def _read_excel(path: Path, sheet: str | None) -> Table:
-    """The same header and footer detection as for text, on the sheet's cells read as text; then the rows
-    between are read again with the types Excel stored."""
+    """The same header and footer detection as for text, on the first and last rows of the sheet read as
+    text; then the rows between are read again with the types Excel stored."""
     workbook = fastexcel.read_excel(path)
     names = workbook.sheet_names
     name = _pick_sheet(path, names, sheet)
     cells = workbook.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-    rows = [[cell or "" for cell in row] for row in cells.rows()]
-    trimmed = [_trim(row) for row in rows]
-    if all(_is_blank(row) for row in trimmed):
+    head = _sheet_rows(cells.head(_MAX_PREAMBLE + _LOOKAHEAD))
+    if all(_is_blank(row) for row in head):
         raise AbmError(f"{path}: sheet '{name}' is empty; expected a header row and one row per record")
-    index = _find_header(trimmed[: _MAX_PREAMBLE + _LOOKAHEAD])
-    tail_from = max(index + 1, len(rows) - _SHEET_TAIL)
-    end = tail_from + _footer_start(trimmed[tail_from:], len(trimmed[index]))
-    if end == index + 1:
+    index = _find_header([_trim(row) for row in head])
+    tail_from = max(index + 1, cells.height - _SHEET_TAIL)
+    tail = _sheet_rows(cells.slice(tail_from))
+    cut = _footer_start([_trim(row) for row in tail], len(_trim(head[index])))
+    if tail_from + cut == index + 1:
         raise AbmError(f"{path}: sheet '{name}' has a header row but no data rows; expected one row per record")
     frame = pl.read_excel(
-        path, sheet_name=name, read_options={"header_row": index, "n_rows": end - index - 1},
+        path, sheet_name=name, read_options={"header_row": index, "n_rows": tail_from + cut - index - 1},
         drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
     )
-    preamble = tuple(_as_text(row) for row in rows[:index] if not _is_blank(row))
-    footer = tuple(_as_text(row) for row in rows[end:] if not _is_blank(row))
+    preamble = tuple(_as_text(row) for row in head[:index] if not _is_blank(row))
+    footer = tuple(_as_text(row) for row in tail[cut:] if not _is_blank(row))
     others = f" of {len(names)} ({', '.join(names)})" if len(names) > 1 else ""
     notes = [f"sheet '{name}'{others}"]
     notes += [_skipped_note(index, index + 1, "row")] if index else []
-    notes += [_cut_note(len(footer), end + 1, "row")] if footer else []
-    return _finish(frame, path, header=rows[index], first_row=index + 2, preamble=preamble, footer=footer,
+    notes += [_cut_note(len(footer), tail_from + cut + 1, "row")] if footer else []
+    return _finish(frame, path, header=head[index], first_row=index + 2, preamble=preamble, footer=footer,
                    notes=tuple(notes), format="Excel")
+
+
+def _sheet_rows(cells: pl.DataFrame) -> list[list[str]]:
+    return [[cell or "" for cell in row] for row in cells.rows()]
 
 
 def _trim(row: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
@@ -205,7 +205,9 @@ class RestoreAutosave(ModalScreen[bool]):
 
 
 class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
-    """Which of run's files to write, and where; answers (folder, files), or None on escape.
+    """What to write (run's files, CRM and ad-platform files), and where; answers (folder, chosen), or None.
+
+    `choices` are (value, label, ticked at first).
 
     `validate(folder, files)` returns a reason to refuse (a folder that is a file, an input of the
     plan, no file chosen), shown in place with the dialog kept open.
@@ -217,17 +219,19 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
         Binding("escape", "dismiss", "Cancel", id="export.cancel", tooltip="Close without writing anything"),
     ]
 
-    def __init__(self, folder: str, files: tuple[str, ...],
+    def __init__(self, folder: str, choices: tuple[tuple[str, str, bool], ...],
                  validate: Callable[[str, tuple[str, ...]], str | None]) -> None:
         super().__init__()
         self.folder = folder
-        self.files = files
+        self.choices = choices
         self.check = validate
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="abm-dialog"):
-            yield Label("Export: the files of abm-tui run", classes="abm-dialog-title")
-            yield SelectionList[str](*(Selection(name, name, True) for name in self.files), id="export-files")
+            yield Label("Export: run's files, and files to import into the CRM and ad platforms",
+                        classes="abm-dialog-title")
+            yield SelectionList[str](*(Selection(label, value, ticked) for value, label, ticked in self.choices),
+                                     id="export-files")
             yield Label("to the folder", classes="abm-dialog-hint")
             yield Input(self.folder, id="export-folder")
             yield Static("", id="export-error", markup=False)
@@ -244,7 +248,8 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
     @on(Input.Submitted)
     def action_export(self) -> None:
         folder = self.query_one("#export-folder", Input).value.strip()
-        chosen = tuple(name for name in self.files if name in self.query_one(SelectionList).selected)
+        selected = self.query_one(SelectionList).selected
+        chosen = tuple(value for value, _, _ in self.choices if value in selected)
         reason = self.check(folder, chosen)
         if reason is None:
             self.dismiss((folder, chosen))
@@ -252,3 +257,22 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
         error = self.query_one("#export-error", Static)
         error.update(reason)
         error.display = True
+
+
+class ShowText(ModalScreen[None]):
+    """A read-only page of text, such as the load report; any of escape, q or enter closes it."""
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="text.close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog abm-text-page"):
+            yield Label(self.title_text, classes="abm-dialog-title")
+            with VerticalScroll():
+                yield Static(self.text, markup=False)
+        yield Footer()

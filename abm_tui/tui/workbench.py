@@ -34,6 +34,12 @@ from abm_tui.tui.rules_tree import RulesTree, Target
 PLAN_DIMENSIONS = ("tier", "stage", "bucket", "play")
 EXTRA_DIMENSIONS = ("top_intent_theme", "industry", "region", "funding_stage", "crm_stage", "owner", "country")
 IDENTITY = ("account_id", "name", "domain")
+DESTINATION_LABELS = {
+    "hubspot": "HubSpot companies import (hubspot_companies.csv)",
+    "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
+    "linkedin": "LinkedIn Matched Audiences company lists (linkedin/)",
+    "sql": "the whole plan as one SQL query (plan.sql)",
+}
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,9 @@ class ExportStep(Message):
 
 
 class Exported(Message):
-    def __init__(self, written: list[Path] | None, error: str | None) -> None:
+    def __init__(self, written: list[Path] | None, error: str | None, warnings: tuple[str, ...] = ()) -> None:
         super().__init__()
-        self.written, self.error = written, error
+        self.written, self.error, self.warnings = written, error, warnings
 
 
 class WorkbenchScreen(Screen[None]):
@@ -84,7 +90,10 @@ class WorkbenchScreen(Screen[None]):
         Binding("m", "measure", "Measure", id="measure", tooltip="Counts, pipeline amount, or share"),
         Binding("b", "pin_baseline", "Pin baseline", show=False, id="pin-baseline"),
         Binding("ctrl+s", "save", "Save", id="save"),
-        Binding("ctrl+e", "export", "Export", id="export", tooltip="Write the files of abm-tui run to a folder"),
+        Binding("ctrl+e", "export", "Export", id="export",
+                tooltip="Write run's files, and HubSpot, Salesforce, LinkedIn or SQL files, to a folder"),
+        Binding("l", "load_report", "Load report", show=False, id="load-report",
+                tooltip="What was read, mapped, cleaned, matched and dropped"),
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
     ]
 
@@ -197,8 +206,12 @@ class WorkbenchScreen(Screen[None]):
 
     def update_status(self) -> None:
         report = self.session.report
-        parts = [f"{report.rows_kept:,} accounts", f"{len(report.dropped):,} rows dropped at load",
-                 f"as of {self.session.as_of.isoformat()}"]
+        parts = [f"{report.rows_kept:,} accounts", f"{len(report.dropped):,} rows dropped at load"]
+        if report.preset != "canonical":
+            parts.append(f"{report.preset} layout")
+        if report.match is not None:
+            parts.append(f"engagement {report.match.rate:.0%} matched")
+        parts.append(f"as of {self.session.as_of.isoformat()}")
         if self.session.dirty:
             parts.append("unsaved changes")
         if self._applied < self._seq:
@@ -403,48 +416,60 @@ class WorkbenchScreen(Screen[None]):
 
     def action_export(self) -> None:
         from abm_tui.core.export import RUN_FILES, input_paths
+        from abm_tui.core.plan import DESTINATIONS
         from abm_tui.tui.dialogs import ChooseExport
 
-        def check(text: str, files: tuple[str, ...]) -> str | None:
+        def check(text: str, chosen: tuple[str, ...]) -> str | None:
             folder = Path(text).expanduser()
-            if not files:
+            if not chosen:
                 return "tick at least one file"
             if not text:
                 return "expected a folder"
             if folder.exists() and not folder.is_dir():
                 return f"{folder} is a file; expected a folder"
             inputs = input_paths(self.session.plan, self.plan_path)
-            clashes = [folder / name for name in files if (folder / name).resolve() in inputs]
+            clashes = [folder / name for name in chosen if (folder / name).resolve() in inputs]
             return f"{clashes[0]} is an input of this plan" if clashes else None
 
         def chosen(answer: tuple[str, tuple[str, ...]] | None) -> None:
             if answer is None:
                 return
-            folder, files = answer
+            folder, picked = answer
             bar = self.query_one("#export-progress", ProgressBar)
-            bar.update(total=len(files) + 1, progress=0)
+            bar.update(total=None, progress=0)
             bar.display = True
             self.message = f"exporting {self.session.report.rows_kept:,} accounts to {folder} ..."
             self.update_status()
-            self.export(Path(folder).expanduser(), files)
+            run_files = tuple(name for name in picked if name in RUN_FILES)
+            self.export(Path(folder).expanduser(), run_files, tuple(name for name in picked if name in DESTINATIONS))
 
         default = self.plan_path.resolve().parent / "exports" if self.writable else Path.cwd() / "exports"
-        self.app.push_screen(ChooseExport(str(default), RUN_FILES, check), chosen)
+        targets = self.session.plan.export.to
+        choices = (*((name, name, True) for name in RUN_FILES),
+                   *((name, DESTINATION_LABELS[name], name in targets) for name in DESTINATIONS))
+        self.app.push_screen(ChooseExport(str(default), choices, check), chosen)
 
     @work(thread=True, group="export")
-    def export(self, folder: Path, files: tuple[str, ...]) -> None:
-        """The files of `abm-tui run`, from the session's current plan (not from the screen)."""
-        from abm_tui.core.export import run_exports
+    def export(self, folder: Path, run_files: tuple[str, ...], destinations: tuple[str, ...]) -> None:
+        """Run's files and the chosen CRM and ad-platform files, from the session's current plan (not the screen)."""
+        from abm_tui.core.destinations import ExportContext
+        from abm_tui.core.publish import publish
 
         try:
             with self.session.lock:
                 self.post_message(ExportStep("building the assignments"))
-                frame, matrix, plan = self.session.assignments(), self.session.matrix(), self.session.plan
-            written = run_exports(frame, matrix, plan, folder, self.plan_path, files,
-                                  progress=lambda name: self.post_message(ExportStep(f"writing {name}")))
-            self.post_message(Exported(written, None))
+                context = ExportContext.of(self.session, self.plan_path, self.session.report.preset)
+                matrix, report = self.session.matrix(), self.session.report
+            published = publish(context, matrix, report, folder, self.plan_path, run_files, destinations,
+                                progress=lambda name: self.post_message(ExportStep(f"writing {name}")))
+            self.post_message(Exported([*published.files, published.manifest], None, published.warnings))
         except AbmError as err:
             self.post_message(Exported(None, str(err)))
+
+    def action_load_report(self) -> None:
+        from abm_tui.tui.dialogs import ShowText
+
+        self.app.push_screen(ShowText("Load report", "\n".join(self.session.report.summary())))
 
     @on(ExportStep)
     def export_step(self, message: ExportStep) -> None:
@@ -459,10 +484,14 @@ class WorkbenchScreen(Screen[None]):
             self.message = f"export failed: {message.error}"
             self.app.notify(message.error, title="Export failed", severity="error")
         else:
-            names = ", ".join(p.name for p in message.written or [])
-            folder = message.written[0].parent if message.written else ""
+            written = message.written or []
+            more = f" and {len(written) - 6} more" if len(written) > 6 else ""
+            names = ", ".join(p.name for p in written[:6]) + more
+            folder = written[0].parent if written else ""
             self.message = f"exported {names} to {folder}"
             self.app.notify(f"{names}\nin {folder}", title="Exported")
+            for warning in message.warnings:
+                self.app.notify(warning, title="Export warning", severity="warning", timeout=12)
         self.update_status()
 
     def action_save_as(self) -> None:

@@ -1,0 +1,41 @@
+"""Everything one export writes, in one call, for `abm-tui run`, `abm-tui export` and the workbench.
+
+The run's own files, the CRM and ad-platform files, the engagement rows that matched no account, and
+the manifest that traces every file to the plan: one routine, so the three ways to export can never
+disagree about what a folder holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from abm_tui.core.destinations import ExportContext, deliver, provenance, write_manifest
+from abm_tui.core.export import run_exports, write_unmatched
+from abm_tui.core.ingest import LoadReport
+from abm_tui.core.segment import Matrix
+
+
+@dataclass(frozen=True)
+class Published:
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    manifest: Path
+
+
+def publish(context: ExportContext, matrix: Matrix, report: LoadReport, out_dir: Path, plan_file: Path | None,
+            run_files: tuple[str, ...] = (), destinations: tuple[str, ...] = (),
+            progress: Callable[[str], None] | None = None) -> Published:
+    """Write the chosen files into out_dir; `progress` hears each file's name before it is written."""
+    files = run_exports(context.assignments, matrix, context.plan, out_dir, plan_file, run_files, progress)
+    warnings: list[str] = []
+    for destination in destinations:
+        delivery = deliver(destination, context, out_dir, progress)
+        files.extend(delivery.files)
+        warnings.extend(f"{destination}: {warning}" for warning in delivery.warnings)
+    unmatched = write_unmatched(report, out_dir, context.inputs)
+    if unmatched is not None:
+        files.append(unmatched)
+    manifest = write_manifest(out_dir, files, provenance(context.plan, context.as_of), context.inputs)
+    return Published(tuple(files), tuple(warnings), manifest)
