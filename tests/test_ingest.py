@@ -16,6 +16,7 @@ from helpers import usable_rows
 from abm_tui.core.errors import AbmError
 from abm_tui.core.ingest import LoadReport, listed, load_accounts, load_events
 from abm_tui.core.matching import MatchReport
+from abm_tui.core.plan import loads_plan
 from abm_tui.core.readers import read_table
 
 # CI clones the repo with shared/ beside it, as in the workspace.
@@ -693,3 +694,54 @@ def test_a_column_with_many_words_stays_text(tmp_path: Path) -> None:
     rows = "".join(f"a{i},{i if i % 10 else 'n/a'}\n" for i in range(100))
     frame = load_accounts(write(tmp_path / "accounts.csv", "account_id,score\n" + rows)).frame
     assert frame.schema["score"] == pl.String
+
+
+# --- engagement from an ad platform's company report --------------------------------------------
+
+
+def test_linkedin_company_report_becomes_events_matched_by_company_name(tmp_path: Path) -> None:
+    """Campaign Manager's report: metadata lines, then one row per company with a column per metric."""
+    from abm_tui.core.session import load_dataset
+
+    write(tmp_path / "accounts.csv", "account_id,name,domain\nA1,Acme Inc.,acme.com\nA2,Beta GmbH,beta.de\n"
+                                     "A3,Gamma LLC,gamma.io\nA4,Acme Labs,acmelabs.com\n")
+    report = write(
+        tmp_path / "linkedin.csv",
+        "Company Demographics Report (in UTC)\n"
+        "Report Start: 10/24/2026, 12:00 AM\n"
+        "Report End: 11/22/2026, 11:59 PM\n"
+        "Date Generated: 11/23/2026, 9:00 AM\n"
+        "Account Name: Example Ads\n"
+        "\n"
+        "Company Name,Company Industry,Impressions,Clicks,Average CTR\n"
+        'ACME,Software,"1,200",14,1.17%\n'        # row 8: matched by name (legal suffix, case)
+        "Beta,Manufacturing,300,0,0%\n"          # row 9: matched; no clicks means no click event
+        "Delta Corp,Retail,50,1,2%\n",           # row 10: no such account
+    )
+    plan = loads_plan(
+        'version = 1\nname = "t"\n[data]\naccounts = "accounts.csv"\nengagement = "linkedin.csv"\n',
+        base_dir=tmp_path,
+    )
+    dataset = load_dataset(plan)
+    events = dataset.events
+    assert events is not None
+    rows = events.sort("_row", "channel").select("_row", "channel", "count", "date").rows()
+    assert rows == [
+        (0, "ad_click", 14.0, dt.date(2026, 11, 22)),
+        (0, "ad_impression", 1200.0, dt.date(2026, 11, 22)),
+        (1, "ad_impression", 300.0, dt.date(2026, 11, 22)),
+    ]
+    match = dataset.report.match
+    assert match is not None and match.by_name == 3 and match.rows == 5
+    assert match.unmatched.get_column("row").to_list() == [10, 10]
+    assert set(match.unmatched.get_column("reason")) == {"no account with this company name"}
+    summary = "\n".join(dataset.report.summary())
+    assert "read as an ad platform's company report: impressions as ad_impression, clicks as ad_click" in summary
+    assert "60.0%" in summary and "3 by company name" in summary
+    assert str(report) in summary
+
+
+def test_company_report_without_a_date_says_what_it_needs(tmp_path: Path) -> None:
+    path = write(tmp_path / "linkedin.csv", "Company Name,Impressions,Clicks\nAcme,10,1\n")
+    with pytest.raises(AbmError, match=r"no date column and no reporting period.*Report End"):
+        load_events(path)

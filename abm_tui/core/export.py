@@ -174,7 +174,7 @@ def write_unmatched(report: LoadReport, out_dir: Path, inputs: set[Path] | froze
     path = out_dir / UNMATCHED_FILE
     guard_inputs([path], set(inputs))
     out_dir.mkdir(parents=True, exist_ok=True)
-    return write_csv(report.match.unmatched.drop("_line", strict=False), path)
+    return write_csv(report.match.unmatched, path)
 
 
 def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None,

@@ -186,9 +186,11 @@ def _unmatched(pending: pl.DataFrame, first_row: int) -> pl.DataFrame:
     """The original columns of the rows left over, with why and where: the planner's to-do list."""
     if "_ev" not in pending.columns:
         return pending.with_columns(pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.Int64).alias("row"))
-    original = [column for column in pending.columns if column not in ("_ev", "_why")]
+    original = [column for column in pending.columns if column not in ("_ev", "_why", "_line")]
+    # A reshaped file (a company report, one row per metric) carries each row's own line in `_line`.
+    line = pl.col("_line") if "_line" in pending.columns else pl.col("_ev") + first_row
     return pending.select(
         *original,
         pl.col("_why").fill_null(_NO_KEY).alias("reason"),
-        (pl.col("_ev").cast(pl.Int64) + first_row).alias("row"),
+        line.cast(pl.Int64).alias("row"),
     )
