@@ -289,6 +289,45 @@ async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -
                                                     "unmatched_engagement.csv"]
 
 
+async def test_export_dialog_sends_segments_to_hubspot_and_linkedin(plan_copy: Path, tmp_path: Path) -> None:
+    import polars as pl
+    from textual.widgets import Input, SelectionList
+
+    out = tmp_path / "crm"
+    async with opened(plan_copy) as (app, pilot):
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        dialog = app.screen
+        choices = dialog.query_one(SelectionList)
+        for name in ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"):
+            choices.deselect(name)
+        choices.select("hubspot")
+        choices.select("linkedin")
+        dialog.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "exported" in str(app.screen.query_one("#status", Static).render())
+    hubspot = pl.read_csv(out / "hubspot_companies.csv", infer_schema=False)
+    assert hubspot.height == 3000 and "Ideal Customer Profile Tier" in hubspot.columns
+    assert (out / "linkedin" / "lists.csv").exists() and (out / "manifest.json").exists()
+    assert not (out / "assignments.csv").exists()
+
+
+async def test_status_sums_up_the_load_and_l_shows_the_report(plan_copy: Path) -> None:
+    from abm_tui.tui.dialogs import ShowText
+
+    async with opened(plan_copy) as (app, pilot):
+        assert "engagement 100% matched" in str(app.screen.query_one("#status", Static).render())
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, ShowText)
+        text = str(app.screen.query_one("#text-page-body", Static).render())
+        assert "3,000 accounts kept" in text and "engagement matched to accounts: 100.0%" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WorkbenchScreen)
+
+
 async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:
     from abm_tui.tui.dialogs import RestoreAutosave
 

@@ -217,8 +217,7 @@ def employee_range(column: str | pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     it keeps the bands in order, so `employees.min = 1000` still separates `501-1,000` from `1,001-5,000`.
     An open band (`10,001+`) has no midpoint, so it stands for its lower bound, the one figure known to be true.
     The label is the band tidied (`1001 - 5000 employees` reads `1,001-5,000`) so equal bands group together;
-    plain counts have no label.
-
+    plain counts have no label. Whole numbers are cast; anything else is read once per distinct cell.
     """
     text = _text(column)
     whole = text.str.contains(r"^[0-9]+$")

@@ -274,5 +274,5 @@ class ShowText(ModalScreen[None]):
         with Vertical(classes="abm-dialog abm-text-page"):
             yield Label(self.title_text, classes="abm-dialog-title")
             with VerticalScroll():
-                yield Static(self.text, markup=False)
+                yield Static(self.text, markup=False, id="text-page-body")
         yield Footer()
