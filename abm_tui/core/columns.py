@@ -73,7 +73,10 @@ def _kind(values: pl.Series, column: str) -> str | None:
         return "list"
     if column == "domain":
         return "domain"
-    return "enum" if cleaning.is_enum_like(values) else "text"
+    if cleaning.is_enum_like(values):
+        return "enum"
+    # Padded or empty cells are tidied in the columns rules and exports rely on; others stay as read.
+    return "text" if column in TEXT_COLUMNS else None
 
 
 _QUICK: dict[str, Cleaner] = {
@@ -120,9 +123,9 @@ def by_value(values: pl.Series, clean: Cleaner) -> pl.Series:
     if distinct.len() > _FEW_DISTINCT * max(values.len(), 1):
         return frame.select(clean(column).alias(values.name)).to_series()
     table = distinct.to_frame().with_columns(clean(column).alias("_clean")).drop_nulls(values.name)
-    joined = frame.join(table, on=values.name, how="left", maintain_order="left", nulls_equal=False)
-    fallback = frame.head(0).select(clean(column)).to_series().dtype  # nulls clean to null, typed as clean's output
-    return joined.get_column("_clean").cast(fallback).alias(values.name)
+    cleaned = table.get_column("_clean")
+    return values.replace_strict(table.get_column(values.name), cleaned, default=None,
+                                 return_dtype=cleaned.dtype).alias(values.name)
 
 
 def _rest(values: pl.Series, fast: pl.Series, full: Cleaner) -> pl.Series:
@@ -138,7 +141,8 @@ def _plain_figure(text: pl.Expr) -> pl.Expr:
     """`1200000`, `1,200,000.50` and `$1,200,000`: no other reading is possible, so no need to ask `money`.
 
     Anything else, padded cells included, is left to `money`."""
-    digits = text.str.replace_all(r"[$,]", "").cast(pl.Float64, strict=False)
+    digits = text.str.replace_all("$", "", literal=True).str.replace_all(",", "", literal=True)
+    digits = digits.cast(pl.Float64, strict=False)
     return pl.when(text.str.contains(_PLAIN_FIGURE)).then(digits)
 
 
@@ -158,7 +162,8 @@ def _employees(values: pl.Series, plain: pl.Series) -> list[pl.Series]:
     counts = plain.scatter(pending, read.get_column("count"))
     if not cleaning.looks_like_ranges(values):
         return [counts.alias("employees")]
-    bands = pl.Series("employees_range", [None] * values.len(), pl.String).scatter(pending, read.get_column("band"))
+    bands = pl.repeat(None, values.len(), dtype=pl.String, eager=True).alias("employees_range")
+    bands = bands.scatter(pending, read.get_column("band"))
     return [counts.alias("employees"), bands]
 
 

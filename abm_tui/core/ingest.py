@@ -19,7 +19,6 @@ from abm_tui.core import cleaning, columns, presets, readers
 from abm_tui.core.errors import AbmError, nearest
 from abm_tui.core.matching import MatchReport
 
-_TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
 _MAX_LISTED = 20
 
 
@@ -98,8 +97,9 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
             f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
         )
     copied = {header for canonical, header in layout.mapping if header != canonical}
+    given_ids = frame.get_column("account_id")
     frame, notes = columns.type_columns(frame, table.first_row, copied)
-    frame, dropped = _drop_bad_ids(frame, table.first_row)
+    frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
     guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
     guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
     report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
@@ -126,8 +126,16 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 
 
-def _drop_bad_ids(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
-    """Blank ids and every repeat after an id's first row go, each listed with its spreadsheet row."""
+def _drop_bad_ids(frame: pl.DataFrame, first_row: int, given: pl.Series) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
+    """Blank ids and every repeat after an id's first row go, each listed with its spreadsheet row.
+
+    Most files have none, and whole-number ids (a CRM's record ids) are checked as numbers, many times
+    faster than as the text they become.
+    """
+    check = given if given.dtype.is_integer() else frame.get_column("account_id")
+    if check.null_count() == 0 and check.n_unique() == check.len() and not (check.dtype == pl.String and
+                                                                              (check == "").any()):
+        return frame, ()
     ids = pl.col("account_id")
     blank = ids.is_null() | (ids == "")
     bad = frame.select((blank | ~ids.is_first_distinct()).arg_true()).to_series()

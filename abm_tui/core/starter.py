@@ -48,7 +48,8 @@ _EXISTING_TECH_MOST = 3
 _HOME_SHARE = 0.3  # a country is the home market only when it clearly dominates the list
 # Cumulative shares of the accounts each tier reaches down to, and the guidance caps (guidance.LIMITS
 # covers 1:1; 300 keeps a 1:few programme to what a few campaigns can personalise).
-_TIERS = (("Tier 1", "1:1", 0.01, 50), ("Tier 2", "1:few", 0.05, 300), ("Tier 3", "1:many", 0.25, None))
+# Limits follow the size guidance (1:1 at most 50, 1:many at most 1,000), so a starter plan never starts out warned.
+_TIERS = (("Tier 1", "1:1", 0.01, 50), ("Tier 2", "1:few", 0.05, 300), ("Tier 3", "1:many", 0.25, 1000))
 _SPIKING_SQL = "engagement_recent >= 3 * (engagement_window - engagement_recent) / 2"
 _CRM_STAGES = (
     ("Closed Won", ("closed_won", "customer")),
