@@ -11,6 +11,7 @@ and cleans a column of few distinct values once per value.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -23,6 +24,7 @@ _PLAIN_FIGURE = r"^\$?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
 _BARE_HOST = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
 _FEW_DISTINCT = 0.25  # clean per distinct value when there are at most this many per row
 _SAMPLE = 10_000
+_WORKERS = 4
 
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
@@ -42,18 +44,21 @@ def type_columns(frame: pl.DataFrame, first_row: int, raw: set[str]) -> tuple[pl
     quick = frame.select(_QUICK[kind](pl.col(column)).alias(column) for column, kind in kinds.items() if kind in _QUICK)
     text = [column for column, kind in kinds.items() if kind == "text"]
     untidy = frame.select(_untidy(pl.col(column)).alias(column) for column in text).row(0, named=True) if text else {}
-    notes: list[str] = []
-    typed: list[pl.Series] = []
-    for column, kind in kinds.items():
+
+    def finish(column: str, kind: str) -> tuple[list[pl.Series], list[str]]:
         values = frame.get_column(column)
         if kind == "text":
-            tidy = values.to_frame().select(cleaning.blank_to_null(column)).to_series() if untidy[column] else None
-            typed.extend([tidy] if tidy is not None else [])
-            continue
+            tidy = [values.to_frame().select(cleaning.blank_to_null(column)).to_series()] if untidy[column] else []
+            return tidy, []
         read = _FINISH[kind](values, quick.get_column(column)) if kind in _QUICK else [trimmed(values.cast(pl.String))]
-        typed.extend(read)
-        if kind in ("employees", "number"):
-            notes.extend(_unreadable_note(values, read[0], first_row, column))
+        notes = _unreadable_note(values, read[0], first_row, column) if kind in ("employees", "number") else []
+        return read, notes
+
+    # Polars releases the GIL, so the columns' finishing steps overlap on a second core.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        done = list(pool.map(lambda item: finish(*item), kinds.items()))
+    typed = [series for read, _ in done for series in read]
+    notes = [note for _, found in done for note in found]
     return frame.with_columns(typed), notes
 
 
