@@ -8,6 +8,7 @@ problems that need the data (unknown columns, type mismatches) are found by `val
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -195,9 +196,10 @@ class Plan:
     source: str = field(default="plan", compare=False)  # the file it was read from, for messages
 
     def resolve(self, relative: str) -> Path:
-        """Data paths are relative to the plan file, so a plan folder can move as a whole."""
+        """Data paths are relative to the plan file, so a plan folder can move as a whole; `..` steps are
+        folded so messages name the file as a planner would (`/data/x.csv`, not `/plans/../data/x.csv`)."""
         path = Path(relative).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
+        return path if path.is_absolute() else Path(os.path.normpath(self.base_dir / path))
 
 
 # --- parsing --------------------------------------------------------------------------------
