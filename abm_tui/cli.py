@@ -163,7 +163,8 @@ def _publish(session, out_dir: Path, plan_path: Path, run_files: tuple[str, ...]
     from abm_tui.core.publish import publish
 
     context = ExportContext.of(session, plan_path, session.report.preset)
-    published = publish(context, matrix or session.matrix(), session.report, out_dir, plan_path, run_files,
+    matrix = session.matrix() if matrix is None else matrix
+    published = publish(context, matrix, session.report, out_dir, plan_path, run_files,
                         destinations)
     for path in (*published.files, published.manifest):
         print(f"wrote {path}")

@@ -16,9 +16,6 @@ import polars as pl
 
 from abm_tui.core.errors import AbmError
 
-# Canonical columns beyond DESIGN's list that exports carry and the ad platforms match on.
-EXTRA_COLUMNS = ("website", "city", "state", "postal_code", "linkedin_url", "ticker")
-
 
 @dataclass(frozen=True)
 class Preset:
