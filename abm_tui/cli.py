@@ -162,7 +162,7 @@ def _publish(session, out_dir: Path, plan_path: Path, run_files: tuple[str, ...]
     from abm_tui.core.destinations import ExportContext
     from abm_tui.core.publish import publish
 
-    context = ExportContext.of(session, plan_path, session.report.preset)
+    context = ExportContext.of(session, plan_path)
     matrix = session.matrix() if matrix is None else matrix
     published = publish(context, matrix, session.report, out_dir, plan_path, run_files,
                         destinations)

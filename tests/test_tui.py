@@ -265,48 +265,56 @@ async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Pa
     assert Session.open(target).matrix().total == 3000
 
 
-async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -> None:
-    from textual.widgets import Input, SelectionList
+async def export_dialog(app: AbmApp, pilot: Pilot, untick: tuple[str, ...] = (), tick: tuple[str, ...] = ()):  # noqa: ANN201
+    """ctrl+e, with the given choices changed; the dialog is returned for the caller to fill in the folder."""
+    from textual.widgets import SelectionList
 
     from abm_tui.tui.dialogs import ChooseExport
 
+    await pilot.press("ctrl+e")
+    await pilot.pause()
+    dialog = app.screen
+    assert isinstance(dialog, ChooseExport)
+    choices = dialog.query_one(SelectionList)
+    for name in untick:
+        choices.deselect(name)
+    for name in tick:
+        choices.select(name)
+    return dialog
+
+
+async def export_to(app: AbmApp, pilot: Pilot, dialog: object, folder: Path) -> None:
+    from textual.widgets import Input
+
+    dialog.query_one(Input).value = str(folder)  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert "exported" in str(app.screen.query_one("#status", Static).render())
+
+
+async def test_export_writes_the_chosen_files(plan_copy: Path, tmp_path: Path) -> None:
+    from textual.widgets import Input
+
     out = tmp_path / "out"
     async with opened(plan_copy) as (app, pilot):
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, ChooseExport)
+        dialog = await export_dialog(app, pilot, untick=("assignments.parquet",))
         dialog.query_one(Input).value = str(plan_copy)  # a file, not a folder: refused in place
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is dialog and "expected a folder" in str(dialog.query_one("#export-error").render())
-        dialog.query_one(SelectionList).deselect("assignments.parquet")
-        dialog.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(app, pilot)
-        assert "exported" in str(app.screen.query_one("#status", Static).render())
+        await export_to(app, pilot, dialog, out)
     assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "manifest.json", "matrix.csv", "plan.toml",
                                                     "unmatched_engagement.csv"]
 
 
 async def test_export_dialog_sends_segments_to_hubspot_and_linkedin(plan_copy: Path, tmp_path: Path) -> None:
     import polars as pl
-    from textual.widgets import Input, SelectionList
 
     out = tmp_path / "crm"
     async with opened(plan_copy) as (app, pilot):
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        dialog = app.screen
-        choices = dialog.query_one(SelectionList)
-        for name in ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"):
-            choices.deselect(name)
-        choices.select("hubspot")
-        choices.select("linkedin")
-        dialog.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(app, pilot)
-        assert "exported" in str(app.screen.query_one("#status", Static).render())
+        run_files = ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml")
+        dialog = await export_dialog(app, pilot, untick=run_files, tick=("hubspot", "linkedin"))
+        await export_to(app, pilot, dialog, out)
     hubspot = pl.read_csv(out / "hubspot_companies.csv", infer_schema=False)
     assert hubspot.height == 3000 and "Ideal Customer Profile Tier" in hubspot.columns
     assert (out / "linkedin" / "lists.csv").exists() and (out / "manifest.json").exists()

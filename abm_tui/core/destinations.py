@@ -96,9 +96,9 @@ class ExportContext:
 
     @classmethod
     def of(cls, session: Session, plan_file: Path | None = None, preset: str | None = None) -> ExportContext:
-        """The session's current plan; `preset` is the layout the accounts were read as (default: the plan's)."""
+        """The session's current plan; `preset` overrides the layout the accounts were read as."""
         plan = session.plan
-        chosen = preset or (plan.data.preset if plan.data.preset != "auto" else "canonical")
+        chosen = preset or session.report.preset
         return cls(plan, session.assignments(), session.workspace.dataset.accounts, session.as_of, chosen,
                    session.workspace.channels, frozenset(input_paths(plan, plan_file)))
 

@@ -458,7 +458,7 @@ class WorkbenchScreen(Screen[None]):
         try:
             with self.session.lock:
                 self.post_message(ExportStep("building the assignments"))
-                context = ExportContext.of(self.session, self.plan_path, self.session.report.preset)
+                context = ExportContext.of(self.session, self.plan_path)
                 matrix, report = self.session.matrix(), self.session.report
             published = publish(context, matrix, report, folder, self.plan_path, run_files, destinations,
                                 progress=lambda name: self.post_message(ExportStep(f"writing {name}")))
