@@ -125,16 +125,20 @@ def relocated(plan: Plan, out_dir: Path) -> Plan:
     out_dir = out_dir.resolve()
 
     def move(path: str | None) -> str | None:
-        if path is None:
-            return None
-        target = plan.resolve(path).resolve()
-        try:
-            return os.path.relpath(target, out_dir)
-        except ValueError:
-            return str(target)
+        return None if path is None else relative_path(plan.resolve(path), out_dir)
 
     data = replace(plan.data, accounts=move(plan.data.accounts), engagement=move(plan.data.engagement))
     return replace(plan, data=data, base_dir=out_dir)
+
+
+def relative_path(path: Path, base: Path) -> str:
+    """How a plan in `base` names a data file: relative, so the folder can move as a whole (absolute across
+    Windows drives, where no relative path exists)."""
+    target = path.resolve()
+    try:
+        return os.path.relpath(target, base)
+    except ValueError:
+        return str(target)
 
 
 def data_paths(plan: Plan) -> set[Path]:

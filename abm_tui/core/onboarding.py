@@ -7,11 +7,11 @@ and the planner can see and correct each guess in the TOML.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from abm_tui.core.errors import AbmError
+from abm_tui.core.export import relative_path
 from abm_tui.core.ingest import LoadReport
 from abm_tui.core.plan import DataSource, Plan, save_plan
 from abm_tui.core.segment import Matrix
@@ -38,7 +38,7 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
         raise AbmError(f"{out}: already exists; choose another --out or pass --force to replace it")
     base = out.resolve().parent
     base.mkdir(parents=True, exist_ok=True)  # data paths are relative to it, and the OS walks through it
-    data = DataSource(_relative(accounts, base), engagement and _relative(engagement, base), preset, (), sheet)
+    data = DataSource(relative_path(accounts, base), engagement and relative_path(engagement, base), preset, (), sheet)
     draft = Plan(name=name or _plan_name(accounts), data=data, base_dir=base, source=str(out))
     dataset = load_dataset(draft)
     report = dataset.report
@@ -48,14 +48,6 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     plan = replace(starter.plan, base_dir=base, source=str(out))
     matrix = Session(plan, workspace).matrix()
     return Started(save_plan(plan, out), plan, workspace.report, starter.findings, matrix)
-
-
-def _relative(path: Path, base: Path) -> str:
-    """Data paths in a plan are relative to it, so the folder can move as a whole."""
-    try:
-        return os.path.relpath(path.resolve(), base)
-    except ValueError:  # another drive on Windows
-        return str(path.resolve())
 
 
 def _plan_name(accounts: Path) -> str:
