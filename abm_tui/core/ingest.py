@@ -133,14 +133,12 @@ def _drop_bad_ids(frame: pl.DataFrame, first_row: int, given: pl.Series) -> tupl
     faster than as the text they become.
     """
     check = given if given.dtype.is_integer() else frame.get_column("account_id")
-    if check.null_count() == 0 and check.n_unique() == check.len() and not (check.dtype == pl.String and
-                                                                              (check == "").any()):
+    blank_text = check.dtype == pl.String and bool((check == "").any())
+    if check.null_count() == 0 and not blank_text and check.n_unique() == check.len():
         return frame, ()
     ids = pl.col("account_id")
     blank = ids.is_null() | (ids == "")
     bad = frame.select((blank | ~ids.is_first_distinct()).arg_true()).to_series()
-    if not bad.len():
-        return frame, ()
     listed = frame.select(pl.col("account_id").gather(bad), blank.gather(bad).alias("_blank"))
     dropped = tuple(
         DroppedRow(row + first_row, "blank account_id" if is_blank else "duplicate account_id",
