@@ -852,3 +852,29 @@ def test_data_sheet_is_an_optional_key() -> None:
     plan = loads_plan(base)
     assert plan.data.sheet == "Accounts"
     assert loads_plan(dumps_plan(plan)) == plan
+
+
+def test_half_lives_and_history_folder_are_optional_keys_that_round_trip() -> None:
+    base = (REPO / "data" / "plan.toml").read_text()
+    plain = loads_plan(base)
+    assert plain.engagement.half_life_days == () and plain.history.folder == "history"
+    assert "half_life_days" not in dumps_plan(plain) and "[history]" not in dumps_plan(plain)
+    plan = loads_plan(base.replace("[engagement.weights]", "[engagement.half_life_days]\ndemo_request = 14\n"
+                                   "ad_click = 3.5\n\n[engagement.weights]") + '\n[history]\nfolder = "weekly"\n')
+    assert plan.engagement.half_life("demo_request") == 14 and plan.engagement.half_life("webinar") is None
+    assert plan.history.folder == "weekly"
+    text = dumps_plan(plan)
+    assert "[engagement.half_life_days]\ndemo_request = 14\nad_click = 3.5" in text
+    assert loads_plan(text) == plan
+
+
+def test_half_life_and_history_problems_name_their_keys() -> None:
+    base = (REPO / "data" / "plan.toml").read_text()
+    with pytest.raises(PlanError) as caught:
+        loads_plan(base.replace("[engagement.weights]", "[engagement.half_life_days]\ndemo_request = 0\n"
+                                'webinar = "week"\n\n[engagement.weights]') + "\n[history]\nfolder = 3\nkeep = 1\n")
+    text = str(caught.value)
+    assert "engagement.half_life_days.demo_request: expected a number of days above 0, got 0" in text
+    assert 'engagement.half_life_days.webinar: expected a number, got "week"' in text
+    assert "history.folder: expected a non-empty string, got 3" in text
+    assert "history.keep: unknown key" in text

@@ -174,9 +174,20 @@ class EngagementSettings:
     recent_days: int = 30
     window_days: int = 90
     weights: tuple[tuple[str, float], ...] = ()
+    half_life_days: tuple[tuple[str, float], ...] = ()  # channels whose events fade with age; others count fully
 
     def weight(self, channel: str) -> float:
         return dict(self.weights).get(channel, 1.0)
+
+    def half_life(self, channel: str) -> float | None:
+        return dict(self.half_life_days).get(channel)
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """`[history]`: the folder, relative to the plan, where every `run` keeps its dated snapshot."""
+
+    folder: str = "history"
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,7 @@ class Plan:
     buckets: tuple[Rule, ...] = ()
     plays: tuple[Play, ...] = ()
     export: ExportSettings = ExportSettings()
+    history: HistorySettings = HistorySettings()
     version: int = FORMAT_VERSION
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="plan", compare=False)  # the file it was read from, for messages
@@ -204,10 +216,12 @@ class Plan:
 
 # --- parsing --------------------------------------------------------------------------------
 
-TOP_KEYS = ("version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays", "export")
+TOP_KEYS = (
+    "version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays", "export", "history",
+)
 DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet")
 EXPORT_KEYS = ("to", "hubspot", "linkedin", "sql")
-ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights")
+ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights", "half_life_days")
 CRITERION_KEYS = ("name", "points", "where", "enabled")
 TIER_KEYS = ("name", "motion", "where", "limit", "enabled")
 RULE_KEYS = ("name", "where", "enabled")
@@ -263,6 +277,13 @@ class _Reader:
             self.fail(path, f"expected a number, got {_show(value)}")
             return None
         return float(value)
+
+    def positive(self, value: Any, path: str) -> float | None:
+        number = self.number(value, path)
+        if number is not None and number <= 0:
+            self.fail(path, f"expected a number of days above 0, got {_number(number)}")
+            return None
+        return number
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -412,8 +433,9 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     buckets = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("buckets", []), "buckets"))
     plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
     export = _export(doc.get("export", {}), reader)
+    history = _history(doc.get("history", {}), reader)
     plan = Plan(
-        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, base_dir=base_dir,
+        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, history, base_dir=base_dir,
         source=source,
     )
     _check_names(plan, reader)
@@ -490,7 +512,15 @@ def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
     if recent > window:
         reader.fail("engagement.recent_days", f"expected at most window_days ({window}), got {recent}")
     weights = reader.pairs(table.get("weights", {}), "engagement.weights", "channel = weight", reader.number)
-    return EngagementSettings(recent, window, weights)
+    half_lives = reader.pairs(table.get("half_life_days", {}), "engagement.half_life_days", "channel = days",
+                              reader.positive)
+    return EngagementSettings(recent, window, weights, half_lives)
+
+
+def _history(value: Any, reader: _Reader) -> HistorySettings:
+    table = reader.table(value, "history", ("folder",))
+    folder = reader.text(table.get("folder", HistorySettings.folder), "history.folder")
+    return HistorySettings(folder or HistorySettings.folder)
 
 
 def _criteria(value: Any, reader: _Reader) -> tuple[Criterion, ...]:
@@ -639,6 +669,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
     if plan.engagement.weights:
         engagement["weights"] = {c: _number(w) for c, w in plan.engagement.weights}
+    if plan.engagement.half_life_days:
+        engagement["half_life_days"] = {c: _number(d) for c, d in plan.engagement.half_life_days}
     doc["engagement"] = engagement
     doc["fit"] = {"criteria": [_criterion_dict(c) for c in plan.criteria]}
     doc["tiers"] = [_tier_dict(t) for t in plan.tiers]
@@ -648,6 +680,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     export = _export_dict(plan.export)
     if export:
         doc["export"] = export
+    if plan.history != HistorySettings():
+        doc["history"] = {"folder": plan.history.folder}
     return doc
 
 
