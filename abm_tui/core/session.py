@@ -98,7 +98,8 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
 
 
 def _features_key(plan: Plan) -> tuple[object, ...]:
-    return (plan.as_of, plan.engagement.recent_days, plan.engagement.window_days)
+    e = plan.engagement
+    return (plan.as_of, e.recent_days, e.window_days, e.half_life_days)
 
 
 class Session:
