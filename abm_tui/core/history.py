@@ -89,14 +89,8 @@ def snapshot_frame(session: Session, assignments: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in OUTCOME_COLUMNS.items()
     ]
     frame = assignments.select(SEGMENT_COLUMNS).with_columns(*outcomes, *_engagement(session, table))
-    inputs = sorted(rule_inputs(plan) - set(frame.columns) - set(DERIVED))
+    inputs = sorted(set().union(*rules.section_columns(plan).values()) - set(frame.columns) - set(DERIVED))
     return frame.hstack([table.get_column(c) for c in inputs if c in table.columns])
-
-
-def rule_inputs(plan: Plan) -> set[str]:
-    """Every column a rule of the plan reads: what a diff compares to find why an account moved."""
-    conditions = [c.where for c in plan.criteria] + [r.where for r in (*plan.tiers, *plan.stages, *plan.buckets)]
-    return set().union(*(rules.columns(c) for c in conditions))
 
 
 def _engagement(session: Session, table: pl.DataFrame) -> list[pl.Series]:

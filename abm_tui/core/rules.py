@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from abm_tui.core.plan import AllOf, AnyOf, Compare, Condition, Not, Scalar, Sql
+from abm_tui.core.plan import AllOf, AnyOf, Compare, Condition, Not, Plan, Scalar, Sql
 
 Schema = Mapping[str, pl.DataType]
 
@@ -84,6 +84,12 @@ def columns(condition: Condition) -> set[str]:
     if isinstance(condition, Not):
         return columns(condition.item)
     return set(pl.sql_expr(condition.text).meta.root_names())
+
+
+def section_columns(plan: Plan) -> dict[str, set[str]]:
+    """Per section ("fit", "tiers", "stages", "buckets"), every column its enabled and disabled rules read."""
+    sections = {"fit": plan.criteria, "tiers": plan.tiers, "stages": plan.stages, "buckets": plan.buckets}
+    return {name: set().union(*(columns(rule.where) for rule in items)) for name, items in sections.items()}
 
 
 # --- SQL ------------------------------------------------------------------------------------

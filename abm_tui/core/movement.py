@@ -1,0 +1,298 @@
+"""What moved between two segmentations, and why, in words a planner can paste into a chat.
+
+Both sides are snapshot-shaped frames (see `history.snapshot_frame`): two weekly snapshots, a
+snapshot and the plan now, or two plans on the same data. An account that changed tier, stage or
+bucket gets one sentence per change, naming the values its rules read that changed ("pricing_page_visit
+on 2026-11-18 moved it from Interested to Considering"; "no engagement for 34 days moved it from
+Spiking to Stalled"), or the plan's own change when the data did not move it. Everything is Polars
+expressions over the moved accounts only, so a diff of two 1M-account snapshots stays a join and a filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from abm_tui.core import rules
+from abm_tui.core.features import PERIODS
+from abm_tui.core.plan import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan
+
+DIMENSIONS = ("tier", "stage", "bucket")
+FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
+ENTERED, LEFT, MOVED = "entered", "left", "moved"
+_SIDES = ("before", "after")
+_OUTCOMES = ("crm_stage", "opportunity_amount")
+WON, LOST = ("closed_won", "customer"), ("closed_lost", "churned")
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Every account on either side, with where it was, where it is, and why it changed."""
+
+    before: str  # labels for the two sides, e.g. "2026-11-13" and "now"
+    after: str
+    accounts: pl.DataFrame  # account_id, name, change (entered/left/moved/null), {before,after}_{dim}, reason
+    plan_changes: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()  # the tiers in plan order, for summaries
+
+    @property
+    def changed(self) -> pl.DataFrame:
+        return self.accounts.filter(pl.col("change").is_not_null())
+
+    def count(self, change: str) -> int:
+        return self.accounts.filter(pl.col("change") == change).height
+
+    def flows(self, by: str = "segment") -> pl.DataFrame:
+        """from, to, accounts for the accounts whose `by` changed, biggest first; "(new)" and "(gone)" at the ends."""
+        source, target = _ends(by)
+        return (
+            self.changed.filter(source != target)
+            .group_by(source.alias("from"), target.alias("to"))
+            .agg(pl.len().alias("accounts"))
+            .sort(["accounts", "from", "to"], descending=[True, False, False])
+        )
+
+    def flow_accounts(self, by: str, source: str, target: str) -> pl.DataFrame:
+        """The accounts behind one flow, for a drill-down."""
+        before, after = _ends(by)
+        return self.accounts.filter((before == source) & (after == target))
+
+
+def _ends(by: str) -> tuple[pl.Expr, pl.Expr]:
+    return pl.col(f"before_{by}").fill_null("(new)"), pl.col(f"after_{by}").fill_null("(gone)")
+
+
+def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
+            plans: tuple[Plan | None, Plan | None] = (None, None), plan_changes: Sequence[str] = ()) -> Movement:
+    """Join the two sides on account_id and explain every account whose tier, stage or bucket differs.
+
+    `plans` (the plan behind each side, when known) decide which columns each dimension reads;
+    `plan_changes` are the rule changes in words, named when the data alone does not explain a move.
+    """
+    keep = [c for c in before.columns if c in after.columns]
+    joined = (
+        before.select(keep).lazy()
+        .join(after.select(keep).lazy(), on="account_id", how="full", coalesce=True, suffix="_after",
+              maintain_order="left_right")
+    )
+    renamed = {c: f"before_{c}" for c in keep if c != "account_id"} | {
+        f"{c}_after": f"after_{c}" for c in keep if c != "account_id"
+    }
+    joined = joined.rename(renamed)
+    name = pl.coalesce("after_name", "before_name").alias("name") if "name" in keep else pl.lit(None).alias("name")
+    moved = pl.any_horizontal(pl.col(f"before_{d}") != pl.col(f"after_{d}") for d in DIMENSIONS)
+    change = (
+        pl.when(pl.col("before_tier").is_null()).then(pl.lit(ENTERED))
+        .when(pl.col("after_tier").is_null()).then(pl.lit(LEFT))
+        .when(moved).then(pl.lit(MOVED))
+        .otherwise(None)
+        .alias("change")
+    )
+    frame = joined.with_columns(name, change).collect()
+    explained = _explain(frame.filter(pl.col("change") == MOVED), plans, tuple(plan_changes))
+    reason = frame.select("account_id").join(explained, on="account_id", how="left", maintain_order="left")
+    columns = ["account_id", "name", "change", *(f"{side}_{d}" for d in (*FLOW_DIMENSIONS, *_OUTCOMES)
+                                                 for side in _SIDES if f"{side}_{d}" in frame.columns)]
+    accounts = frame.select(columns).with_columns(
+        pl.when(pl.col("change") == ENTERED).then(pl.lit("new in this segmentation"))
+        .when(pl.col("change") == LEFT).then(pl.lit("no longer in the account list"))
+        .otherwise(reason.get_column("reason"))
+        .alias("reason")
+    )
+    tiers = next(((*(t.name for t in p.tiers), NOT_TARGET) for p in reversed(plans) if p is not None), ())
+    return Movement(labels[0], labels[1], accounts, tuple(plan_changes), tiers)
+
+
+_SECTIONS = {"tier": ("fit", "tiers"), "stage": ("stages",), "bucket": ("buckets",)}
+
+
+@dataclass(frozen=True)
+class _Test:
+    """One leaf test of a rule (a compare or an sql text), with the rule's name and the columns it reads."""
+
+    rule: str | None  # None: a fit criterion, which matters to any tier move through fit_score
+    condition: Condition
+    columns: frozenset[str]
+
+
+def _leaves(condition: Condition) -> list[Condition]:
+    if isinstance(condition, AllOf | AnyOf):
+        return [leaf for item in condition.items for leaf in _leaves(item)]
+    if isinstance(condition, Not):
+        return _leaves(condition.item)
+    return [condition]
+
+
+def _tests(plans: tuple[Plan | None, Plan | None], dim: str) -> list[_Test]:
+    """Every leaf test of the rules that decide `dim`, from both plans, each once."""
+    found: dict[tuple[str | None, Condition], _Test] = {}
+    for plan in plans:
+        if plan is None:
+            continue
+        named = {"tier": plan.tiers, "stage": plan.stages, "bucket": plan.buckets}[dim]
+        rules_of = [(r.name, r.where) for r in named]
+        if dim == "tier":
+            rules_of += [(None, c.where) for c in plan.criteria]
+        for name, where in rules_of:
+            for leaf in _leaves(where):
+                found.setdefault((name, leaf), _Test(name, leaf, frozenset(rules.columns(leaf))))
+    return list(found.values())
+
+
+def _sides(moved: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The moved accounts as each side saw them, under the plain column names the rules use."""
+    return {
+        side: moved.select(pl.col(c).alias(c.removeprefix(f"{side}_")) for c in moved.columns
+                           if c.startswith(f"{side}_"))
+        for side in _SIDES
+    }
+
+
+def _flipped(sides: dict[str, pl.DataFrame], labels: tuple[pl.Series, pl.Series],
+             tests: list[_Test]) -> dict[str, pl.Series]:
+    """Per column, the moved accounts for which a test reading it came out differently on the two sides.
+
+    A rule's test counts only for accounts that left or entered that rule; a fit criterion's test
+    only where the fit score itself changed.
+    """
+    before, after = sides["before"], sides["after"]
+    shared = set(before.columns) & set(after.columns)
+    refit = before.get_column("fit_score") != after.get_column("fit_score") if "fit_score" in shared else None
+    flips: dict[str, pl.Series] = {}
+    for test in tests:
+        if not test.columns <= shared or (test.rule is None and refit is None):
+            continue
+        expr = rules.to_expr(test.condition, after.schema)
+        flip = before.select(expr).to_series() != after.select(expr).to_series()
+        flip = flip & (refit if test.rule is None else (labels[0] == test.rule) | (labels[1] == test.rule))
+        for column in test.columns:
+            flips[column] = flips[column] | flip if column in flips else flip
+    return flips
+
+
+def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
+             plan_changes: tuple[str, ...]) -> pl.DataFrame:
+    """account_id and reason: one sentence per dimension that changed, naming the values that flipped a test."""
+    fallback = f"plan: {'; '.join(plan_changes)}" if plan_changes else "other accounts' changes (tier limits rank them)"
+    sides = _sides(moved)
+    sentences = []
+    for dim in DIMENSIONS:
+        before, after = pl.col(f"before_{dim}"), pl.col(f"after_{dim}")
+        labels = (moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}"))
+        flips = _flipped(sides, labels, _tests(plans, dim))
+        causes = [pl.when(flips[c]).then(_cause(c, moved.schema)) for c in sorted(flips, key=_order)]
+        said = pl.concat_list(causes).list.drop_nulls().list.join("; ") if causes else pl.lit("")
+        why = pl.when(said.fill_null("") != "").then(said).otherwise(pl.lit(fallback))
+        sentences.append(pl.when(before != after).then(pl.format("{} moved it from {} to {}", why, before, after)))
+    reason = pl.concat_list(sentences).list.drop_nulls().list.join(". ")
+    return moved.select("account_id", reason.alias("reason"))
+
+
+def _order(column: str) -> tuple[int, str]:
+    """fit_score before what it is made of; engagement recency first among the rest."""
+    return (0 if column == "fit_score" else 1 if column == "days_since_engaged" else 2, column)
+
+
+def _cause(column: str, schema: pl.Schema) -> pl.Expr:
+    """A phrase when `column` differs between the sides, else null."""
+    before, after = pl.col(f"before_{column}"), pl.col(f"after_{column}")
+    dtype = schema[f"after_{column}"]
+    values = pl.format("{} {} → {}", pl.lit(column), _text(before, dtype), _text(after, dtype))
+    phrase = values
+    if column == "days_since_engaged":
+        phrase = (
+            pl.when(after.is_null()).then(pl.lit("no engagement on record"))
+            .when(after > before.fill_null(-1)).then(pl.format("no engagement for {} days", after))
+            .otherwise(pl.format("engaged again on {}", pl.col("after_last_engaged").cast(pl.String)))
+        )
+    elif _channel(column) and {"after_last_channel", "after_last_engaged"} <= set(schema.names()):
+        channel = _channel(column)
+        rose = after.fill_null(0) > before.fill_null(0)
+        latest = pl.when(rose & (pl.col("after_last_channel") == channel)).then(
+            pl.format("{} on {}", pl.lit(channel), pl.col("after_last_engaged").cast(pl.String))
+        )
+        phrase = pl.coalesce(latest, values)
+    return pl.when(before.ne_missing(after)).then(phrase)
+
+
+def _channel(column: str) -> str | None:
+    """`pricing_page_visit` for `pricing_page_visit_window`; None for anything not a channel count."""
+    if column.startswith("engagement_"):
+        return None
+    for period in PERIODS:
+        if column.endswith(f"_{period}"):
+            return column.removesuffix(f"_{period}")
+    return None
+
+
+def _text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A value as the plan writes it: 2 not 2.0, 0.25 not 0.25000001, lists as [a, b], "missing" for null."""
+    if dtype.is_float():
+        text = pl.when(value == value.round(0)).then(value.cast(pl.Int64).cast(pl.String)).otherwise(
+            value.round(2).cast(pl.String))
+    elif isinstance(dtype, pl.List):
+        text = pl.format("[{}]", value.list.eval(pl.element().cast(pl.String)).list.join(", "))
+    else:
+        text = value.cast(pl.String)
+    return text.fill_null("missing")
+
+
+# --- for people --------------------------------------------------------------------------------
+
+
+def summary(movement: Movement, title: str, top: int = 5) -> str:
+    """A few lines for a scheduler's log or a team chat: how much moved, tier sizes, the biggest flows, outcomes."""
+    m = movement
+    lines = [
+        f"{title}: {m.before} → {m.after}",
+        f"{m.accounts.height:,} accounts: {m.count(MOVED):,} moved, {m.count(ENTERED):,} new, {m.count(LEFT):,} gone",
+        "tiers: " + ", ".join(_size_change(m.accounts, "tier", m.tiers)),
+    ]
+    flows = m.flows("segment").head(top)
+    if flows.height:
+        lines.append("biggest moves:")
+        lines += [f"  {f} → {t}: {n:,}" for f, t, n in flows.iter_rows()]
+    lines += _outcome_lines(m.accounts)
+    if m.plan_changes:
+        lines.append("plan changes: " + "; ".join(m.plan_changes))
+    return "\n".join(lines)
+
+
+def _size_change(accounts: pl.DataFrame, dim: str, order: tuple[str, ...]) -> list[str]:
+    sizes = accounts.select(
+        pl.col(f"before_{dim}").value_counts().alias("b"), pl.col(f"after_{dim}").value_counts().alias("a")
+    )
+    before = dict(sizes.get_column("b").struct.unnest().drop_nulls().iter_rows())
+    after = dict(sizes.get_column("a").struct.unnest().drop_nulls().iter_rows())
+    names = [n for n in dict.fromkeys([*order, *sorted(set(after) | set(before))]) if n in after or n in before]
+    return [f"{n} {before.get(n, 0):,} → {after.get(n, 0):,}" for n in names]
+
+
+def _outcome_lines(accounts: pl.DataFrame) -> list[str]:
+    """Opportunities opened, won and lost between the two sides, from the CRM stage each side saw."""
+    if "after_crm_stage" not in accounts.columns or "before_crm_stage" not in accounts.columns:
+        return []
+    before, after = pl.col("before_crm_stage"), pl.col("after_crm_stage")
+    amount = pl.col("after_opportunity_amount") if "after_opportunity_amount" in accounts.columns else pl.lit(None)
+    def became(states: tuple[str, ...]) -> pl.Expr:
+        return after.is_in(states) & ~before.is_in(states).fill_null(False)
+
+    counts = accounts.select(
+        (before.ne_missing(after) & (after == "open_opportunity")).sum().alias("opened"),
+        became(WON).sum().alias("won"),
+        amount.filter(became(WON)).sum().alias("won_amount"),
+        became(LOST).sum().alias("lost"),
+    ).row(0, named=True)
+    won = f"{counts['won']:,} won" + (f" ({rules.format_value(float(counts['won_amount']))})"
+                                      if counts["won_amount"] else "")
+    return [f"CRM: {counts['opened']:,} opportunities opened, {won}, {counts['lost']:,} lost"]
+
+
+def changes_frame(movement: Movement) -> pl.DataFrame:
+    """The accounts that moved, entered or left, with the reason: what `movement.csv` and `diff --format csv` hold."""
+    return movement.changed.select(
+        "account_id", "name", "change", *(c for c in movement.accounts.columns
+                                          if c.startswith(_SIDES) and not c.endswith(_OUTCOMES)), "reason"
+    )
