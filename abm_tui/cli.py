@@ -16,11 +16,12 @@ from pathlib import Path
 from abm_tui import __version__
 from abm_tui.core.errors import AbmError
 
-COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export")
+COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export", "diff")
 # In the design's contract but not built yet: said plainly rather than mistaken for a plan file.
-PLANNED = {"diff": "issue 6", "review": "issue 6"}
+PLANNED = {"review": "issue 6"}
 DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")  # as abm_tui.core.plan, without importing it
 FORMATS = ("table", "csv", "json")
+FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")  # as abm_tui.core.movement
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
@@ -43,10 +44,15 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
             "LinkedIn or any table): detect the layout, map the columns, set thresholds from the data."),
         "export": argparse.ArgumentParser(
             prog="abm-tui export", description="Write the segments in the form a CRM or ad platform imports."),
+        "diff": argparse.ArgumentParser(
+            prog="abm-tui diff", description="What moved between two snapshots (history/*.parquet), a snapshot and a "
+            "plan now (SNAPSHOT PLAN), or two plans on the same data (PLAN_A PLAN_B), and why."),
     }
     for name in ("run", "matrix", "validate", "explain", "export"):
         sub[name].add_argument("plan", help="plan file (.toml)")
     sub["run"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
+    sub["run"].add_argument("--no-history", action="store_true",
+                            help="do not keep this run's snapshot in the plan's history folder (a trial run)")
     sub["matrix"].add_argument("--rows", default="tier", help="tier, stage, bucket, play or a column (default tier)")
     sub["matrix"].add_argument("--cols", default="stage", help="tier, stage, bucket, play or a column (default stage)")
     sub["matrix"].add_argument("--format", choices=FORMATS, default="table")
@@ -74,6 +80,13 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     sub["export"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
     sub["export"].add_argument("--per", choices=("segment", "tier"),
                                help="LinkedIn: one company list per segment or per tier (default: the plan's)")
+    sub["diff"].add_argument("a", help="the earlier side: a snapshot (.parquet) or a plan (.toml)")
+    sub["diff"].add_argument("b", help="the later side: a snapshot (.parquet) or a plan (.toml)")
+    sub["diff"].add_argument("--format", choices=FORMATS, default="table",
+                             help="table (for people), csv (one row per account that changed) or json")
+    sub["diff"].add_argument("--by", choices=FLOW_DIMENSIONS, default="segment",
+                             help="group the moves by this (default segment)")
+    sub["diff"].add_argument("--limit", type=int, default=20, help="accounts listed in the table (default 20)")
     return {"": top, **sub}
 
 
@@ -148,7 +161,8 @@ def _run(args: argparse.Namespace) -> int:
     print()
     print(format_table(matrix))
     print()
-    _publish(session, _out_dir(args, plan_path), plan_path, RUN_FILES, session.plan.export.to, matrix)
+    _publish(session, _out_dir(args, plan_path), plan_path, RUN_FILES, session.plan.export.to, matrix,
+             keep_history=not args.no_history)
     print(f"done in {time.perf_counter() - started:.2f} s")
     return 0
 
@@ -158,18 +172,21 @@ def _out_dir(args: argparse.Namespace, plan_path: Path) -> Path:
 
 
 def _publish(session, out_dir: Path, plan_path: Path, run_files: tuple[str, ...],  # noqa: ANN001 - a Session
-             destinations: tuple[str, ...], matrix=None) -> None:  # noqa: ANN001 - a Matrix
+             destinations: tuple[str, ...], matrix=None, keep_history: bool = False) -> None:  # noqa: ANN001
     from abm_tui.core.destinations import ExportContext
     from abm_tui.core.publish import publish
 
     context = ExportContext.of(session, plan_path)
     matrix = session.matrix() if matrix is None else matrix
     published = publish(context, matrix, session.report, out_dir, plan_path, run_files,
-                        destinations)
+                        destinations, history=session if keep_history else None)
     for path in (*published.files, published.manifest):
         print(f"wrote {path}")
-    for warning in published.warnings:
-        print(f"warning: {warning}")
+    for line in (*(f"warning: {w}" for w in published.warnings), *published.notes):
+        print(line)
+    if published.movement:
+        print()
+        print(published.movement)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -272,9 +289,58 @@ def format_table(matrix) -> str:  # noqa: ANN001 - a Matrix; kept free of import
     return "\n".join(lines)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from abm_tui.core.diff import diff
+    from abm_tui.core.movement import changes_frame
+
+    result = diff(Path(args.a), Path(args.b))
+    render = {"table": _diff_table, "csv": lambda r, _: _csv(changes_frame(r.movement)), "json": _diff_json}
+    sys.stdout.write(render[args.format](result, args).rstrip("\n") + "\n")
+    return 0
+
+
+def _csv(frame) -> str:  # noqa: ANN001 - a DataFrame, as the export module writes it
+    from abm_tui.core.export import spreadsheet_safe
+
+    return spreadsheet_safe(frame).write_csv()
+
+
+def _diff_table(result, args: argparse.Namespace) -> str:  # noqa: ANN001 - a Diff
+    from abm_tui.core.movement import changes_frame, summary
+    from abm_tui.core.plan_changes import describe_changes
+
+    movement = result.movement
+    lines = [summary(movement, "what moved", by=args.by)]
+    if result.changes:
+        lines += ["", "plan changes:", describe_changes(result.changes)]
+    lines += [f"note: {note}" for note in result.notes]
+    changed = changes_frame(movement)
+    shown = changed.head(max(args.limit, 0))
+    if shown.height:
+        lines += ["", f"accounts ({shown.height:,} of {changed.height:,}; --format csv lists all):"]
+        lines += [f"  {row['account_id']}  {row['name'] or ''}: {row['reason']}" for row in shown.iter_rows(named=True)]
+    return "\n".join(lines)
+
+
+def _diff_json(result, args: argparse.Namespace) -> str:  # noqa: ANN001 - a Diff
+    import json
+
+    from abm_tui.core.movement import ENTERED, LEFT, MOVED, changes_frame
+
+    movement = result.movement
+    document = {
+        "before": movement.before, "after": movement.after, "accounts": movement.accounts.height,
+        "moved": movement.count(MOVED), "entered": movement.count(ENTERED), "left": movement.count(LEFT),
+        "by": args.by, "flows": movement.flows(args.by).to_dicts(),
+        "plan_changes": [{"section": c.section, "rule": c.rule, "text": c.text} for c in result.changes],
+        "notes": list(result.notes), "changes": changes_frame(movement).to_dicts(),
+    }
+    return json.dumps(document, indent=2, default=str)
+
+
 HANDLERS = {
     "": _workbench, "run": _run, "matrix": _matrix, "validate": _validate, "explain": _explain, "demo": _demo,
-    "init": _init, "export": _export,
+    "init": _init, "export": _export, "diff": _diff,
 }
 
 

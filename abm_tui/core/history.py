@@ -137,9 +137,10 @@ def _metadata(plan: Plan, as_of: dt.date) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Kept:
-    """What a run did to the history: the snapshot it added (None: the same one was there) and the one before."""
+    """What a run did to the history: the snapshot holding this run, whether it is new, and the one before it."""
 
-    snapshot: Snapshot | None
+    current: Snapshot
+    added: bool  # False: an identical snapshot of the same date was already there
     previous: Snapshot | None
     notes: tuple[str, ...]
 
@@ -158,7 +159,7 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
     if same_day and same_day[-1].plan_hash == plan_hash(plan) and pl.read_parquet(same_day[-1].path).equals(frame):
         before = [s for s in existing if s.as_of < as_of]
         note = f"history: {same_day[-1].path} already holds this run (same plan, same segments); nothing added"
-        return Kept(None, before[-1] if before else None, (note,))
+        return Kept(same_day[-1], False, before[-1] if before else None, (note,))
     snapshot = write_snapshot(folder, frame, plan, as_of)
     path = snapshot.path
     before = [s for s in existing if s.as_of <= as_of]
@@ -166,7 +167,7 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
     if existing and existing[-1].as_of > as_of:
         notes.append(f"history: as_of {as_of} is earlier than the newest snapshot ({existing[-1].label}); "
                      "kept beside it, nothing replaced (is the plan's as_of pinned?)")
-    return Kept(snapshot, before[-1] if before else None, tuple(notes))
+    return Kept(snapshot, True, before[-1] if before else None, tuple(notes))
 
 
 def write_snapshot(folder: Path, frame: pl.DataFrame, plan: Plan, as_of: dt.date) -> Snapshot:

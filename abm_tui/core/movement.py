@@ -34,7 +34,6 @@ class Movement:
     before: str  # labels for the two sides, e.g. "2026-11-13" and "now"
     after: str
     accounts: pl.DataFrame  # account_id, name, change (entered/left/moved/null), {before,after}_{dim}, reason
-    plan_changes: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()  # the tiers in plan order, for summaries
 
     @property
@@ -65,11 +64,12 @@ def _ends(by: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
-            plans: tuple[Plan | None, Plan | None] = (None, None), plan_changes: Sequence[str] = ()) -> Movement:
+            plans: tuple[Plan | None, Plan | None] = (None, None),
+            plan_changes: Sequence[tuple[str, str]] = ()) -> Movement:
     """Join the two sides on account_id and explain every account whose tier, stage or bucket differs.
 
-    `plans` (the plan behind each side, when known) decide which columns each dimension reads;
-    `plan_changes` are the rule changes in words, named when the data alone does not explain a move.
+    `plans` (the plan behind each side, when known) give the tests whose flip explains a move;
+    `plan_changes` are (section, words) of the rule changes, named when the data alone does not.
     """
     keep = [c for c in before.columns if c in after.columns]
     joined = (
@@ -102,10 +102,11 @@ def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
         .alias("reason")
     )
     tiers = next(((*(t.name for t in p.tiers), NOT_TARGET) for p in reversed(plans) if p is not None), ())
-    return Movement(labels[0], labels[1], accounts, tuple(plan_changes), tiers)
+    return Movement(labels[0], labels[1], accounts, tiers)
 
 
 _SECTIONS = {"tier": ("fit", "tiers"), "stage": ("stages",), "bucket": ("buckets",)}
+_EVERYWHERE = ("as_of", "data", "engagement")  # plan sections that can move any dimension
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,17 @@ def _flipped(sides: dict[str, pl.DataFrame], labels: tuple[pl.Series, pl.Series]
 
 
 def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
-             plan_changes: tuple[str, ...]) -> pl.DataFrame:
-    """account_id and reason: one sentence per dimension that changed, naming the values that flipped a test."""
-    fallback = f"plan: {'; '.join(plan_changes)}" if plan_changes else "other accounts' changes (tier limits rank them)"
+             plan_changes: tuple[tuple[str, str], ...]) -> pl.DataFrame:
+    """account_id and reason: one sentence per dimension that changed, naming the values that flipped a test.
+
+    A move no flipped test explains is put down to the plan's changes in the sections that decide
+    that dimension, else to other accounts' changes (a tier limit ranks accounts against each other).
+    """
     sides = _sides(moved)
     sentences = []
     for dim in DIMENSIONS:
+        relevant = [text for section, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
+        fallback = f"plan: {'; '.join(relevant)}" if relevant else "other accounts' changes (tier limits rank them)"
         before, after = pl.col(f"before_{dim}"), pl.col(f"after_{dim}")
         labels = (moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}"))
         flips = _flipped(sides, labels, _tests(plans, dim))
@@ -242,7 +248,7 @@ def _text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 # --- for people --------------------------------------------------------------------------------
 
 
-def summary(movement: Movement, title: str, top: int = 5) -> str:
+def summary(movement: Movement, title: str, by: str = "segment", top: int = 5) -> str:
     """A few lines for a scheduler's log or a team chat: how much moved, tier sizes, the biggest flows, outcomes."""
     m = movement
     lines = [
@@ -250,13 +256,11 @@ def summary(movement: Movement, title: str, top: int = 5) -> str:
         f"{m.accounts.height:,} accounts: {m.count(MOVED):,} moved, {m.count(ENTERED):,} new, {m.count(LEFT):,} gone",
         "tiers: " + ", ".join(_size_change(m.accounts, "tier", m.tiers)),
     ]
-    flows = m.flows("segment").head(top)
+    flows = m.flows(by).head(top)
     if flows.height:
         lines.append("biggest moves:")
         lines += [f"  {f} → {t}: {n:,}" for f, t, n in flows.iter_rows()]
     lines += _outcome_lines(m.accounts)
-    if m.plan_changes:
-        lines.append("plan changes: " + "; ".join(m.plan_changes))
     return "\n".join(lines)
 
 

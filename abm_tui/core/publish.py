@@ -1,8 +1,8 @@
 """Everything one export writes, in one call, for `abm-tui run`, `abm-tui export` and the workbench.
 
-The run's own files, the CRM and ad-platform files, the engagement rows that matched no account, and
-the manifest that traces every file to the plan: one routine, so the three ways to export can never
-disagree about what a folder holds.
+The run's own files, the CRM and ad-platform files, the engagement rows that matched no account, what
+moved since the last run, and the manifest that traces every file to the plan: one routine, so the
+three ways to export can never disagree about what a folder holds.
 """
 
 from __future__ import annotations
@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from abm_tui.core.destinations import ExportContext, deliver, provenance, write_manifest
 from abm_tui.core.export import run_exports, write_unmatched
 from abm_tui.core.ingest import LoadReport
 from abm_tui.core.segment import Matrix
+from abm_tui.core.weekly import record_run
+
+if TYPE_CHECKING:
+    from abm_tui.core.session import Session
 
 
 @dataclass(frozen=True)
@@ -22,12 +27,18 @@ class Published:
     files: tuple[Path, ...]
     warnings: tuple[str, ...]
     manifest: Path
+    notes: tuple[str, ...] = ()
+    movement: str | None = None  # what moved since the last run, when the run keeps history
 
 
 def publish(context: ExportContext, matrix: Matrix, report: LoadReport, out_dir: Path, plan_file: Path | None,
             run_files: tuple[str, ...] = (), destinations: tuple[str, ...] = (),
-            progress: Callable[[str], None] | None = None) -> Published:
-    """Write the chosen files into out_dir; `progress` hears each file's name before it is written."""
+            progress: Callable[[str], None] | None = None, history: Session | None = None) -> Published:
+    """Write the chosen files into out_dir; `progress` hears each file's name before it is written.
+
+    With `history` (the session `abm-tui run` segmented), the run's snapshot is kept in the plan's
+    history folder and what moved since the last one is written beside the exports.
+    """
     files = run_exports(context.assignments, matrix, context.plan, out_dir, plan_file, run_files, progress)
     warnings: list[str] = []
     for destination in destinations:
@@ -37,5 +48,10 @@ def publish(context: ExportContext, matrix: Matrix, report: LoadReport, out_dir:
     unmatched = write_unmatched(report, out_dir, context.inputs)
     if unmatched is not None:
         files.append(unmatched)
+    recorded = record_run(history, context, out_dir) if history is not None else None
+    if recorded is not None:
+        files.extend(recorded.files)
     manifest = write_manifest(out_dir, files, provenance(context.plan, context.as_of), context.inputs)
-    return Published(tuple(files), tuple(warnings), manifest)
+    if recorded is None:
+        return Published(tuple(files), tuple(warnings), manifest)
+    return Published(tuple(files), tuple(warnings), manifest, recorded.notes, recorded.summary)

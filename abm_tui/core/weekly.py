@@ -1,0 +1,57 @@
+"""The weekly run's memory: keep this run's snapshot, compare it with the last one, say what moved.
+
+`abm-tui run` is what a scheduler calls every week, so what it prints at the end, and the
+`movement.md` it writes, are sized for a log line or a team chat; `movement.csv` holds every account
+that moved, with the reason, for whoever works the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from abm_tui.core.atomic import write_text
+from abm_tui.core.export import guard_inputs, write_csv
+from abm_tui.core.history import keep
+from abm_tui.core.movement import changes_frame, compare, summary
+from abm_tui.core.plan_changes import describe_changes, plan_changes
+
+if TYPE_CHECKING:
+    from abm_tui.core.destinations import ExportContext
+    from abm_tui.core.session import Session
+
+MOVEMENT_FILES = ("movement.md", "movement.csv")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    files: tuple[Path, ...]
+    notes: tuple[str, ...]
+    summary: str  # what moved since the last snapshot, or why there is nothing to compare yet
+
+
+def record_run(session: Session, context: ExportContext, out_dir: Path) -> Recorded:
+    """Keep the snapshot, then write movement.md and movement.csv against the snapshot before it."""
+    kept = keep(session, context.assignments)
+    current = kept.current
+    targets = [out_dir / name for name in MOVEMENT_FILES]
+    guard_inputs(targets, set(context.inputs))
+    if kept.previous is None:
+        text = (f"{session.plan.name}: first snapshot in {current.path.parent}; "
+                "the next run will show what moved since this one")
+        return Recorded((write_text(targets[0], text + "\n"),), kept.notes, text)
+    before, after = kept.previous, current
+    earlier, later = before.plan(), after.plan()
+    changes = plan_changes(earlier, later) if earlier is not None and later is not None else ()
+    said = tuple(c for c in changes if c.section != "as_of")  # the dates head the summary already
+    movement = compare(pl.read_parquet(before.path), pl.read_parquet(after.path), (before.label, after.label),
+                       (earlier, later), tuple((c.section, c.text) for c in changes))
+    text = summary(movement, session.plan.name)
+    if said:
+        text += "\nplan changes since then:\n" + describe_changes(said)
+    markdown = f"# What moved\n\n```\n{text}\n```\n"
+    files = (write_text(targets[0], markdown), write_csv(changes_frame(movement), targets[1]))
+    return Recorded(files, kept.notes, text)
