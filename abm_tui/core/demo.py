@@ -228,24 +228,33 @@ LAYOUT_FILES = {"canonical": "accounts.csv", "hubspot": "hubspot-companies.csv",
 
 def write_demo(out_dir: Path, accounts: int, events: int | None = None, seed: int = 7, *,
                force: bool = False, layout: str = "canonical") -> list[Path]:
-    """A complete demo folder: the data files and a plan pointing at them.
+    """A complete demo folder: the data files, a plan pointing at them, and three weekly snapshots.
 
     Files already there are a planner's work until they say otherwise (`force`), so nothing is
     replaced by default. In a CRM layout the plan is the one `abm-tui init` starts from those files,
     and the engagement names accounts as that CRM would let it: by company domain for HubSpot (so the
     matching is exercised), by Account ID for Salesforce.
     """
+    from abm_tui.core.demo_history import write_demo_history
     from abm_tui.core.errors import AbmError
+    from abm_tui.core.history import list_snapshots
+    from abm_tui.core.plan import HistorySettings
 
     names = (LAYOUT_FILES[layout], *DEMO_FILES[1:])
     present = [out_dir / name for name in names if (out_dir / name).exists()]
+    snapshots = list_snapshots(out_dir / HistorySettings.folder)
+    present += [snapshot.path for snapshot in snapshots]
     if present and not force:
         raise AbmError(f"{present[0]}: already exists; choose an empty --out folder or pass --force to replace it")
+    for snapshot in snapshots:
+        snapshot.path.unlink()
     demo = generate(accounts, events, seed)
     if layout == "canonical":
         accounts_path, events_path = write_demo_files(demo, out_dir)
-        return [accounts_path, events_path, write_demo_plan(out_dir)]
-    return _write_crm_demo(demo, out_dir, layout, seed)
+        written = [accounts_path, events_path, write_demo_plan(out_dir)]
+    else:
+        written = _write_crm_demo(demo, out_dir, layout, seed)
+    return [*write_demo_history(written[-1], seed), *written]
 
 
 def _write_crm_demo(demo: DemoSet, out_dir: Path, layout: str, seed: int) -> list[Path]:
