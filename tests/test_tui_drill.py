@@ -60,7 +60,7 @@ async def move_to_column(app: App, pilot: Pilot, name: str) -> None:
 
 
 def drill(session: Session, row: str | None = "Tier 2", col: str | None = "Identified") -> Host:
-    return Host(DrillScreen(session, session.plan, "tier", row, "stage", col))
+    return Host(DrillScreen.of_cell(session, session.plan, "tier", row, "stage", col))
 
 
 async def test_drilling_a_cell_shows_exactly_its_accounts(demo_session: Session) -> None:

@@ -52,9 +52,19 @@ def diff(a: Path, b: Path, progress: Callable[[str], None] = _quiet) -> Diff:
     progress(f"segmenting {b}")
     session = Session.open(b, progress)
     _in_order(earlier, session.as_of, b)
+    return since(session, earlier)
+
+
+def since(session: Session, snapshot: Snapshot | None) -> Diff:
+    """The session's plan now against a snapshot, or against the session's baseline plan (None) on the same data."""
+    plan = session.plan
     now = snapshot_frame(session, session.assignments())
-    return _compared(pl.read_parquet(earlier.path), now, (earlier.label, f"now (as of {session.as_of})"),
-                     (earlier.plan(), session.plan), ())
+    label = f"now (as of {session.as_of})"
+    if snapshot is None:
+        base = session.baseline
+        return _compared(snapshot_frame(session, session.assignments(base), base), now, ("baseline plan", label),
+                         (base, plan), ())
+    return _compared(pl.read_parquet(snapshot.path), now, (snapshot.label, label), (snapshot.plan(), plan), ())
 
 
 def _kind(path: Path, which: str) -> str:

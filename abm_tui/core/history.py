@@ -79,9 +79,12 @@ def history_folder(plan: Plan) -> Path:
 # --- taking a snapshot ----------------------------------------------------------------------
 
 
-def snapshot_frame(session: Session, assignments: pl.DataFrame) -> pl.DataFrame:
-    """One row per account: its segment, outcomes, engagement dates and every column the plan's rules read."""
-    plan = session.plan
+def snapshot_frame(session: Session, assignments: pl.DataFrame, plan: Plan | None = None) -> pl.DataFrame:
+    """One row per account: its segment, outcomes, engagement dates and every column the plan's rules read.
+
+    `assignments` are `session.assignments(plan)`; `plan` defaults to the session's current one.
+    """
+    plan = plan or session.plan
     table = session.engine.frame(plan)
     outcomes = [
         (table.get_column(name) if name in table.columns else pl.Series(name, [None] * table.height))

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from abm_tui.core import rules
 from abm_tui.core.features import PERIODS
 from abm_tui.core.plan import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan
+from abm_tui.core.segment import Assignment
 
 DIMENSIONS = ("tier", "stage", "bucket")
 FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
@@ -300,3 +302,34 @@ def changes_frame(movement: Movement) -> pl.DataFrame:
         "account_id", "name", "change", *(c for c in movement.accounts.columns
                                           if c.startswith(_SIDES) and not c.endswith(_OUTCOMES)), "reason"
     )
+
+
+# --- a plan edit, before it is made ------------------------------------------------------------
+
+
+def assignment_flows(before: Assignment, after: Assignment, dim: str) -> list[tuple[str, str, int]]:
+    """(from, to, accounts) for the accounts whose `dim` label differs, biggest first: a bincount, cheap per keystroke.
+
+    Labels are compared by name, so moving a rule up or down is not itself a move.
+    """
+    old, new = getattr(before, dim), getattr(after, dim)
+    old_labels, new_labels = getattr(before, f"{dim}_labels"), getattr(after, f"{dim}_labels")
+    width = len(new_labels)
+    translate = np.array([new_labels.index(name) if name in new_labels else -1 for name in old_labels])
+    moved = translate[old] != new
+    pairs = np.bincount(old[moved].astype(np.int64) * width + new[moved])
+    found = [(old_labels[i // width], new_labels[i % width], int(pairs[i])) for i in np.flatnonzero(pairs)]
+    return sorted(found, key=lambda flow: -flow[2])
+
+
+def preview_text(before: Assignment, after: Assignment, shown: int = 3) -> str:
+    """"moves 23 accounts: Tier 2 → Tier 1 (23)" per dimension that changes; "moves no account" otherwise."""
+    parts = []
+    for dim in DIMENSIONS:
+        flows = assignment_flows(before, after, dim)
+        if flows:
+            total = sum(n for *_, n in flows)
+            listed = ", ".join(f"{a} → {b} ({n:,})" for a, b, n in flows[:shown])
+            more = f", {len(flows) - shown} more" if len(flows) > shown else ""
+            parts.append(f"{dim}: {total:,} accounts: {listed}{more}")
+    return "moves " + "; ".join(parts) if parts else "moves no account"

@@ -238,6 +238,15 @@ class Session:
     def assignment(self, plan: Plan | None = None) -> Assignment:
         return self._engine.assign(plan or self.plan)
 
+    def preview(self, plan: Plan) -> Assignment | None:
+        """The assignment `plan` would give, leaving the session as it is: what an edit dialog shows while
+        the planner types. None when the plan has problems or needs other data or features (a reload)."""
+        if data_key(plan) != data_key(self.plan) or _features_key(plan) != _features_key(self.plan):
+            return None
+        if self.problems(plan):
+            return None
+        return self._engine.assign(plan)
+
     def matrix(self, rows: str = "tier", cols: str = "stage", measure: str | None = None,
                plan: Plan | None = None) -> Matrix:
         return self._engine.matrix(self.assignment(plan), rows, cols, measure)

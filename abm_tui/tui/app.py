@@ -130,8 +130,10 @@ class AbmApp(App[int]):
         from abm_tui.tui.account_screen import AccountScreen
         from abm_tui.tui.drill_screen import DrillScreen
         from abm_tui.tui.help_screen import HelpScreen, bindings_of
+        from abm_tui.tui.movement_screen import MovementScreen
 
-        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, DrillScreen, AccountScreen, AbmApp, app=self)))
+        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, DrillScreen, AccountScreen, AbmApp,
+                                                app=self)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the screen in front, named as in the footer, plus Textual's own."""

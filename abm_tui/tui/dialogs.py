@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, SelectionList, Static
 from textual.widgets.selection_list import Selection
+from textual.worker import get_current_worker
 
 from abm_tui.core.errors import AbmError
 
@@ -74,7 +75,8 @@ class AskText(ModalScreen[str | None]):
     """One line of text (a threshold, a limit, points, a path); answers the text, or None on escape.
 
     The value starts selected, so typing replaces it; enter submits; a refused value shows its reason
-    under the input and the dialog stays open.
+    under the input and the dialog stays open. With `preview`, what the typed value would do (which
+    accounts it moves) is worked out in a thread as the planner types and shown before they commit.
     """
 
     CSS_PATH = "chrome.tcss"
@@ -86,12 +88,14 @@ class AskText(ModalScreen[str | None]):
         value: str = "",
         validate: Callable[[str], str | None] | None = None,
         placeholder: str = "",
+        preview: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.prompt = title
         self.value = value
         self.validators = [_Check(validate)] if validate is not None else []
         self.placeholder = placeholder
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="abm-dialog"):
@@ -104,6 +108,8 @@ class AskText(ModalScreen[str | None]):
                 id="ask-input",
             )
             yield Static("", id="ask-error", markup=False)
+            if self.preview is not None:
+                yield Static("type a value to see which accounts it moves", id="ask-preview", markup=False)
             yield Label("enter accepts · esc cancels", classes="abm-dialog-hint")
         yield Footer()
 
@@ -118,10 +124,23 @@ class AskText(ModalScreen[str | None]):
         error.display = True
 
     @on(Input.Changed)
-    def clear_error(self) -> None:
+    def clear_error(self, event: Input.Changed) -> None:
         """The reason shown was for the refused value; once the planner edits it, it no longer applies."""
         self.query_one("#ask-error", Static).display = False
         self.query_one("#ask-input", Input).remove_class("-invalid")
+        if self.preview is not None and event.value != self.value:
+            self.query_one("#ask-preview", Static).update("working out what it moves…")
+            self.show_preview(event.value)
+
+    @work(thread=True, exclusive=True, group="ask-preview", exit_on_error=False)
+    def show_preview(self, text: str) -> None:
+        assert self.preview is not None
+        try:
+            said = self.preview(text)
+        except (AbmError, ValueError) as err:
+            said = f"not a value it can use yet: {err}"
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.query_one("#ask-preview", Static).update, said)
 
 
 class PickValues(ModalScreen[tuple[str, ...] | None]):
@@ -276,3 +295,30 @@ class ShowText(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(self.text, markup=False, id="text-page-body")
         yield Footer()
+
+
+class ChooseOne(ModalScreen[int | None]):
+    """Pick one of a few labelled choices (a snapshot to compare with); answers its index, or None on escape."""
+
+    CSS_PATH = "chrome.tcss"
+    BINDINGS = [Binding("escape", "dismiss", "Cancel", id="choose.cancel", tooltip="Close without choosing")]
+
+    def __init__(self, title: str, labels: list[str], current: int = 0) -> None:
+        super().__init__()
+        self.title_text = title
+        self.labels = labels
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label(self.title_text, classes="abm-dialog-title")
+            yield OptionList(*(Content(label) for label in self.labels), id="choose-list")
+            yield Label("enter chooses · esc cancels", classes="abm-dialog-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = self.current
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)

@@ -8,7 +8,7 @@ scroll as smoothly as 30. Results of views the planner has already moved past ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -148,7 +148,7 @@ class SearchBox(Input):
 
 
 class DrillScreen(Screen[None]):
-    """The accounts of one matrix cell (None for a row's or column's total), as the matrix's `plan` counted them."""
+    """A list of accounts fetched once in a thread: one matrix cell's (see `of_cell`) or one movement flow's."""
 
     HELP_TITLE = "Drill-down"
 
@@ -180,18 +180,24 @@ class DrillScreen(Screen[None]):
             self.row = row
             self.column = column
 
-    def __init__(self, session: Session, plan: Plan, rows: str, row: str | None, cols: str, col: str | None) -> None:
+    def __init__(self, session: Session, title: str, fetch: Callable[[], pl.DataFrame]) -> None:
         super().__init__()
         self.session = session
-        self.plan = plan
-        self.cell = (rows, row, cols, col)
-        self.title_text = cell_title(rows, row, cols, col)
+        self.fetch = fetch  # runs in a worker holding the session's lock
+        self.title_text = title
         self._source: pl.DataFrame | None = None  # the whole cell, as the table shows it
         self._widths: list[int] = []
         self._view = View()
         self._frame: pl.DataFrame | None = None  # the source with the view applied: what is on screen
         self._generation = 0
         self._pending: View | None = None  # the view being computed, shown in the caption meanwhile
+
+    @classmethod
+    def of_cell(cls, session: Session, plan: Plan, rows: str, row: str | None, cols: str,
+                col: str | None) -> DrillScreen:
+        """The accounts of one matrix cell (None for a row's or column's total), as `plan` counted them."""
+        return cls(session, cell_title(rows, row, cols, col),
+                   lambda: table_frame(session.cell_accounts(rows, row, cols, col, plan)))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -223,9 +229,8 @@ class DrillScreen(Screen[None]):
     def _compute(self, generation: int, source: pl.DataFrame | None, widths: list[int], view: View,
                  anchor: Anchor) -> None:
         if source is None:
-            rows, row, cols, col = self.cell
             with self.session.lock:  # the workbench's recount workers use the same session
-                source = table_frame(self.session.cell_accounts(rows, row, cols, col, self.plan))
+                source = self.fetch()
             widths = measure(source)
         frame = view.apply(source)
         if get_current_worker().is_cancelled:

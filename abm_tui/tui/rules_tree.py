@@ -23,7 +23,10 @@ SECTIONS = (("criteria", "Fit criteria"), ("tiers", "Tiers"), ("stages", "Stages
 
 @dataclass(frozen=True)
 class Target:
-    """What a node stands for: a section, a rule, one test of a rule, or an engagement setting."""
+    """What a node stands for: a section, a rule, one test of a rule, or an engagement setting.
+
+    A channel's weight is `setting=channel`; its half-life is `setting="half_life_days", column=channel`.
+    """
 
     section: str
     index: int | None = None
@@ -98,6 +101,9 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
             yield 1, Target(section, setting="window_days"), Text(f"window: last {e.window_days} days")
             for channel, weight in e.weights:
                 yield 1, Target(section, setting=channel), Text(f"{channel} × {rules.format_value(weight)}")
+            for channel, days in e.half_life_days:
+                yield (1, Target(section, column=channel, setting="half_life_days"),
+                       Text(f"{channel} half-life {rules.format_value(days)} d"))
             continue
         if section == "plays":
             for i, play in enumerate(plan.plays):

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from abm_tui.core import autosave, edits, rules
 from abm_tui.core.errors import AbmError
 from abm_tui.core.guidance import size_warnings
+from abm_tui.core.movement import preview_text
 from abm_tui.core.plan import Compare, Plan, save_plan
 from abm_tui.core.segment import MAX_DIMENSION_VALUES, Matrix
 from abm_tui.core.session import Session
@@ -95,6 +96,8 @@ class WorkbenchScreen(Screen[None]):
         Binding("l", "load_report", "Load report", show=False, id="load-report",
                 tooltip="What was read, mapped, cleaned, matched and dropped"),
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
+        Binding("v", "movement", "Movement", id="movement",
+                tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
     ]
 
     def __init__(self, session: Session, plan_path: Path, *, writable: bool = True) -> None:
@@ -150,8 +153,10 @@ class WorkbenchScreen(Screen[None]):
                 with self.session.lock:
                     try:
                         if action is not None:
-                            action()
+                            said = action()
                             autosave.write(self.plan_path, self.session.plan)
+                            if isinstance(said, str):  # a change says what it moved
+                                note = f"{note} · {said}" if note else said
                     except AbmError as err:
                         refused = str(err)
                     measured = self._measure() if seq == self._seq else None
@@ -225,10 +230,15 @@ class WorkbenchScreen(Screen[None]):
     # -- edits -----------------------------------------------------------------------------
 
     def change(self, plan: Plan, note: str = "") -> None:
-        """Show `plan` at once and have a worker make it current."""
+        """Show `plan` at once and have a worker make it current; the status then says which accounts it moved."""
         self.plan = plan
         self.query_one(RulesTree).show(plan)
-        self.submit(lambda: self.session.apply(plan), note)
+
+        def apply() -> str:
+            before = self.session.assignment()
+            return preview_text(before, self.session.apply(plan)).replace("moves", "moved", 1)
+
+        self.submit(apply, note)
 
     def target(self) -> Target | None:
         tree = self.query_one(RulesTree)
@@ -341,7 +351,19 @@ class WorkbenchScreen(Screen[None]):
                 self.change(apply_text(text))
 
         shown = ", ".join(map(str, current)) if isinstance(current, tuple) else str(current)
-        self.app.push_screen(AskText(title, shown, check), typed)
+        self.app.push_screen(AskText(title, shown, check, preview=lambda text: self.moves(apply_text(text))), typed)
+
+    def moves(self, plan: Plan) -> str:
+        """Which accounts `plan` would move against the plan now, for a dialog to show before it is applied."""
+        with self.session.lock:
+            after = self.session.preview(plan)
+            if after is None:
+                problems = self.session.problems(plan)
+                if problems:
+                    return "; ".join(str(p) for p in problems)
+                return ("this change reloads the data or recomputes the engagement features: the matrix shows "
+                        "its effect once applied")
+            return preview_text(self.session.assignment(), after)
 
     def value_counts(self, column: str) -> list[tuple[str, int]]:
         """The values of a column with their account counts, most common first, for picking `in` lists."""
@@ -401,7 +423,7 @@ class WorkbenchScreen(Screen[None]):
         from abm_tui.tui.drill_screen import DrillScreen
 
         row, col = self.query_one(MatrixTable).cell_labels()
-        self.app.push_screen(DrillScreen(self.session, self.session.plan, self.rows, row, self.cols, col))
+        self.app.push_screen(DrillScreen.of_cell(self.session, self.session.plan, self.rows, row, self.cols, col))
 
     def action_save(self, then: Callable[[], object] | None = None) -> None:
         if not self.writable:
@@ -465,6 +487,11 @@ class WorkbenchScreen(Screen[None]):
             self.post_message(Exported([*published.files, published.manifest], None, published.warnings))
         except AbmError as err:
             self.post_message(Exported(None, str(err)))
+
+    def action_movement(self) -> None:
+        from abm_tui.tui.movement_screen import MovementScreen
+
+        self.app.push_screen(MovementScreen(self.session))
 
     def action_load_report(self) -> None:
         from abm_tui.tui.dialogs import ShowText
