@@ -7,6 +7,7 @@ imported only when the workbench opens, so headless commands start fast.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -16,9 +17,7 @@ from pathlib import Path
 from abm_tui import __version__
 from abm_tui.core.errors import AbmError
 
-COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export", "diff")
-# In the design's contract but not built yet: said plainly rather than mistaken for a plan file.
-PLANNED = {"review": "issue 6"}
+COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export", "diff", "review")
 DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")  # as abm_tui.core.plan, without importing it
 FORMATS = ("table", "csv", "json")
 FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")  # as abm_tui.core.movement
@@ -44,6 +43,9 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
             "LinkedIn or any table): detect the layout, map the columns, set thresholds from the data."),
         "export": argparse.ArgumentParser(
             prog="abm-tui export", description="Write the segments in the form a CRM or ad platform imports."),
+        "review": argparse.ArgumentParser(
+            prog="abm-tui review", description="The quarterly review from the plan's history: per segment, the "
+            "accounts at the start, stage progress, opportunities opened, won and lost, pipeline, conversion."),
         "diff": argparse.ArgumentParser(
             prog="abm-tui diff", description="What moved between two snapshots (history/*.parquet), a snapshot and a "
             "plan now (SNAPSHOT PLAN), or two plans on the same data (PLAN_A PLAN_B), and why."),
@@ -80,6 +82,13 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     sub["export"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
     sub["export"].add_argument("--per", choices=("segment", "tier"),
                                help="LinkedIn: one company list per segment or per tier (default: the plan's)")
+    sub["review"].add_argument("plan", help="plan file (.toml); its [history] folder holds the snapshots")
+    sub["review"].add_argument("--from", dest="start", type=_date, help="start date (default: 13 weeks before --to)")
+    sub["review"].add_argument("--to", dest="end", type=_date, help="end date (default: the newest snapshot)")
+    sub["review"].add_argument("--by", choices=FLOW_DIMENSIONS, default="segment",
+                               help="one row per segment (default), tier, stage, bucket or play")
+    sub["review"].add_argument("--format", choices=("markdown", "csv"), default="markdown")
+    sub["review"].add_argument("--out", help="also write review.md and review.csv into this folder")
     sub["diff"].add_argument("a", help="the earlier side: a snapshot (.parquet) or a plan (.toml)")
     sub["diff"].add_argument("b", help="the later side: a snapshot (.parquet) or a plan (.toml)")
     sub["diff"].add_argument("--format", choices=FORMATS, default="table",
@@ -88,6 +97,13 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
                              help="group the moves by this (default segment)")
     sub["diff"].add_argument("--limit", type=int, default=20, help="accounts listed in the table (default 20)")
     return {"": top, **sub}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date such as 2026-11-20, got {text!r}") from None
 
 
 def _destinations(text: str) -> tuple[str, ...]:
@@ -102,12 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parsers = _parsers()
     command = args_list[0] if args_list and args_list[0] in COMMANDS else ""
-    if args_list and args_list[0] in PLANNED:
-        print(
-            f"abm-tui: '{args_list[0]}' is part of the design but not built yet ({PLANNED[args_list[0]]})",
-            file=sys.stderr,
-        )
-        return 2
     args = parsers[command].parse_args(args_list[1:] if command else args_list)
     try:
         status = HANDLERS[command](args)
@@ -289,6 +299,21 @@ def format_table(matrix) -> str:  # noqa: ANN001 - a Matrix; kept free of import
     return "\n".join(lines)
 
 
+def _review(args: argparse.Namespace) -> int:
+    from abm_tui.core.export import input_paths
+    from abm_tui.core.plan import load_plan
+    from abm_tui.core.review import review_csv, review_markdown, review_plan, write_review
+
+    plan = load_plan(args.plan)
+    result = review_plan(plan, args.start, args.end, args.by)
+    text = review_markdown(result) if args.format == "markdown" else review_csv(result)
+    sys.stdout.write(text.rstrip("\n") + "\n")
+    if args.out:
+        for path in write_review(result, Path(args.out), input_paths(plan, Path(args.plan))):
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _diff(args: argparse.Namespace) -> int:
     from abm_tui.core.diff import diff
     from abm_tui.core.movement import changes_frame
@@ -340,7 +365,7 @@ def _diff_json(result, args: argparse.Namespace) -> str:  # noqa: ANN001 - a Dif
 
 HANDLERS = {
     "": _workbench, "run": _run, "matrix": _matrix, "validate": _validate, "explain": _explain, "demo": _demo,
-    "init": _init, "export": _export, "diff": _diff,
+    "init": _init, "export": _export, "diff": _diff, "review": _review,
 }
 
 

@@ -46,3 +46,9 @@ def nearest(name: str, known: Iterable[str], n: int = 3) -> str:
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def first_line(err: BaseException) -> str:
+    """A library's error, cut to its first line: enough for the planner's one-line message."""
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -23,7 +23,7 @@ from abm_tui import __version__
 from abm_tui.core import rules
 from abm_tui.core.atomic import write_with
 from abm_tui.core.destinations import plan_hash
-from abm_tui.core.errors import AbmError, PlanError
+from abm_tui.core.errors import AbmError, PlanError, first_line
 from abm_tui.core.features import PASSIVE_CHANNELS
 from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, UNSTAGED, Plan, dumps_plan, loads_plan
 from abm_tui.core.segment import DERIVED
@@ -210,7 +210,7 @@ def read_snapshot(path: Path) -> Snapshot:
     try:
         raw = pl.read_parquet_metadata(path).get(META_KEY)
     except (OSError, pl.exceptions.PolarsError) as err:
-        raise AbmError(f"{path}: not a Parquet file ({_first_line(err)})") from err
+        raise AbmError(f"{path}: not a Parquet file ({first_line(err)})") from err
     if raw is None:
         raise AbmError(f"{path}: not an abm-tui snapshot (it has no {META_KEY} metadata; snapshots are written by "
                        "abm-tui run)")
@@ -227,7 +227,3 @@ def read_snapshot(path: Path) -> Snapshot:
         )
     except (ValueError, KeyError, TypeError) as err:
         raise AbmError(f"{path}: the snapshot metadata is damaged ({type(err).__name__}: {err})") from err
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -23,7 +23,7 @@ from typing import Any
 import fastexcel
 import polars as pl
 
-from abm_tui.core.errors import AbmError, nearest
+from abm_tui.core.errors import AbmError, first_line, nearest
 
 _PEEK = 1 << 16
 _MAX_PEEK = 1 << 26
@@ -86,7 +86,7 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
     except AbmError:
         raise
     except (Exception, pl.exceptions.PanicException) as err:  # noqa: BLE001 - a hostile file is the planner's input
-        raise AbmError(f"{path}: could not be read as {kind}: {_first_line(err)}{_suffix_hint(path, kind)}") from None
+        raise AbmError(f"{path}: could not be read as {kind}: {first_line(err)}{_suffix_hint(path, kind)}") from None
 
 
 def _check_file(path: Path) -> None:
@@ -96,11 +96,6 @@ def _check_file(path: Path) -> None:
         raise AbmError(f"{path}: is a folder; expected a data file")
     if path.stat().st_size == 0:
         raise AbmError(f"{path}: is empty; expected a header row and one row per record")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
 
 
 def _suffix_hint(path: Path, kind: str) -> str:
