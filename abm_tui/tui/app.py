@@ -131,9 +131,10 @@ class AbmApp(App[int]):
         from abm_tui.tui.drill_screen import DrillScreen
         from abm_tui.tui.help_screen import HelpScreen, bindings_of
         from abm_tui.tui.movement_screen import MovementScreen
+        from abm_tui.tui.review_screen import ReviewScreen
 
-        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, DrillScreen, AccountScreen, AbmApp,
-                                                app=self)))
+        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
+                                                AccountScreen, AbmApp, app=self)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the screen in front, named as in the footer, plus Textual's own."""

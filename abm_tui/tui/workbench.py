@@ -98,6 +98,8 @@ class WorkbenchScreen(Screen[None]):
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
         Binding("v", "movement", "Movement", id="movement",
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
+        Binding("R", "review", "Review", id="review",
+                tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
     ]
 
     def __init__(self, session: Session, plan_path: Path, *, writable: bool = True) -> None:
@@ -492,6 +494,11 @@ class WorkbenchScreen(Screen[None]):
         from abm_tui.tui.movement_screen import MovementScreen
 
         self.app.push_screen(MovementScreen(self.session))
+
+    def action_review(self) -> None:
+        from abm_tui.tui.review_screen import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.session.plan, self.plan_path))
 
     def action_load_report(self) -> None:
         from abm_tui.tui.dialogs import ShowText
