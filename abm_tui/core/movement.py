@@ -73,16 +73,8 @@ def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
     `plans` (the plan behind each side, when known) give the tests whose flip explains a move;
     `plan_changes` are (section, words) of the rule changes, named when the data alone does not.
     """
-    keep = [c for c in before.columns if c in after.columns]
-    joined = (
-        before.select(keep).lazy()
-        .join(after.select(keep).lazy(), on="account_id", how="full", coalesce=True, suffix="_after",
-              maintain_order="left_right")
-    )
-    renamed = {c: f"before_{c}" for c in keep if c != "account_id"} | {
-        f"{c}_after": f"after_{c}" for c in keep if c != "account_id"
-    }
-    joined = joined.rename(renamed)
+    keep = _needed([c for c in before.columns if c in after.columns], plans)
+    joined = _side_by_side(before.select(keep), after.select(keep))
     name = pl.coalesce("after_name", "before_name").alias("name") if "name" in keep else pl.lit(None).alias("name")
     moved = pl.any_horizontal(pl.col(f"before_{d}") != pl.col(f"after_{d}") for d in DIMENSIONS)
     change = (
@@ -105,6 +97,39 @@ def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
     )
     tiers = next(((*(t.name for t in p.tiers), NOT_TARGET) for p in reversed(plans) if p is not None), ())
     return Movement(labels[0], labels[1], accounts, tiers)
+
+
+_KEPT = ("account_id", "name", *FLOW_DIMENSIONS, *_OUTCOMES, "days_since_engaged", "last_engaged", "last_channel")
+
+
+def _side_by_side(before: pl.DataFrame, after: pl.DataFrame) -> pl.LazyFrame:
+    """One row per account id on either side, columns prefixed before_ and after_.
+
+    Two runs over the same account list hold the same ids in the same order, and then the sides
+    are simply put next to each other; otherwise they are joined on account_id.
+    """
+    prefixed = [frame.select(pl.exclude("account_id").name.prefix(f"{side}_"))
+                for side, frame in zip(_SIDES, (before, after), strict=True)]
+    ids = before.get_column("account_id")
+    if ids.equals(after.get_column("account_id")):
+        return pl.concat([ids.to_frame(), *prefixed], how="horizontal").lazy()
+    return (
+        pl.concat([ids.to_frame(), prefixed[0]], how="horizontal").lazy()
+        .join(pl.concat([after.select("account_id"), prefixed[1]], how="horizontal").lazy(), on="account_id",
+              how="full", coalesce=True, maintain_order="left_right")
+    )
+
+
+def _needed(shared: list[str], plans: tuple[Plan | None, Plan | None]) -> list[str]:
+    """The shared columns a comparison reads: identity, segments, outcomes and what the plans' rules read.
+
+    Without either plan every shared column might explain a move, so all are kept.
+    """
+    known = [plan for plan in plans if plan is not None]
+    if not known:
+        return shared
+    read = set().union(*(columns for plan in known for columns in rules.section_columns(plan).values()))
+    return [c for c in shared if c in _KEPT or c in read or c == "fit_score"]
 
 
 _SECTIONS = {"tier": ("fit", "tiers"), "stage": ("stages",), "bucket": ("buckets",)}
@@ -180,22 +205,49 @@ def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
     """account_id and reason: one sentence per dimension that changed, naming the values that flipped a test.
 
     A move no flipped test explains is put down to the plan's changes in the sections that decide
-    that dimension, else to other accounts' changes (a tier limit ranks accounts against each other).
+    that dimension, else (for tiers) to other accounts' changes, as a tier limit ranks accounts.
+    Each phrase is built only for the accounts whose test flipped, so the work follows the movement.
     """
     sides = _sides(moved)
-    sentences = []
-    for dim in DIMENSIONS:
-        relevant = [text for section, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
-        fallback = f"plan: {'; '.join(relevant)}" if relevant else "other accounts' changes (tier limits rank them)"
-        before, after = pl.col(f"before_{dim}"), pl.col(f"after_{dim}")
-        labels = (moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}"))
-        flips = _flipped(sides, labels, _tests(plans, dim))
-        causes = [pl.when(flips[c]).then(_cause(c, moved.schema)) for c in sorted(flips, key=_order)]
-        said = pl.concat_list(causes).list.drop_nulls().list.join("; ") if causes else pl.lit("")
-        why = pl.when(said.fill_null("") != "").then(said).otherwise(pl.lit(fallback))
-        sentences.append(pl.when(before != after).then(pl.format("{} moved it from {} to {}", why, before, after)))
-    reason = pl.concat_list(sentences).list.drop_nulls().list.join(". ")
-    return moved.select("account_id", reason.alias("reason"))
+    moved = moved.with_row_index("_i")  # integer keys: grouping on them is far cheaper than on account ids
+    context = [c for c in ("after_last_channel", "after_last_engaged") if c in moved.columns]
+    phrases, sentences = [], []
+    for order, dim in enumerate(DIMENSIONS):
+        before, after = moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}")
+        changed = before != after
+        flips = _flipped(sides, (before, after), _tests(plans, dim))
+        for rank, column in enumerate(sorted(flips, key=_order)):
+            needed = ["_i", f"before_{column}", f"after_{column}", *context]
+            phrases.append(moved.select(needed).filter(flips[column] & changed).select(
+                "_i", pl.lit(order, pl.Int8).alias("_dim"), pl.lit(rank, pl.Int16).alias("_rank"),
+                _cause(column, moved.schema).alias("_said"),
+            ))
+        sentences.append(moved.filter(changed).select(
+            "_i", pl.lit(order, pl.Int8).alias("_dim"), pl.col(f"before_{dim}").alias("_from"),
+            pl.col(f"after_{dim}").alias("_to"), pl.lit(_fallback(dim, plan_changes)).alias("_fallback"),
+        ))
+    said = (
+        pl.concat(phrases).drop_nulls("_said").sort("_i", "_dim", "_rank")
+        .group_by("_i", "_dim", maintain_order=True).agg(pl.col("_said").str.join("; "))
+    )
+    reasons = (
+        pl.concat(sentences)
+        .join(said, on=["_i", "_dim"], how="left")
+        .sort("_i", "_dim")
+        .select("_i", pl.format("{} moved it from {} to {}", pl.coalesce("_said", "_fallback"), "_from",
+                                "_to").alias("reason"))
+        .group_by("_i", maintain_order=True).agg(pl.col("reason").str.join(". "))
+    )
+    return moved.select("_i", "account_id").join(reasons, on="_i", how="left", maintain_order="left").drop("_i")
+
+
+def _fallback(dim: str, plan_changes: tuple[tuple[str, str], ...]) -> str:
+    relevant = [text for section, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
+    if relevant:
+        return f"plan: {'; '.join(relevant)}"
+    if dim == "tier":
+        return "other accounts' changes (tier limits rank accounts against each other)"
+    return "a change the snapshots do not record"
 
 
 def _order(column: str) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""The quarterly review over a run history against Polars reading the same snapshot files.
+"""The quarterly review and the diff of two snapshots, each against Polars reading the same snapshot files.
 
 The history is 12 weekly snapshots of 1,000,000 generated accounts, written with
 `history.write_snapshot` in the columns and dtypes a real `abm-tui run` keeps (the demo's account
@@ -6,11 +6,13 @@ columns, the bundled plan's tiers, stages, buckets and plays, engagement columns
 its rules read). Week by week some accounts open opportunities, some of those are won or lost, and
 stages, tiers and buckets drift, so every part of the review has work to do. The reference is
 `pl.read_parquet` of the 12 files (all columns); the review is `review(list_snapshots(folder))` with
-its defaults, as `abm-tui review` calls it. Both run in the same process, alternating, and the
-medians are compared, since the machine is shared and noisy.
+its defaults, as `abm-tui review` calls it. The diff is `diff(first, last)` as `abm-tui diff A B`
+calls it (read both, compare, explain every moved account), against `pl.read_parquet` of those two
+files. All run in the same process, alternating, and the medians are compared, since the machine is
+shared and noisy.
 
-    .venv/bin/python benchmarks/bench_review.py                       # 1,000,000 accounts, 12 weeks, 3 rounds
-    .venv/bin/python benchmarks/bench_review.py --rows 100000 --rounds 5 --by tier
+    .venv/bin/python benchmarks/bench_history.py                       # 1,000,000 accounts, 12 weeks, 3 rounds
+    .venv/bin/python benchmarks/bench_history.py --rows 100000 --rounds 5 --by tier
 
 The history is generated into benchmarks/.cache/ (not committed) and reused.
 """
@@ -29,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from abm_tui.core.demo import DEMO_AS_OF, generate
+from abm_tui.core.diff import diff
 from abm_tui.core.history import list_snapshots, write_snapshot
 from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, Plan, load_plan
 from abm_tui.core.review import DIMENSIONS, review
@@ -150,24 +153,29 @@ def main() -> None:
     args = parser.parse_args()
     folder = history_folder(args.rows, args.weeks)
     paths = [snap.path for snap in list_snapshots(folder)]
+    first, last = paths[0], paths[-1]
     sides = {
-        "polars": lambda: [pl.read_parquet(path) for path in paths],
+        "read 12": lambda: [pl.read_parquet(path) for path in paths],
         "review": lambda: review(list_snapshots(folder), by=args.by),
+        "read 2": lambda: [pl.read_parquet(path) for path in (first, last)],
+        "diff": lambda: diff(first, last),
     }
     times: dict[str, list[float]] = {side: [] for side in sides}
     for _ in range(args.rounds):
         for side, action in sides.items():
             times[side].append(timed(action))
     result = review(list_snapshots(folder), by=args.by)
+    moved = diff(first, last).movement
     size_mib = sum(path.stat().st_size for path in paths) / 2**20
     print(f"\n{args.rows:,} accounts x {len(paths)} weekly snapshots ({size_mib:,.0f} MiB), "
-          f"review by {args.by} over {len(result.snapshots)} snapshots, {args.rounds} rounds")
+          f"review by {args.by} over {len(result.snapshots)} snapshots, diff of the first and last "
+          f"({moved.changed.height:,} accounts changed), {args.rounds} rounds")
     print(f"{'':>8} {'median s':>9} {'min s':>7}")
     for side, values in times.items():
         print(f"{side:>8} {statistics.median(values):>9.2f} {min(values):>7.2f}")
-    ratio = statistics.median(times["review"]) / statistics.median(times["polars"])
-    print(f"review / plain Polars read of the {len(paths)} files: {ratio:.2f}x (the bar is 5x)")
-    print(result.table.row(-1, named=True))
+    for work, reference in (("review", "read 12"), ("diff", "read 2")):
+        ratio = statistics.median(times[work]) / statistics.median(times[reference])
+        print(f"{work} / plain Polars {reference}: {ratio:.2f}x (the bar is 5x)")
 
 
 if __name__ == "__main__":
