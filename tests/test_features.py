@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from helpers import usable_rows
@@ -204,6 +205,38 @@ def test_weighted_scores_use_weights_and_one_where_unnamed() -> None:
     assert z == {"engagement_recent": 0.0, "engagement_window": 0.0, "engagement_total": 0.0}
     unweighted = weighted_scores(table, channels, EngagementSettings())
     assert unweighted.row(0, named=True)["engagement_total"] == pytest.approx(100 + 2 + 3 + 1 + 4)
+
+
+def test_half_lives_add_decayed_sums_for_their_channels_only() -> None:
+    ev = events(
+        {"account_id": "A", "date": days_before(3), "channel": "demo_request", "count": 2.0},
+        {"account_id": "A", "date": days_before(45), "channel": "demo_request", "count": 1.0},
+        {"account_id": "A", "date": days_before(1), "channel": "ad_click", "count": 4.0},
+        # after as_of with a tiny half-life: 0.5 ** (-100 / 0.01) would overflow if it were ever computed
+        {"account_id": "A", "date": AS_OF + dt.timedelta(days=100), "channel": "form_fill", "count": 1.0},
+        {"account_id": "B", "date": days_before(0), "channel": "form_fill", "count": 1.0},
+    )
+    channels = channels_in(ev)
+    half_lives = (("demo_request", 7.0), ("form_fill", 0.01), ("podcast", 3.0))
+    counts = channel_counts(ev, channels, AS_OF, RECENT, WINDOW, half_lives)
+    decayed = [f"{c}_{p}_decayed" for c in ("demo_request", "form_fill") for p in features.PERIODS]
+    assert [c for c in counts.columns if c.endswith("_decayed")] == decayed
+    assert feature_names(channels, half_lives) == feature_names(channels)[: len(channels) * 3] + decayed + \
+        feature_names(channels)[len(channels) * 3 :]
+    table = attach(pl.DataFrame({"account_id": ["A", "B", "Z"]}), counts, channels)
+    a, b, z = row_of(table, "A"), row_of(table, "B"), row_of(table, "Z")
+    assert a["demo_request_recent_decayed"] == 2 * 0.5 ** (3 / 7)
+    assert a["demo_request_total_decayed"] == 2 * 0.5 ** (3 / 7) + 0.5 ** (45 / 7)
+    assert a["demo_request_total"] == 3.0 and a["form_fill_total_decayed"] == 0.0
+    assert b["form_fill_recent_decayed"] == 1.0, "age 0 is worth the whole count"
+    assert all(z[c] == 0.0 for c in decayed), "no events: zeros, not nulls"
+    settings = EngagementSettings(RECENT, WINDOW, (("demo_request", 25.0),), half_lives)
+    scores = weighted_scores(table, channels, settings).row(0, named=True)
+    assert scores["engagement_recent"] == 0.0 + 4.0 + 2 * 0.5 ** (3 / 7) * 25
+    assert counts_for(ev).columns == [c for c in counts.columns if not c.endswith("_decayed")]
+    # the session hands every event to account_features, later ones included: they must not turn a sum into NaN
+    dense = features.account_features(ev, np.array([0, 0, 0, 0, 1]), 2, channels, AS_OF, RECENT, WINDOW, half_lives)
+    assert dense.select(decayed).to_numpy().tolist() == [[row_of(table, a)[c] for c in decayed] for a in "AB"]
 
 
 def test_days_since_engaged_ignores_ad_impressions_and_is_null_if_never() -> None:

@@ -350,6 +350,27 @@ window_days = 45
     assert len(labels(session, "tier")) >= 5
 
 
+def test_half_lives_decay_in_the_sql_as_in_the_engine(demo: Session, demo_dir: Path, tmp_path: Path) -> None:
+    """The demo plan with half-lives, and a bucket reading a decayed sum: decay moves accounts between
+    buckets, and both dialects still put every account where the engine does."""
+    text = (demo_dir / "plan.toml").read_text()
+    for name in ("accounts.csv", "engagement.parquet"):
+        text = text.replace(f'"{name}"', f'"{demo_dir / name}"')
+    text = text.replace("[[fit.criteria]]", "[engagement.half_life_days]\ndemo_request = 14\npricing_page_visit = 7\n"
+                        "webinar = 30.5\nad_engagement = 10\n\n[[fit.criteria]]", 1)
+    text = text.replace("[[buckets]]", '[[buckets]]\nname = "Demo this fortnight"\n'
+                        "where = { demo_request_recent_decayed = { min = 0.5 } }\n\n[[buckets]]", 1)
+    session = Session.open(write_plan(tmp_path, text))
+    texts = assert_same(session)
+    for sql in texts.values():
+        assert 'POWER(0.5, CAST("age" AS DOUBLE PRECISION) / 30.5)' in sql
+        assert '"demo_request_recent_decayed" * 25' in sql and '"ad_click_recent" * 3' in sql
+    moved = engine_answer(session).join(engine_answer(demo), on="account_id", suffix="_plain")
+    assert "Demo this fortnight" in labels(session, "bucket")
+    assert moved.filter(pl.col("bucket") == pl.col("bucket_plain")).height < moved.height
+    assert moved.filter((pl.col("bucket_plain") == "Spiking") & (pl.col("bucket") != "Spiking")).height > 0
+
+
 # --- without engagement, names, errors ------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from abm_tui.core import rules
 from abm_tui.core.errors import AbmError, nearest
-from abm_tui.core.features import PERIODS
+from abm_tui.core.features import PERIODS, decayed_name, decaying
 from abm_tui.core.plan import AllOf, Compare, Condition, Plan
 from abm_tui.core.segment import Assignment, Engine, criteria_patterns, met_lists
 
@@ -197,8 +197,14 @@ def _play_lines(plan: Plan, a: Assignment, row: int) -> list[str]:
 
 
 def _engagement_lines(values: dict, channels: tuple[str, ...], plan: Plan, session: Session) -> list[str]:
+    """The counts as they happened, and for a channel with a half-life what they are worth to the scores now."""
     e = plan.engagement
-    lines = [f"Engagement (recent = last {e.recent_days} days, window = last {e.window_days} days, to {session.as_of})"]
+    fading = decaying(channels, e.half_life_days)
+    decay = "; scores decay with age: " + ", ".join(
+        f"{c} half-life {rules.format_value(e.half_life(c))} days" for c in fading
+    ) if fading else ""
+    lines = [f"Engagement (recent = last {e.recent_days} days, window = last {e.window_days} days, "
+             f"to {session.as_of}{decay})"]
     lines.append(
         "  weighted score: "
         + ", ".join(f"{p} {rules.format_value(round(values[f'engagement_{p}'], 2))}" for p in PERIODS)
@@ -206,7 +212,9 @@ def _engagement_lines(values: dict, channels: tuple[str, ...], plan: Plan, sessi
     active = [c for c in channels if values.get(f"{c}_total")]
     for channel in active:
         counts = " / ".join(rules.format_value(values[f"{channel}_{p}"]) for p in PERIODS)
-        lines.append(f"  {channel:<20} {counts}   (weight {rules.format_value(e.weight(channel))})")
+        after = ("; after decay " + " / ".join(rules.format_value(values[decayed_name(channel, p)]) for p in PERIODS)
+                 if channel in fading else "")
+        lines.append(f"  {channel:<20} {counts}   (weight {rules.format_value(e.weight(channel))}{after})")
     if not active:
         lines.append("  no engagement on record")
     days = values.get("days_since_engaged")

@@ -1,7 +1,7 @@
 """The working state behind the CLI, the workbench and notebooks: data, features, engine and plan history.
 
 Work is split by what a plan change touches. A change of `[data]` reloads files; a change of
-`as_of` or the windows recomputes the channel counts; anything else (weights, criteria, rules,
+`as_of`, the windows or the half-lives recomputes the channel counts; anything else (weights, criteria, rules,
 plays) goes to the engine, which recomputes only the rules that changed.
 """
 
@@ -90,7 +90,7 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
     channels = features.channels_in(events)
     dense = features.account_features(
         events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
-        plan.engagement.recent_days, plan.engagement.window_days,
+        plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
     )
     table = features.with_summaries(dataset.accounts.hstack(dense))
     late = events.filter(pl.col("date") > as_of).height
@@ -176,7 +176,8 @@ class Session:
         schema = self._engine.frame(plan).schema
         if self._checked_schema != schema:
             self._checked, self._checked_schema = {}, schema
-        missing = set() if self._workspace.channels else set(features.feature_names(features.CHANNELS))
+        missing = set() if self._workspace.channels else set(
+            features.feature_names(features.CHANNELS, plan.engagement.half_life_days))
         return check_plan(plan, schema, missing, self._checked)
 
     def check(self, plan: Plan) -> None:

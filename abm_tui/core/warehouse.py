@@ -17,7 +17,15 @@ import polars as pl
 
 from abm_tui.core import rules
 from abm_tui.core.errors import AbmError, PlanError
-from abm_tui.core.features import CHANNELS, LIST_FEATURES, PASSIVE_CHANNELS, PERIODS, feature_names
+from abm_tui.core.features import (
+    CHANNELS,
+    LIST_FEATURES,
+    PASSIVE_CHANNELS,
+    PERIODS,
+    decayed_name,
+    decaying,
+    feature_names,
+)
 from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Tier
 from abm_tui.core.segment import NO_PLAY, play_label
 from abm_tui.core.validate import DERIVED_TYPES, check_plan
@@ -49,15 +57,18 @@ def plan_sql(
     divides, and unquoted names fold to lower case. Engagement scores add the channels left to right
     in `channels` order, while the engine's `sum_horizontal` adds them in an order that depends on
     its thread count: with weights such as 0.1 a score can differ in its last bit, which can only
-    move an account sitting exactly on a threshold or on a limit's tie.
+    move an account sitting exactly on a threshold or on a limit's tie. The same holds for a channel
+    with a half-life: each event counts `count * POWER(0.5, age / h)` as in the engine, but the
+    warehouse adds those fractions in an order of its own.
 
     The plan is validated against `schema` first, so a plan the workbench would refuse raises the
     same PlanError here.
     """
     if dialect not in DIALECTS:
         raise AbmError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
-    known = _schema_with_features(schema, channels)
-    problems = check_plan(plan, known, set() if channels is not None else set(feature_names(CHANNELS)))
+    half_lives = plan.engagement.half_life_days
+    known = _schema_with_features(schema, channels, half_lives)
+    problems = check_plan(plan, known, set() if channels is not None else set(feature_names(CHANNELS, half_lives)))
     if problems:
         raise PlanError(plan.source, problems)
     query = _Query(plan, known, channels, dialect)
@@ -93,13 +104,13 @@ def _table(name: str, what: str) -> str:
 
 
 def _schema_with_features(
-    schema: Mapping[str, pl.DataType], channels: tuple[str, ...] | None
+    schema: Mapping[str, pl.DataType], channels: tuple[str, ...] | None, half_lives: tuple[tuple[str, float], ...]
 ) -> dict[str, pl.DataType]:
     """The accounts' columns and, with events, the features: what a rule may name, typed as validation needs."""
     known = dict(schema)
     if channels is not None:
         typed = {name: pl.List(pl.String) for name in LIST_FEATURES} | {"top_intent_theme": pl.String()}
-        known.update({name: typed.get(name, pl.Float64()) for name in feature_names(channels)})
+        known.update({name: typed.get(name, pl.Float64()) for name in feature_names(channels, half_lives)})
     return known
 
 
@@ -136,7 +147,10 @@ class _Query:
         self.schema = schema
         self.channels = channels
         self.dialect = dialect
-        self.feature_columns = set(feature_names(channels)) if channels is not None else set()
+        self.half_lives = dict(plan.engagement.half_life_days)
+        self.decaying = decaying(channels or (), plan.engagement.half_life_days)
+        self.feature_columns = (set(feature_names(channels, plan.engagement.half_life_days)) if channels is not None
+                                else set())
         self.used = self._used_columns()
         self.columns: list[str] = []
         self.tier_columns: list[str] = []
@@ -191,12 +205,18 @@ class _Query:
             lines.append(f"Reads {events_table} (account_id, date, channel, count{labels}) as of {as_of.isoformat()}: "
                          f"recent = the last {settings.recent_days} days, window = the last "
                          f"{settings.window_days} days.")
+            if self.decaying:
+                lines.append("Engagement scores decay: an event of age a days counts count * 0.5 ^ (a / half-life) in "
+                             + ", ".join(self._half_lives()) + ".")
         sections = (("fit criterion", plan.criteria), ("bucket", plan.buckets), ("stage", plan.stages),
                     ("tier", plan.tiers))
         disabled = [f'{what} "{rule.name}"' for what, listed in sections for rule in listed if not rule.enabled]
         if disabled:
             lines.append("Disabled, so left out: " + ", ".join(disabled) + ".")
         return [_comment(line) for line in lines]
+
+    def _half_lives(self) -> list[str]:
+        return [f"{c} (half-life {rules.format_value(self.half_lives[c])} days)" for c in self.decaying]
 
     def _account_reads(self) -> list[str]:
         return sorted(self.used & (set(self.schema) - self.feature_columns))
@@ -255,12 +275,20 @@ class _Query:
             f'SUM(CASE WHEN "channel" = {rules.sql_literal(c)}{within[p]} THEN "count" ELSE 0 END) AS {_q(f"{c}_{p}")}'
             for c in self.channels or () for p in PERIODS
         ]
+        sums += [
+            f'SUM(CASE WHEN "channel" = {rules.sql_literal(c)}{within[p]} THEN "count" * '
+            f'POWER(0.5, CAST("age" AS DOUBLE PRECISION) / {rules.sql_literal(self.half_lives[c])}) '
+            f"ELSE 0 END) AS {_q(decayed_name(c, p))}"
+            for c in self.decaying for p in PERIODS
+        ]
         sums.append(f'MIN(CASE WHEN "channel" NOT IN ({_names(PASSIVE_CHANNELS)}) THEN "age" END) '
                     'AS "days_since_engaged"')
+        decayed = (f"; _decayed: the same sums with each event worth count * 0.5 ^ (age / half-life), for "
+                   f"{', '.join(self._half_lives())}" if self.decaying else "")
         return _Cte(
             "channel_counts", f"channel_counts: per account and channel, the sum of count in the last "
-            f"{settings.recent_days} days (_recent), the last {settings.window_days} days (_window) and ever (_total); "
-            "days_since_engaged counts from the last event other than an ad impression",
+            f"{settings.recent_days} days (_recent), the last {settings.window_days} days (_window) and ever (_total)"
+            f"{decayed}; days_since_engaged counts from the last event other than an ad impression",
             f"  SELECT {_ID},\n    " + ",\n    ".join(sums) + f"\n  FROM events_as_of\n  GROUP BY {_ID}",
         )
 
@@ -268,14 +296,18 @@ class _Query:
         settings = self.plan.engagement
         channels = self.channels or ()
 
+        def column(channel: str, period: str) -> str:
+            return _q(decayed_name(channel, period) if channel in self.decaying else f"{channel}_{period}")
+
         def score(period: str) -> str:
-            terms = [f"{_q(f'{c}_{period}')} * {rules.sql_literal(settings.weight(c))}" for c in channels]
+            terms = [f"{column(c, period)} * {rules.sql_literal(settings.weight(c))}" for c in channels]
             return "\n      + ".join(terms) if terms else "CAST(0 AS DOUBLE PRECISION)"
 
         weights = ", ".join(f"{c} {rules.format_value(settings.weight(c))}" for c in channels)
+        decayed = "; a channel with a half-life adds its _decayed sums" if self.decaying else ""
         return _Cte(
             "engagement", f"engagement: the weighted scores, added channel by channel in this order ({weights}; "
-            "a channel the plan does not weigh counts 1)",
+            f"a channel the plan does not weigh counts 1{decayed})",
             "  SELECT channel_counts.*,\n    " + ",\n    ".join(f'{score(p)}\n    AS "engagement_{p}"' for p in PERIODS)
             + "\n  FROM channel_counts",
         )

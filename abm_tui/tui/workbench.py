@@ -574,14 +574,26 @@ def _move_play(plan: Plan, index: int, offset: int) -> Plan:
     return replace(plan, plays=tuple(plays))
 
 
+def _with_half_life(plan: Plan, channel: str, days: object) -> Plan:
+    """A half-life of 0 would make every event worthless at once: the plan format wants more than 0 days."""
+    if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+        raise AbmError(f"the half-life of {channel} must stay above 0 days")
+    e = plan.engagement
+    half_lives = tuple((c, float(days) if c == channel else d) for c, d in e.half_life_days)
+    return replace(plan, engagement=replace(e, half_life_days=half_lives))
+
+
 def nudged(plan: Plan, target: Target, direction: int, large: bool) -> Plan:
     """The plan with the number under the cursor moved one step: a test's value, a criterion's
-    points, a tier's limit, a window or a channel weight."""
+    points, a tier's limit, a window, a channel weight or a channel's half-life."""
     if target.section == "engagement" and target.setting:
         e = plan.engagement
         if target.setting in ("recent_days", "window_days"):
             days = max(1, int(edits.nudge(getattr(e, target.setting), direction, large)))
             return replace(plan, engagement=replace(e, **{target.setting: days}))
+        if target.setting == "half_life_days" and target.column:
+            return _with_half_life(plan, target.column, edits.nudge(dict(e.half_life_days)[target.column],
+                                                                    direction, large))
         weights = tuple((c, max(0.0, float(edits.nudge(w, direction, large))) if c == target.setting else w)
                         for c, w in e.weights)
         return replace(plan, engagement=replace(e, weights=weights))
@@ -610,6 +622,12 @@ def editable(plan: Plan, target: Target) -> tuple[str, object, Callable[[str], P
             def days(text: str) -> Plan:
                 return replace(plan, engagement=replace(e, **{target.setting: int(edits.parse_value(text, 1))}))
             return f"engagement.{target.setting}", getattr(e, target.setting), days
+        if target.setting == "half_life_days" and target.column:
+            channel = target.column
+
+            def half_life(text: str) -> Plan:
+                return _with_half_life(plan, channel, edits.parse_value(text, 1.0))
+            return f"half-life of {channel} in days", dict(e.half_life_days)[channel], half_life
 
         def weight(text: str) -> Plan:
             value = float(edits.parse_value(text, 1.0))
