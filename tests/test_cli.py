@@ -79,8 +79,8 @@ def test_usage_errors_exit_2() -> None:
     assert abm("--no-such-flag").returncode == 2
     assert abm("run").returncode == 2
     assert abm("matrix", "x.toml", "--format", "xml").returncode == 2
-    planned = abm("review", "plan.toml")
-    assert planned.returncode == 2 and "not built yet" in planned.stderr
+    assert abm("review", "plan.toml", "--from", "last week").returncode == 2
+    assert abm("diff", "only-one.parquet").returncode == 2
 
 
 def write_plan(folder: Path, body: str, accounts: str = "accounts.csv") -> Path:
@@ -316,3 +316,30 @@ def test_init_starts_a_plan_from_every_real_file(tmp_path: Path, name: str) -> N
 def test_export_needs_a_known_destination(demo_plan_path: Path, tmp_path: Path) -> None:
     result = abm("export", demo_plan_path, "--to", "marketo", "--out", tmp_path)
     assert result.returncode == 2 and "expected hubspot, salesforce, linkedin, sql" in result.stderr
+
+
+def test_review_prints_markdown_or_csv_and_writes_both(demo_plan_path: Path, tmp_path: Path) -> None:
+    markdown = abm("review", demo_plan_path)
+    assert markdown.returncode == 0, markdown.stderr
+    assert markdown.stdout.startswith("# Quarterly review: Demo: FY27 Q1 ABM plan")
+    assert "2026-11-06 to 2026-11-20 (14 days, 3 snapshots), by segment" in markdown.stdout
+    by_tier = abm("review", demo_plan_path, "--by", "tier", "--format", "csv", "--from", "2026-11-13",
+                  "--out", tmp_path / "deck")
+    assert by_tier.returncode == 0, by_tier.stderr
+    table = pl.read_csv(by_tier.stdout.encode())
+    assert table.get_column("tier").to_list() == ["Tier 1", "Tier 2", "Tier 3", "Not target", "All accounts"]
+    assert table.filter(pl.col("tier") == "All accounts").get_column("accounts_at_start").item() == 3000
+    assert pl.read_csv(tmp_path / "deck" / "review.csv").equals(table)
+    assert "2026-11-13 to 2026-11-20" in (tmp_path / "deck" / "review.md").read_text()
+
+
+def test_review_refuses_dates_out_of_order_and_an_empty_history(demo_plan_path: Path, tmp_path: Path) -> None:
+    backwards = abm("review", demo_plan_path, "--from", "2026-12-01", "--to", "2026-11-01")
+    assert backwards.returncode == 1
+    assert backwards.stderr.strip() == "abm-tui: --from 2026-12-01 is after --to 2026-11-01"
+    plan = tmp_path / "plan.toml"
+    plan.write_text(demo_plan_path.read_text().replace('accounts = "accounts.csv"',
+                                                        f'accounts = "{demo_plan_path.parent / "accounts.csv"}"'))
+    empty = abm("review", plan)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert f"{tmp_path / 'history'}: no snapshots yet" in empty.stderr
