@@ -85,14 +85,14 @@ def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
         .alias("change")
     )
     frame = joined.with_columns(name, change).collect()
-    explained = _explain(frame.filter(pl.col("change") == MOVED), plans, tuple(plan_changes))
-    reason = frame.select("account_id").join(explained, on="account_id", how="left", maintain_order="left")
+    rows = (frame.get_column("change") == MOVED).arg_true()
+    reason = _spread(frame.height, rows, _explain(frame[rows], plans, tuple(plan_changes)))
     columns = ["account_id", "name", "change", *(f"{side}_{d}" for d in (*FLOW_DIMENSIONS, *_OUTCOMES)
                                                  for side in _SIDES if f"{side}_{d}" in frame.columns)]
     accounts = frame.select(columns).with_columns(
         pl.when(pl.col("change") == ENTERED).then(pl.lit("new in this segmentation"))
         .when(pl.col("change") == LEFT).then(pl.lit("no longer in the account list"))
-        .otherwise(reason.get_column("reason"))
+        .otherwise(reason)
         .alias("reason")
     )
     tiers = next(((*(t.name for t in p.tiers), NOT_TARGET) for p in reversed(plans) if p is not None), ())
@@ -187,58 +187,57 @@ def _flipped(sides: dict[str, pl.DataFrame], labels: tuple[pl.Series, pl.Series]
     """
     before, after = sides["before"], sides["after"]
     shared = set(before.columns) & set(after.columns)
-    refit = before.get_column("fit_score") != after.get_column("fit_score") if "fit_score" in shared else None
+    refit = None
+    if "fit_score" in shared:
+        refit = (before.get_column("fit_score") != after.get_column("fit_score")).arg_true()
     flips: dict[str, pl.Series] = {}
     for test in tests:
         if not test.columns <= shared or (test.rule is None and refit is None):
             continue
         expr = rules.to_expr(test.condition, after.schema)
-        flip = before.select(expr).to_series() != after.select(expr).to_series()
-        flip = flip & (refit if test.rule is None else (labels[0] == test.rule) | (labels[1] == test.rule))
+        if test.rule is None:  # a criterion: evaluated only where the fit score changed, often a few accounts
+            changed = before[refit].select(expr).to_series() != after[refit].select(expr).to_series()
+            flip = _spread(before.height, refit, changed).fill_null(False)
+        else:
+            flip = before.select(expr).to_series() != after.select(expr).to_series()
+            flip = flip & ((labels[0] == test.rule) | (labels[1] == test.rule))
         for column in test.columns:
             flips[column] = flips[column] | flip if column in flips else flip
     return flips
 
 
+def _spread(size: int, rows: pl.Series, values: pl.Series) -> pl.Series:
+    """`values` placed at `rows` of an otherwise null column of `size`."""
+    return pl.repeat(None, size, dtype=values.dtype, eager=True).scatter(rows, values)
+
+
 def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
-             plan_changes: tuple[tuple[str, str], ...]) -> pl.DataFrame:
-    """account_id and reason: one sentence per dimension that changed, naming the values that flipped a test.
+             plan_changes: tuple[tuple[str, str], ...]) -> pl.Series:
+    """The reason for each moved account: one sentence per dimension that changed, naming the values that
+    flipped one of its rules' tests.
 
     A move no flipped test explains is put down to the plan's changes in the sections that decide
     that dimension, else (for tiers) to other accounts' changes, as a tier limit ranks accounts.
     Each phrase is built only for the accounts whose test flipped, so the work follows the movement.
     """
     sides = _sides(moved)
-    moved = moved.with_row_index("_i")  # integer keys: grouping on them is far cheaper than on account ids
     context = [c for c in ("after_last_channel", "after_last_engaged") if c in moved.columns]
-    phrases, sentences = [], []
-    for order, dim in enumerate(DIMENSIONS):
+    sentences = []
+    for dim in DIMENSIONS:
         before, after = moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}")
         changed = before != after
         flips = _flipped(sides, (before, after), _tests(plans, dim))
-        for rank, column in enumerate(sorted(flips, key=_order)):
-            needed = ["_i", f"before_{column}", f"after_{column}", *context]
-            phrases.append(moved.select(needed).filter(flips[column] & changed).select(
-                "_i", pl.lit(order, pl.Int8).alias("_dim"), pl.lit(rank, pl.Int16).alias("_rank"),
-                _cause(column, moved.schema).alias("_said"),
-            ))
-        sentences.append(moved.filter(changed).select(
-            "_i", pl.lit(order, pl.Int8).alias("_dim"), pl.col(f"before_{dim}").alias("_from"),
-            pl.col(f"after_{dim}").alias("_to"), pl.lit(_fallback(dim, plan_changes)).alias("_fallback"),
-        ))
-    said = (
-        pl.concat(phrases).drop_nulls("_said").sort("_i", "_dim", "_rank")
-        .group_by("_i", "_dim", maintain_order=True).agg(pl.col("_said").str.join("; "))
-    )
-    reasons = (
-        pl.concat(sentences)
-        .join(said, on=["_i", "_dim"], how="left")
-        .sort("_i", "_dim")
-        .select("_i", pl.format("{} moved it from {} to {}", pl.coalesce("_said", "_fallback"), "_from",
-                                "_to").alias("reason"))
-        .group_by("_i", maintain_order=True).agg(pl.col("reason").str.join(". "))
-    )
-    return moved.select("_i", "account_id").join(reasons, on="_i", how="left", maintain_order="left").drop("_i")
+        phrases = []
+        for column in sorted(flips, key=_order):
+            rows = (flips[column] & changed).arg_true()
+            if rows.len():
+                picked = moved.select(f"before_{column}", f"after_{column}", *context)[rows]
+                phrases.append(_spread(moved.height, rows, picked.select(_cause(column, moved.schema)).to_series()))
+        said = pl.concat_str(phrases, separator="; ", ignore_nulls=True) if phrases else pl.lit("")
+        why = pl.when(said != "").then(said).otherwise(pl.lit(_fallback(dim, plan_changes)))
+        sentence = pl.format("{} moved it from {} to {}", why, pl.lit(before), pl.lit(after))
+        sentences.append(pl.when(pl.lit(changed)).then(sentence))
+    return pl.select(pl.concat_str(sentences, separator=". ", ignore_nulls=True).alias("reason")).to_series()
 
 
 def _fallback(dim: str, plan_changes: tuple[tuple[str, str], ...]) -> str:
