@@ -133,7 +133,7 @@ def _needed(shared: list[str], plans: tuple[Plan | None, Plan | None]) -> list[s
 
 
 _SECTIONS = {"tier": ("fit", "tiers"), "stage": ("stages",), "bucket": ("buckets",)}
-_EVERYWHERE = ("as_of", "data", "engagement")  # plan sections that can move any dimension
+_EVERYWHERE = ("data", "engagement")  # plan sections that can move any dimension (as_of moves it through the data)
 
 
 @dataclass(frozen=True)
@@ -318,11 +318,9 @@ def summary(movement: Movement, title: str, by: str = "segment", top: int = 5) -
 
 
 def _size_change(accounts: pl.DataFrame, dim: str, order: tuple[str, ...]) -> list[str]:
-    sizes = accounts.select(
-        pl.col(f"before_{dim}").value_counts().alias("b"), pl.col(f"after_{dim}").value_counts().alias("a")
-    )
-    before = dict(sizes.get_column("b").struct.unnest().drop_nulls().iter_rows())
-    after = dict(sizes.get_column("a").struct.unnest().drop_nulls().iter_rows())
+    """`Tier 1 42 → 61` per value on either side: plan order first, then any other names."""
+    before, after = (dict(accounts.get_column(f"{side}_{dim}").drop_nulls().value_counts().iter_rows())
+                     for side in _SIDES)
     names = [n for n in dict.fromkeys([*order, *sorted(set(after) | set(before))]) if n in after or n in before]
     return [f"{n} {before.get(n, 0):,} → {after.get(n, 0):,}" for n in names]
 

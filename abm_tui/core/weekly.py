@@ -40,8 +40,8 @@ def record_run(session: Session, context: ExportContext, out_dir: Path) -> Recor
     targets = [out_dir / name for name in MOVEMENT_FILES]
     guard_inputs(targets, set(context.inputs))
     if kept.previous is None:
-        text = (f"{session.plan.name}: first snapshot in {current.path.parent}; "
-                "the next run will show what moved since this one")
+        text = (f"{session.plan.name}: no snapshot before {current.as_of} in {current.path.parent} to compare "
+                "with; the next run will show what moved since this one")
         return Recorded((write_text(targets[0], text + "\n"),), kept.notes, text)
     before, after = kept.previous, current
     earlier, later = before.plan(), after.plan()
