@@ -77,9 +77,7 @@ class MovementScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A comparison that failed (a damaged snapshot) says why; nothing reaches the user as a traceback."""
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            said = str(error) if isinstance(error, AbmError) else f"{type(error).__name__}: {error}"
-            self.query_one("#movement-summary", Static).update(f"could not compare: {said}")
+            self.query_one("#movement-summary", Static).update(f"could not compare: {event.worker.error}")
 
     @on(Computed)
     def show(self, message: Computed) -> None:

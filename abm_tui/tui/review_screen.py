@@ -79,9 +79,7 @@ class ReviewScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """An empty or damaged history says why, in place of the table; no traceback reaches the planner."""
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            said = str(error) if isinstance(error, AbmError) else f"{type(error).__name__}: {error}"
-            self.query_one("#review-period", Static).update(f"no review: {said}")
+            self.query_one("#review-period", Static).update(f"no review: {event.worker.error}")
 
     @on(Computed)
     def show(self, message: Computed) -> None:
