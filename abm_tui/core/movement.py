@@ -364,8 +364,12 @@ def assignment_flows(before: Assignment, after: Assignment, dim: str) -> list[tu
     old, new = getattr(before, dim), getattr(after, dim)
     old_labels, new_labels = getattr(before, f"{dim}_labels"), getattr(after, f"{dim}_labels")
     width = len(new_labels)
-    translate = np.array([new_labels.index(name) if name in new_labels else -1 for name in old_labels])
-    moved = translate[old] != new
+    if old_labels == new_labels:  # the usual tweak: same rules, so codes compare directly (one pass at 1M)
+        moved = old != new
+    else:
+        moved = np.array([new_labels.index(n) if n in new_labels else -1 for n in old_labels])[old] != new
+    if not moved.any():
+        return []
     pairs = np.bincount(old[moved].astype(np.int64) * width + new[moved])
     found = [(old_labels[i // width], new_labels[i % width], int(pairs[i])) for i in np.flatnonzero(pairs)]
     return sorted(found, key=lambda flow: -flow[2])
