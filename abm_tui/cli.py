@@ -343,8 +343,13 @@ def _diff_table(result, args: argparse.Namespace) -> str:  # noqa: ANN001 - a Di
     shown = changed.head(max(args.limit, 0))
     if shown.height:
         lines += ["", f"accounts ({shown.height:,} of {changed.height:,}; --format csv lists all):"]
-        lines += [f"  {row['account_id']}  {row['name'] or ''}: {row['reason']}" for row in shown.iter_rows(named=True)]
+        lines += [f"  {_who(row['account_id'], row['name'])}: {row['reason']}" for row in shown.iter_rows(named=True)]
     return "\n".join(lines)
+
+
+def _who(account_id: str, name: str | None) -> str:
+    """`A000011  Brixsaexa`, or the id alone when the id is the name (a list keyed by company name)."""
+    return account_id if not name or name == account_id else f"{account_id}  {name}"
 
 
 def _diff_json(result, args: argparse.Namespace) -> str:  # noqa: ANN001 - a Diff

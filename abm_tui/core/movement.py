@@ -327,8 +327,10 @@ def _size_change(accounts: pl.DataFrame, dim: str, order: tuple[str, ...]) -> li
 
 def _outcome_lines(accounts: pl.DataFrame) -> list[str]:
     """Opportunities opened, won and lost between the two sides, from the CRM stage each side saw."""
-    if "after_crm_stage" not in accounts.columns or "before_crm_stage" not in accounts.columns:
-        return []
+    columns = ("before_crm_stage", "after_crm_stage")
+    if not set(columns) <= set(accounts.columns) or accounts.select(pl.col(columns).null_count()).row(0) == (
+            accounts.height, accounts.height):
+        return []  # the accounts file has no CRM stage: nothing to say about outcomes
     before, after = pl.col("before_crm_stage"), pl.col("after_crm_stage")
     amount = pl.col("after_opportunity_amount") if "after_opportunity_amount" in accounts.columns else pl.lit(None)
     def became(states: tuple[str, ...]) -> pl.Expr:
