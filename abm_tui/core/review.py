@@ -52,10 +52,11 @@ from abm_tui.core.destinations import plan_hash
 from abm_tui.core.errors import AbmError, first_line, nearest
 from abm_tui.core.export import guard_inputs
 from abm_tui.core.history import Snapshot, history_folder, list_snapshots
+from abm_tui.core.movement import FLOW_DIMENSIONS
 from abm_tui.core.plan import Plan
 from abm_tui.core.segment import BLANK
 
-DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
+DIMENSIONS = FLOW_DIMENSIONS  # one row per segment, tier, stage, bucket or play
 TOTAL = "All accounts"
 FLAG = "neither grew nor converted"
 DEFAULT_DAYS = 91
