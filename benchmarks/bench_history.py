@@ -3,8 +3,10 @@
 The history is 12 weekly snapshots of 1,000,000 generated accounts, written with
 `history.write_snapshot` in the columns and dtypes a real `abm-tui run` keeps (the demo's account
 columns, the bundled plan's tiers, stages, buckets and plays, engagement columns and the columns
-its rules read). Week by week some accounts open opportunities, some of those are won or lost, and
-stages, tiers and buckets drift, so every part of the review has work to do. The reference is
+its rules read). Each week evolves from the one before, as real weeks do: some accounts open
+opportunities, some of those are won or lost, engagement decays and renews, stages and tiers drift,
+a few fit scores change, and buckets follow the engagement, so every part of the review and the
+diff has work to do. The reference is
 `pl.read_parquet` of the 12 files (all columns); the review is `review(list_snapshots(folder))` with
 its defaults, as `abm-tui review` calls it. The diff is `diff(first, last)` as `abm-tui diff A B`
 calls it (read both, compare, explain every moved account), against `pl.read_parquet` of those two
@@ -49,7 +51,7 @@ WINDOW_COLUMNS = ("ad_click_window", "ad_engagement_window", "ad_impression_wind
 
 
 def history_folder(rows: int, weeks: int) -> Path:
-    folder = CACHE / f"review_{rows}_{weeks}" / "history"
+    folder = CACHE / f"history_{rows}_{weeks}" / "history"
     if len(list_snapshots(folder)) != weeks:
         print(f"generating {weeks} weekly snapshots of {rows:,} accounts into {folder} ...", flush=True)
         shutil.rmtree(folder, ignore_errors=True)
@@ -71,12 +73,17 @@ def write_history(folder: Path, rows: int, weeks: int) -> None:
         "tier": rng.choice(TIERS, rows, p=[0.01, 0.05, 0.14, 0.80]),
         "first": np.where(rng.random(rows) < 0.4, np.datetime64(DEMO_AS_OF - dt.timedelta(days=400), "D")
                           + rng.integers(0, 300, rows), np.datetime64("NaT")),
+        "fit": rng.integers(0, 120, rows) // 5 * 5,
+        "recent": rng.exponential(4.0, rows),
+        "older": rng.exponential(10.0, rows),
+        "quiet": rng.integers(0, 90, rows),
+        "windows": rng.poisson(1.0, (len(WINDOW_COLUMNS), rows)).astype(np.float64),
     }
     for week in range(weeks):
         as_of = DEMO_AS_OF - dt.timedelta(days=7 * (weeks - 1 - week))
         if week:
             advance(state, rng, as_of)
-        write_snapshot(folder, snapshot(accounts, state, rng, plan, as_of), plan, as_of)
+        write_snapshot(folder, snapshot(accounts, state, plan, as_of), plan, as_of)
 
 
 def advance(state: dict[str, np.ndarray], rng: np.random.Generator, as_of: dt.date) -> None:
@@ -96,12 +103,20 @@ def advance(state: dict[str, np.ndarray], rng: np.random.Generator, as_of: dt.da
     state["interest"] = np.clip(state["interest"] + step, 0, len(INTEREST) - 1)
     moved = rng.random(crm.shape[0]) < 0.02
     state["tier"][moved] = rng.integers(0, TIERS, moved.sum())
+    refit = rng.random(crm.shape[0]) < 0.005  # firmographics change rarely
+    state["fit"][refit] = rng.integers(0, 120, refit.sum()) // 5 * 5
+    engaged = rng.random(crm.shape[0]) < 0.3  # a week's engagement: new events for some, the rest age
+    fresh = rng.exponential(4.0, crm.shape[0]) * engaged
+    state["older"] = state["older"] * 0.9 + state["recent"] * 0.25
+    state["recent"] = state["recent"] * 0.75 + fresh
+    state["quiet"] = np.where(engaged, rng.integers(0, 7, crm.shape[0]), state["quiet"] + 7)
+    windows = state["windows"]
+    touched = rng.random(windows.shape) < 0.05
+    windows[touched] = np.maximum(0, windows[touched] + rng.choice((-1, 1), touched.sum()))
 
 
-def snapshot(accounts: pl.DataFrame, state: dict[str, np.ndarray], rng: np.random.Generator, plan: Plan,
-             as_of: dt.date) -> pl.DataFrame:
+def snapshot(accounts: pl.DataFrame, state: dict[str, np.ndarray], plan: Plan, as_of: dt.date) -> pl.DataFrame:
     """The week as `history.snapshot_frame` lays it out: segment columns, outcomes, engagement, rule inputs."""
-    rows = accounts.height
     tiers = [t.name for t in plan.tiers] + [NOT_TARGET]
     buckets = [b.name for b in plan.buckets] + [UNCLASSIFIED]
     plays = [p.name for p in plan.plays] + ["No play"]
@@ -113,26 +128,30 @@ def snapshot(accounts: pl.DataFrame, state: dict[str, np.ndarray], rng: np.rando
         .otherwise(pl.Series(state["interest"]).replace_strict(range(len(INTEREST)), INTEREST,
                                                                return_dtype=pl.String))
     )
-    recent = rng.exponential(4.0, rows)
-    window = recent + rng.exponential(10.0, rows)
+    recent = state["recent"]
+    window = recent + state["older"]
+    # Buckets follow the engagement as the bundled plan's rules read it; plays follow tier and stage.
+    bucket = np.select([recent >= 20, window >= 60, state["quiet"] >= 30, window < 5], [0, 1, 2, 3], 4)
     frame = accounts.select("account_id", "name", "domain").with_columns(
-        pl.Series("fit_score", rng.integers(0, 120, rows) // 5 * 5, dtype=pl.Int64),
+        pl.Series("fit_score", state["fit"], dtype=pl.Int64),
         pl.Series("tier", np.asarray(tiers)[state["tier"]], dtype=pl.String),
         stage.alias("stage"),
-        pl.Series("bucket", np.asarray(buckets)[rng.integers(0, len(buckets), rows)], dtype=pl.String),
+        pl.Series("bucket", np.asarray(buckets)[bucket], dtype=pl.String),
     ).with_columns(
         (pl.col("tier") + " / " + pl.col("stage")).alias("segment"),
-        pl.Series("play", np.asarray(plays)[rng.integers(0, len(plays), rows)], dtype=pl.String),
+    ).with_columns(
+        pl.col("segment").hash().mod(len(plays)).cast(pl.Int64)
+        .replace_strict(range(len(plays)), plays, return_dtype=pl.String).alias("play"),
         crm.alias("crm_stage"),
         pl.Series("opportunity_amount", state["amount"], dtype=pl.Float64, nan_to_null=True),
         pl.Series("close_date", state["close"], dtype=pl.Date),
         pl.Series("engagement_recent", recent), pl.Series("engagement_window", window),
-        pl.Series("days_since_engaged", rng.integers(0, 90, rows), dtype=pl.Int32),
+        pl.Series("days_since_engaged", state["quiet"], dtype=pl.Int32),
         pl.Series("first_engaged", state["first"], dtype=pl.Date),
-        pl.Series("last_engaged", np.datetime64(as_of, "D") - rng.integers(0, 90, rows), dtype=pl.Date),
+        pl.Series("last_engaged", np.datetime64(as_of, "D") - state["quiet"], dtype=pl.Date),
         pl.lit("website_visit").alias("last_channel"),
     )
-    windows = [pl.Series(name, rng.poisson(1.0, rows), dtype=pl.Float64) for name in WINDOW_COLUMNS]
+    windows = [pl.Series(name, state["windows"][i]) for i, name in enumerate(WINDOW_COLUMNS)]
     inputs = accounts.select(pl.col("annual_revenue").cast(pl.Float64), "employees", "funding_stage", "industry",
                              "region", "tech_stack")
     return frame.hstack(windows).hstack(inputs).with_columns(pl.Series("engagement_total", window * 1.5))

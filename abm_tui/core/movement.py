@@ -188,19 +188,23 @@ def _flipped(sides: dict[str, pl.DataFrame], labels: tuple[pl.Series, pl.Series]
     before, after = sides["before"], sides["after"]
     shared = set(before.columns) & set(after.columns)
     refit = None
-    if "fit_score" in shared:
+    read = sorted(set().union(*(t.columns for t in tests if t.rule is None)) & shared)
+    if read and "fit_score" in shared:  # criteria are tested only where the fit score changed, often a few accounts
         refit = (before.get_column("fit_score") != after.get_column("fit_score")).arg_true()
+        refitted = (before.select(read)[refit], after.select(read)[refit])
+    touched: dict[str, pl.Series] = {}  # per rule: the accounts that left or entered it
     flips: dict[str, pl.Series] = {}
     for test in tests:
         if not test.columns <= shared or (test.rule is None and refit is None):
             continue
         expr = rules.to_expr(test.condition, after.schema)
-        if test.rule is None:  # a criterion: evaluated only where the fit score changed, often a few accounts
-            changed = before[refit].select(expr).to_series() != after[refit].select(expr).to_series()
+        if test.rule is None:
+            changed = refitted[0].select(expr).to_series() != refitted[1].select(expr).to_series()
             flip = _spread(before.height, refit, changed).fill_null(False)
         else:
-            flip = before.select(expr).to_series() != after.select(expr).to_series()
-            flip = flip & ((labels[0] == test.rule) | (labels[1] == test.rule))
+            if test.rule not in touched:
+                touched[test.rule] = (labels[0] == test.rule) | (labels[1] == test.rule)
+            flip = (before.select(expr).to_series() != after.select(expr).to_series()) & touched[test.rule]
         for column in test.columns:
             flips[column] = flips[column] | flip if column in flips else flip
     return flips
