@@ -10,7 +10,7 @@ and cleans a column of few distinct values once per value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
@@ -23,43 +23,63 @@ TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region",
 _PLAIN_FIGURE = r"^\$?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
 _BARE_HOST = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
 _FEW_DISTINCT = 0.25  # clean per distinct value when there are at most this many per row
+_REPEATED = 0.05  # a figure column with at most this many distinct values per row is read once per value
 _SAMPLE = 10_000
 _WORKERS = 4
+_COSTLY = (*NUMERIC_COLUMNS, "domain")  # the columns that take longest to type in a large export
 
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
 
-def type_columns(frame: pl.DataFrame, first_row: int, raw: set[str]) -> tuple[pl.DataFrame, list[str]]:
+def type_columns(frame: pl.DataFrame, first_row: int, raw: set[str],
+                 before: Mapping[str, Cleaner] | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Values as rules need them: money and sizes as numbers, enums as words, domains bare, blanks as missing.
 
     Any other text column that is numbers but for a few cells a spreadsheet mangled (`5/18/27`, `#####`)
     becomes numbers too, so rules can use `min`; the cells that could not be read are counted. Columns in
-    `raw` (file headers that a canonical column copies) keep the file's own text.
+    `raw` (file headers that a canonical column copies) keep the file's own text. A column in `before` is
+    first cleaned, once per distinct value, by the cleaner it names there (a preset's CRM stage words).
 
-    Each column's kind is decided from a sample; then one parallel pass gives every quick reading, and
-    only the cells a quick reading could not take go to the full cleaners.
+    Each column's kind is decided from a sample; then a quick reading takes the cells it can, and only the
+    rest go to the full cleaners; a column of few distinct values is read once per value instead.
     """
-    kinds = {column: _kind(frame.get_column(column), column) for column in frame.columns if column not in raw}
-    kinds = {column: kind for column, kind in kinds.items() if kind is not None}
-    quick = frame.select(_QUICK[kind](pl.col(column)).alias(column) for column, kind in kinds.items() if kind in _QUICK)
-    text = [column for column, kind in kinds.items() if kind == "text"]
-    untidy = frame.select(_untidy(pl.col(column)).alias(column) for column in text).row(0, named=True) if text else {}
+    before = before or {}
 
-    def finish(column: str, kind: str) -> tuple[list[pl.Series], list[str]]:
+    def clean(column: str) -> tuple[list[pl.Series], list[str]]:
         values = frame.get_column(column)
-        if kind == "text":
-            tidy = [values.to_frame().select(cleaning.blank_to_null(column)).to_series()] if untidy[column] else []
-            return tidy, []
-        read = _FINISH[kind](values, quick.get_column(column)) if kind in _QUICK else [trimmed(values.cast(pl.String))]
-        notes = _unreadable_note(values, read[0], first_row, column) if kind in ("employees", "number") else []
-        return read, notes
+        values = by_value(values, before[column]) if column in before else values
+        read, notes = ([], []) if column in raw else _typed(values, first_row)
+        return read or ([values] if column in before else []), notes
 
-    # Polars releases the GIL, so the columns' finishing steps overlap on a second core.
+    # Polars releases the GIL, so the columns overlap on a second core, the costliest started first so that
+    # the cheap ones fill the gaps. Each column is worked on alone: a replaced column leaves a frame's columns
+    # chunked unevenly, and an expression on the whole frame would first copy every column into even chunks.
+    todo = sorted((column for column in frame.columns if column not in raw or column in before),
+                  key=lambda column: column not in _COSTLY)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        done = list(pool.map(lambda item: finish(*item), kinds.items()))
-    typed = [series for read, _ in done for series in read]
-    notes = [note for _, found in done for note in found]
+        done = dict(zip(todo, pool.map(clean, todo), strict=True))
+    results = [done[column] for column in frame.columns if column in done]
+    typed = [series for read, _ in results for series in read]
+    notes = [note for _, found in results for note in found]
     return frame.with_columns(typed), notes
+
+
+def _typed(values: pl.Series, first_row: int) -> tuple[list[pl.Series], list[str]]:
+    """A column's cleaned replacement (with any column it adds), or nothing when it is fine as read; and
+    the notes on cells it could not read."""
+    kind = _kind(values, values.name)
+    if kind is None:
+        return [], []
+    if kind == "text":
+        return ([_select(values, cleaning.blank_to_null)] if _untidy(values) else []), []
+    fast = _select(values, _QUICK[kind]) if kind in _QUICK and not _repeated(values, kind) else None
+    read = _FINISH[kind](values, fast)
+    return read, _unreadable_note(values, read[0], first_row, values.name) if kind in (*_FIGURES, "cast") else []
+
+
+def _select(values: pl.Series, expression: Cleaner) -> pl.Series:
+    """`expression` on one column alone, so no other column of its table is read or copied."""
+    return values.to_frame().select(expression(pl.col(values.name)).alias(values.name)).to_series()
 
 
 def _kind(values: pl.Series, column: str) -> str | None:
@@ -85,70 +105,95 @@ def _kind(values: pl.Series, column: str) -> str | None:
 
 
 _QUICK: dict[str, Cleaner] = {
-    "cast": lambda c: c,
-    "employees": lambda c: _plain_figure(c).round(0).cast(pl.Int64),
+    "employees": lambda c: _plain_figure(c).round(0).cast(pl.Int64, strict=False),
     "number": lambda c: _plain_figure(c),
     "list": lambda c: _split_list(c),
-    "domain": lambda c: _bare_host(c),
-    "enum": lambda c: c,
+    "domain": lambda c: pl.when(_is_bare_host(c)).then(c),
 }
+_FIGURES = ("employees", "number")
 
 
-def _finish_number(values: pl.Series, fast: pl.Series) -> list[pl.Series]:
+def _finish_number(values: pl.Series, fast: pl.Series | None) -> list[pl.Series]:
     target = NUMERIC_COLUMNS.get(values.name, pl.Float64)
-    return [_rest(values, fast, cleaning.money).cast(target, strict=False)]
+    return [_read(values, fast, _QUICK["number"], cleaning.money).cast(target, strict=False)]
 
 
-_FINISH: dict[str, Callable[[pl.Series, pl.Series], list[pl.Series]]] = {
-    "cast": lambda values, fast: [fast.cast(NUMERIC_COLUMNS[values.name])],
+_FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
+    "id": lambda values, _: [values.cast(pl.String) if values.dtype.is_numeric() else trimmed(values.cast(pl.String))],
+    "cast": lambda values, _: [values.cast(NUMERIC_COLUMNS[values.name], strict=False)],
     "employees": lambda values, fast: _employees(values, fast),
     "number": _finish_number,
-    "list": lambda values, fast: [fast],
-    "domain": lambda values, fast: [_rest(values, fast, cleaning.bare_domain)],
-    "enum": lambda values, fast: [by_value(values, lambda c: cleaning.readable_enum(cleaning.blank_to_null(c)))],
+    "list": lambda _, fast: [fast],
+    "domain": lambda values, fast: [_domains(values, fast)],
+    "enum": lambda values, _: [by_value(values, lambda c: cleaning.readable_enum(cleaning.blank_to_null(c)))],
 }
 
 
 def trimmed(ids: pl.Series) -> pl.Series:
     """Ids as text without surrounding spaces; the scan for spaces is cheaper than always stripping."""
-    padded = ids.to_frame().select(_padded(pl.col(ids.name)).any()).item()
+    padded = _select(ids, lambda cells: _padded(cells).any()).item()
     return ids.str.strip_chars() if padded else ids
 
 
-def _untidy(text: pl.Expr) -> pl.Expr:
+def _repeated(values: pl.Series, kind: str) -> bool:
+    """A figure column of few distinct values (size bands, deal amounts mostly blank): reading each value
+    once, both readings included, is cheaper there than the quick reading of every cell. An estimate of the
+    count decides, at a fraction of the cost of counting."""
+    return kind in _FIGURES and values.approx_n_unique() <= _REPEATED * values.len()
+
+
+def _untidy(text: pl.Series) -> bool:
     """Whether a text column has padded or empty cells to tidy (most have none, and are left as read)."""
-    return _padded(text).any() | (text == "").any()
+    return bool(_select(text, lambda cells: _padded(cells).any() | (cells == "").any()).item())
 
 
 def by_value(values: pl.Series, clean: Cleaner) -> pl.Series:
     """`clean` once per distinct value when there are few (a lifecycle stage over a million rows); else per cell."""
-    frame = values.to_frame()
-    column = pl.col(values.name)
     distinct = values.unique()
     if distinct.len() > _FEW_DISTINCT * max(values.len(), 1):
-        return frame.select(clean(column).alias(values.name)).to_series()
-    table = distinct.to_frame().with_columns(clean(column).alias("_clean")).drop_nulls(values.name)
+        return _select(values, clean)
+    table = distinct.to_frame().with_columns(clean(pl.col(values.name)).alias("_clean")).drop_nulls(values.name)
     cleaned = table.get_column("_clean")
     return values.replace_strict(table.get_column(values.name), cleaned, default=None,
                                  return_dtype=cleaned.dtype).alias(values.name)
 
 
+def _read(values: pl.Series, fast: pl.Series | None, quick: Cleaner, full: Cleaner) -> pl.Series:
+    """The quick reading where it takes a cell, else `full`: per cell when `fast` holds the quick readings,
+    else both once per distinct value."""
+    if fast is None:
+        return by_value(values, lambda c: pl.coalesce(quick(c), full(c)))
+    return _rest(values, fast, full)
+
+
 def _rest(values: pl.Series, fast: pl.Series, full: Cleaner) -> pl.Series:
-    """The quick reading where it took a cell, `full` (by value) on the rest only."""
-    pending = (fast.is_null() & values.is_not_null()).arg_true()
+    """The quick reading where it took a cell, `full` (by value) on the rest only: empty cells, missing to
+    every cleaner, are not asked (a deal amount column can be nine tenths empty)."""
+    pending = _unread(values, fast).arg_true()
     if not pending.len():
         return fast
     rest = by_value(values.gather(pending), full)
     return fast.cast(rest.dtype).scatter(pending, rest)
 
 
+def _unread(raw: pl.Series, read: pl.Series) -> pl.Series:
+    """Cells with something in them (an empty string is nothing) that `read` left missing."""
+    unread = read.is_null() & raw.is_not_null()
+    return unread & (raw != "") if raw.dtype == pl.String else unread
+
+
 def _plain_figure(text: pl.Expr) -> pl.Expr:
     """`1200000`, `1,200,000.50` and `$1,200,000`: no other reading is possible, so no need to ask `money`.
 
-    Anything else, padded cells included, is left to `money`."""
-    digits = text.str.replace_all("$", "", literal=True).str.replace_all(",", "", literal=True)
-    digits = digits.cast(pl.Float64, strict=False)
+    Anything else, padded cells included, is left to `money`. A `$` can only lead such a cell, and cutting a
+    prefix costs a fraction of a search through the cell."""
+    digits = text.str.strip_prefix("$").str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
     return pl.when(text.str.contains(_PLAIN_FIGURE)).then(digits)
+
+
+def _is_bare_host(text: pl.Expr) -> pl.Expr:
+    """`acme.com` as it should be kept: most cells of a CRM domain field, which then need no cut at all."""
+    return text.str.contains(_BARE_HOST) & ~text.str.starts_with("www.")
 
 
 def _bare_host(text: pl.Expr) -> pl.Expr:
@@ -158,23 +203,38 @@ def _bare_host(text: pl.Expr) -> pl.Expr:
     return pl.when(host.str.contains(_BARE_HOST)).then(host)
 
 
-def _employees(values: pl.Series, plain: pl.Series) -> list[pl.Series]:
-    """Size bands keep their band in `employees_range` beside the representative count."""
-    pending = (plain.is_null() & values.is_not_null()).arg_true()
+def _domains(values: pl.Series, bare: pl.Series) -> pl.Series:
+    """The cells already bare as they are, the prefix and suffix cuts on the rest, `bare_domain` on what is left."""
+    pending = _unread(values, bare).arg_true()
     if not pending.len():
-        return [plain.alias("employees")]
-    read = by_value(values.gather(pending), _size_band).struct.unnest()
-    counts = plain.scatter(pending, read.get_column("count"))
+        return bare
+    rest = values.gather(pending)
+    cut = _rest(rest, _select(rest, _bare_host), cleaning.bare_domain)
+    return bare.scatter(pending, cut)
+
+
+def _employees(values: pl.Series, plain: pl.Series | None) -> list[pl.Series]:
+    """Size bands keep their band in `employees_range` beside the representative count."""
+    if plain is None:
+        read = by_value(values, _size_band).struct.unnest()
+        counts, bands = read.get_column("count"), read.get_column("band")
+    else:
+        pending = _unread(values, plain).arg_true()
+        if not pending.len():
+            return [plain.alias("employees")]
+        read = by_value(values.gather(pending), _size_band).struct.unnest()
+        counts = plain.scatter(pending, read.get_column("count"))
+        bands = pl.repeat(None, values.len(), dtype=pl.String, eager=True).scatter(pending, read.get_column("band"))
     if not cleaning.looks_like_ranges(values):
         return [counts.alias("employees")]
-    bands = pl.repeat(None, values.len(), dtype=pl.String, eager=True).alias("employees_range")
-    bands = bands.scatter(pending, read.get_column("band"))
-    return [counts.alias("employees"), bands]
+    return [counts.alias("employees"), bands.alias("employees_range")]
 
 
 def _size_band(column: pl.Expr) -> pl.Expr:
+    """The count of the quick reading where it takes the cell, else of `employee_range`, with its band."""
+    plain = _QUICK["employees"](column)
     count, band = cleaning.employee_range(column)
-    return pl.struct(count.alias("count"), band.alias("band"))
+    return pl.struct(pl.coalesce(plain, count).alias("count"), pl.when(plain.is_null()).then(band).alias("band"))
 
 
 def _padded(text: pl.Expr) -> pl.Expr:
@@ -184,7 +244,7 @@ def _padded(text: pl.Expr) -> pl.Expr:
 
 def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str) -> list[str]:
     """Cells with something in them that did not become a number, counted, with the first one's row."""
-    candidates = (read.is_null() & raw.is_not_null()).arg_true()
+    candidates = _unread(raw, read).arg_true()
     text = raw.gather(candidates).cast(pl.String).str.strip_chars().str.to_lowercase()
     bad = candidates.filter(~text.is_in(cleaning.NULL_TOKENS))
     if not bad.len():

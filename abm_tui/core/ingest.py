@@ -89,8 +89,6 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
     frame = table.frame
     layout = presets.resolve(preset, frame, mapping)
     frame = _apply_mapping(frame, layout.mapping, path)
-    stage = presets.crm_stage_values(layout)
-    frame = frame if stage is None else frame.with_columns(columns.by_value(frame.get_column("crm_stage"), stage))
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
@@ -98,7 +96,8 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
         )
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
-    frame, notes = columns.type_columns(frame, table.first_row, copied)
+    stage = presets.crm_stage_values(layout)
+    frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
     frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
     guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
     guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
