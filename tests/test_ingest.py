@@ -745,3 +745,12 @@ def test_company_report_without_a_date_says_what_it_needs(tmp_path: Path) -> Non
     path = write(tmp_path / "linkedin.csv", "Company Name,Impressions,Clicks\nAcme,10,1\n")
     with pytest.raises(AbmError, match=r"no date column and no reporting period.*Report End"):
         load_events(path)
+
+
+def test_an_employee_count_too_large_for_any_number_is_emptied_and_named(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,employees\na,99999999999999999999\nb,12\n")
+    loaded = load_accounts(path)
+    assert loaded.frame.get_column("employees").to_list() == [None, 12]
+    said = "\n".join(loaded.report.summary())
+    assert "employees" in said and "row 2" in said
