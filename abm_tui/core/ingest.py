@@ -198,7 +198,10 @@ def load_events(path: Path) -> Events:
         raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected date, channel, and account_id, "
                        f"domain or company to name the account, and optionally count, campaign, intent_theme, "
                        f"persona{hints}")
-    count = cleaning.money("count").fill_null(1.0) if "count" in frame.columns else pl.lit(1.0)
+    count = pl.lit(1.0)
+    if "count" in frame.columns:  # a Parquet count is a number already: reading it as text costs seconds at 20M
+        numeric = frame.schema["count"].is_numeric()
+        count = (pl.col("count").cast(pl.Float64) if numeric else cleaning.money("count")).fill_null(1.0)
     texts = [(pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).alias(c)
              for c in ("campaign",)]
     labels = [
