@@ -446,3 +446,14 @@ def test_the_summary_shows_a_tier_that_fills_for_the_first_time(tmp_path: Path) 
     movement = compare(before, after, ("one", "two"), (first.plan, second.plan))
     assert movement.count("moved") == 1
     assert "tiers: Tier 1 0 → 1, Tier 2 4 → 3, Not target 1 → 1" in summary(movement, "weekly")
+
+
+def test_a_damaged_snapshot_stops_the_run_before_anything_is_written(tmp_path: Path) -> None:
+    plan = copy_demo(tmp_path)
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "2026-11-13.parquet").write_bytes(b"not parquet at all")
+    result = abm("run", plan)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "2026-11-13.parquet: not a Parquet file" in result.stderr and "--no-history" in result.stderr
+    assert not (tmp_path / "exports").exists()
+    assert [p.name for p in (tmp_path / "history").iterdir()] == ["2026-11-13.parquet"]

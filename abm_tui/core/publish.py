@@ -16,7 +16,7 @@ from abm_tui.core.destinations import ExportContext, deliver, provenance, write_
 from abm_tui.core.export import run_exports, write_unmatched
 from abm_tui.core.ingest import LoadReport
 from abm_tui.core.segment import Matrix
-from abm_tui.core.weekly import record_run
+from abm_tui.core.weekly import check_history, record_run
 
 if TYPE_CHECKING:
     from abm_tui.core.session import Session
@@ -39,6 +39,8 @@ def publish(context: ExportContext, matrix: Matrix, report: LoadReport, out_dir:
     With `history` (the session `abm-tui run` segmented), the run's snapshot is kept in the plan's
     history folder and what moved since the last one is written beside the exports.
     """
+    if history is not None:
+        check_history(context.plan)
     files = run_exports(context.assignments, matrix, context.plan, out_dir, plan_file, run_files, progress)
     warnings: list[str] = []
     for destination in destinations:

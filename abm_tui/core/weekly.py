@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from abm_tui.core.atomic import write_text
+from abm_tui.core.errors import AbmError
 from abm_tui.core.export import guard_inputs, write_csv
-from abm_tui.core.history import keep
+from abm_tui.core.history import history_folder, keep, list_snapshots
 from abm_tui.core.movement import changes_frame, compare, summary
+from abm_tui.core.plan import Plan
 from abm_tui.core.plan_changes import describe_changes, plan_changes
 
 if TYPE_CHECKING:
@@ -31,6 +33,14 @@ class Recorded:
     files: tuple[Path, ...]
     notes: tuple[str, ...]
     summary: str  # what moved since the last snapshot, or why there is nothing to compare yet
+
+
+def check_history(plan: Plan) -> None:
+    """Read the history before a run writes anything, so a damaged snapshot stops the run with nothing half-done."""
+    try:
+        list_snapshots(history_folder(plan))
+    except AbmError as err:
+        raise AbmError(f"{err}; move it out of the history folder, or run with --no-history") from err
 
 
 def record_run(session: Session, context: ExportContext, out_dir: Path) -> Recorded:
