@@ -457,3 +457,18 @@ def test_a_damaged_snapshot_stops_the_run_before_anything_is_written(tmp_path: P
     assert "2026-11-13.parquet: not a Parquet file" in result.stderr and "--no-history" in result.stderr
     assert not (tmp_path / "exports").exists()
     assert [p.name for p in (tmp_path / "history").iterdir()] == ["2026-11-13.parquet"]
+
+
+def test_a_close_date_written_as_text_is_kept_as_a_date(tmp_path: Path) -> None:
+    plan = copy_demo(tmp_path)
+    accounts = pl.read_csv(tmp_path / "accounts.csv")
+    won = pl.col("crm_stage") == "closed_won"
+    dates = pl.when(won).then(pl.lit("2026-10-15")).otherwise(pl.lit("")).alias("close_date")
+    accounts.with_columns(dates).write_csv(tmp_path / "accounts.csv")
+    session = Session.open(plan)
+    frame = snapshot_frame(session, session.assignments())
+    assert frame.schema["close_date"] == pl.Date
+    dated = frame.filter(pl.col("crm_stage") == "closed_won").get_column("close_date")
+    assert dated.len() > 0 and dated.to_list() == [dt.date(2026, 10, 15)] * dated.len()
+    others = frame.filter(pl.col("crm_stage") != "closed_won").get_column("close_date")
+    assert others.null_count() == others.len()

@@ -353,3 +353,15 @@ def company_key(column: str | pl.Expr) -> pl.Expr:
     key = pl.field("key")
     company = steps.struct.with_fields(pl.when(key != "").then(key).when(lowered != "").then(lowered).alias("company"))
     return _named_as(company.struct.field("company"), column)
+
+
+def as_date(column: pl.Series) -> pl.Series:
+    """Dates as exports write them: ISO days, or the day of a timestamp such as 2026-11-02T10:15:00; others empty."""
+    if column.dtype == pl.Date:
+        return column
+    if column.dtype == pl.String:
+        text = column.str.strip_chars()
+        return pl.select(
+            pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        ).to_series().alias(column.name)
+    return column.cast(pl.Date, strict=False)

@@ -22,6 +22,7 @@ import polars as pl
 from abm_tui import __version__
 from abm_tui.core import rules
 from abm_tui.core.atomic import write_with
+from abm_tui.core.cleaning import as_date
 from abm_tui.core.destinations import plan_hash
 from abm_tui.core.errors import AbmError, PlanError, first_line
 from abm_tui.core.features import PASSIVE_CHANNELS
@@ -86,14 +87,18 @@ def snapshot_frame(session: Session, assignments: pl.DataFrame, plan: Plan | Non
     """
     plan = plan or session.plan
     table = session.engine.frame(plan)
-    outcomes = [
-        (table.get_column(name) if name in table.columns else pl.Series(name, [None] * table.height))
-        .cast(dtype, strict=False).alias(name)
-        for name, dtype in OUTCOME_COLUMNS.items()
-    ]
+    outcomes = [_outcome(table, name, dtype) for name, dtype in OUTCOME_COLUMNS.items()]
     frame = assignments.select(SEGMENT_COLUMNS).with_columns(*outcomes, *_engagement(session, table))
     inputs = sorted(set().union(*rules.section_columns(plan).values()) - set(frame.columns) - set(DERIVED))
     return frame.hstack([table.get_column(c) for c in inputs if c in table.columns])
+
+
+def _outcome(table: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Series:
+    """The CRM column as the review reads it; absent or unreadable values are empty, never an error."""
+    if name not in table.columns:
+        return pl.Series(name, [None] * table.height, dtype=dtype)
+    column = table.get_column(name)
+    return as_date(column) if dtype == pl.Date else column.cast(dtype, strict=False)
 
 
 def _engagement(session: Session, table: pl.DataFrame) -> list[pl.Series]:

@@ -211,7 +211,7 @@ def load_events(path: Path) -> Events:
     keys = [columns.trimmed(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
     typed = frame.select(
         *keys,
-        _as_date(frame.get_column("date")),
+        cleaning.as_date(frame.get_column("date")),
         _tidy_channels(frame.get_column("channel")),
         *texts,
         *labels,
@@ -269,18 +269,6 @@ def _report_end(table: readers.Table) -> dt.date:
                     continue
     raise AbmError(f"{table.path}: a company report with no date column and no reporting period above the "
                    "header; expected a Date column or a line such as \"Report End: 11/22/2026\"")
-
-
-def _as_date(column: pl.Series) -> pl.Series:
-    if column.dtype == pl.Date:
-        return column
-    if column.dtype == pl.String:
-        text = column.str.strip_chars()
-        # Plain dates, or the date part of a timestamp such as 2026-11-02T10:15:00.
-        return pl.select(
-            pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-        ).to_series().alias(column.name)
-    return column.cast(pl.Date, strict=False)
 
 
 def _tidy_channels(channels: pl.Series) -> pl.Series:

@@ -267,7 +267,8 @@ def _cause(column: str, schema: pl.Schema) -> pl.Expr:
     if column == "days_since_engaged":
         phrase = (
             pl.when(after.is_null()).then(pl.lit("no engagement on record"))
-            .when(after > before.fill_null(-1)).then(pl.format("no engagement for {} days", after))
+            .when(before.is_null()).then(pl.format("first engaged on {}", pl.col("after_last_engaged").cast(pl.String)))
+            .when(after > before).then(pl.format("no engagement for {} days", after))
             .otherwise(pl.format("engaged again on {}", pl.col("after_last_engaged").cast(pl.String)))
         )
     elif _channel(column) and {"after_last_channel", "after_last_engaged"} <= set(schema.names()):
