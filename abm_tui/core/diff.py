@@ -47,12 +47,17 @@ def diff(a: Path, b: Path, progress: Callable[[str], None] = _quiet) -> Diff:
         later = read_snapshot(b)
         _in_order(earlier, later.as_of, b)
         progress("comparing the snapshots")
-        return _compared(pl.read_parquet(earlier.path), pl.read_parquet(later.path), (earlier.label, later.label),
-                         (earlier.plan(), later.plan()), ())
+        return between(earlier, later)
     progress(f"segmenting {b}")
     session = Session.open(b, progress)
     _in_order(earlier, session.as_of, b)
     return since(session, earlier)
+
+
+def between(earlier: Snapshot, later: Snapshot) -> Diff:
+    """Two snapshots of the history, each with the plan that made it."""
+    return compare_sides(pl.read_parquet(earlier.path), pl.read_parquet(later.path), (earlier.label, later.label),
+                         (earlier.plan(), later.plan()), ())
 
 
 def since(session: Session, snapshot: Snapshot | None) -> Diff:
@@ -62,9 +67,9 @@ def since(session: Session, snapshot: Snapshot | None) -> Diff:
     label = f"now (as of {session.as_of})"
     if snapshot is None:
         base = session.baseline
-        return _compared(snapshot_frame(session, session.assignments(base), base), now, ("baseline plan", label),
+        return compare_sides(snapshot_frame(session, session.assignments(base), base), now, ("baseline plan", label),
                          (base, plan), ())
-    return _compared(pl.read_parquet(snapshot.path), now, (snapshot.label, label), (snapshot.plan(), plan), ())
+    return compare_sides(pl.read_parquet(snapshot.path), now, (snapshot.label, label), (snapshot.plan(), plan), ())
 
 
 def _kind(path: Path, which: str) -> str:
@@ -94,15 +99,16 @@ def _plans(a: Path, b: Path, progress: Callable[[str], None]) -> Diff:
     progress(f"segmenting {a} on the same data")
     before = Session(before_plan, build_workspace(after.workspace.dataset, before_plan))
     labels = (f"{a.name} ({before_plan.name})", f"{b.name} ({after_plan.name})")
-    return _compared(snapshot_frame(before, before.assignments()), snapshot_frame(after, after.assignments()),
+    return compare_sides(snapshot_frame(before, before.assignments()), snapshot_frame(after, after.assignments()),
                      labels, (before_plan, after_plan), tuple(notes))
 
 
-def _compared(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
-              plans: tuple[Plan | None, Plan | None], notes: tuple[str, ...]) -> Diff:
+def compare_sides(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
+                  plans: tuple[Plan | None, Plan | None], notes: tuple[str, ...]) -> Diff:
+    """The movement between two snapshot-shaped frames, with their plans' changes in words."""
     first, second = plans
     changes = plan_changes(first, second) if first is not None and second is not None else ()
     if first is None or second is None:
         notes += ("a snapshot's plan could not be read (a newer plan format?); reasons name changed values only",)
-    movement = compare(before, after, labels, plans, tuple((c.section, c.text) for c in changes))
+    movement = compare(before, after, labels, plans, tuple((c.section, c.rule, c.text) for c in changes))
     return Diff(movement, changes, notes)

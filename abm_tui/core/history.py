@@ -107,17 +107,18 @@ def _engagement(session: Session, table: pl.DataFrame) -> list[pl.Series]:
     size = table.height
     if events is None:
         return [pl.Series(name, [None] * size, dtype=dtype) for name, dtype in ENGAGEMENT_COLUMNS.items()]
-    active = events.lazy().filter(
+    active = events.lazy().with_columns(pl.col("channel").cast(pl.String).alias("_channel")).filter(
         (pl.col("date") <= session.as_of)
-        & pl.col("channel").is_not_null()
-        & ~pl.col("channel").cast(pl.String).is_in(PASSIVE_CHANNELS)
+        & pl.col("_channel").is_not_null()
+        & ~pl.col("_channel").is_in(PASSIVE_CHANNELS)
     )
     dates = (
         active.group_by("_row")
         .agg(
             pl.col("date").min().alias("first_engaged"),
             pl.col("date").max().alias("last_engaged"),
-            pl.col("channel").cast(pl.String).sort_by("date").last().alias("last_channel"),
+            # ties on the last day go to the channel first in name order, so every run says the same
+            pl.col("_channel").sort_by("date", "_channel", descending=[False, True]).last().alias("last_channel"),
         )
     )
     spread = (

@@ -26,7 +26,8 @@ FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
 ENTERED, LEFT, MOVED = "entered", "left", "moved"
 _SIDES = ("before", "after")
 _OUTCOMES = ("crm_stage", "opportunity_amount")
-WON, LOST = ("closed_won", "customer"), ("closed_lost", "churned")
+OPEN, WON, LOST = "open_opportunity", ("closed_won", "customer"), ("closed_lost", "churned")  # CRM stage words
+PlanChange = tuple[str, str | None, str]  # section, the rule it concerns (None: a setting), the words
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,11 @@ def _ends(by: str) -> tuple[pl.Expr, pl.Expr]:
 
 def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
             plans: tuple[Plan | None, Plan | None] = (None, None),
-            plan_changes: Sequence[tuple[str, str]] = ()) -> Movement:
+            plan_changes: Sequence[PlanChange] = ()) -> Movement:
     """Join the two sides on account_id and explain every account whose tier, stage or bucket differs.
 
     `plans` (the plan behind each side, when known) give the tests whose flip explains a move;
-    `plan_changes` are (section, words) of the rule changes, named when the data alone does not.
+    `plan_changes` are (section, rule, words) of the rule changes, named when the data alone does not.
     """
     keep = _needed([c for c in before.columns if c in after.columns], plans)
     joined = _side_by_side(before.select(keep), after.select(keep))
@@ -216,7 +217,7 @@ def _spread(size: int, rows: pl.Series, values: pl.Series) -> pl.Series:
 
 
 def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
-             plan_changes: tuple[tuple[str, str], ...]) -> pl.Series:
+             plan_changes: tuple[PlanChange, ...]) -> pl.Series:
     """The reason for each moved account: one sentence per dimension that changed, naming the values that
     flipped one of its rules' tests.
 
@@ -238,19 +239,32 @@ def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
                 picked = moved.select(f"before_{column}", f"after_{column}", *context)[rows]
                 phrases.append(_spread(moved.height, rows, picked.select(_cause(column, moved.schema)).to_series()))
         said = pl.concat_str(phrases, separator="; ", ignore_nulls=True) if phrases else pl.lit("")
-        why = pl.when(said != "").then(said).otherwise(pl.lit(_fallback(dim, plan_changes)))
+        why = pl.when(said != "").then(said).otherwise(_fallback(dim, plan_changes, (before, after)))
         sentence = pl.format("{} moved it from {} to {}", why, pl.lit(before), pl.lit(after))
         sentences.append(pl.when(pl.lit(changed)).then(sentence))
     return pl.select(pl.concat_str(sentences, separator=". ", ignore_nulls=True).alias("reason")).to_series()
 
 
-def _fallback(dim: str, plan_changes: tuple[tuple[str, str], ...]) -> str:
-    relevant = [text for section, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
-    if relevant:
-        return f"plan: {'; '.join(relevant)}"
-    if dim == "tier":
-        return "other accounts' changes (tier limits rank accounts against each other)"
-    return "a change the snapshots do not record"
+def _fallback(dim: str, plan_changes: tuple[PlanChange, ...], labels: tuple[pl.Series, pl.Series]) -> pl.Expr:
+    """Why a move no flipped test explains happened: the plan's changes to the rules the account left or
+    entered, with the changes that touch every account of the dimension (settings, fit criteria); failing
+    those (a tier limit elsewhere freed a place), all the changes to the dimension's rules."""
+    relevant = [(rule, text) for section, rule, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
+    if not relevant:
+        said = ("other accounts' changes (tier limits rank accounts against each other)" if dim == "tier"
+                else "a change the snapshots do not record")
+        return pl.lit(said)
+    shared = [text for rule, text in relevant if rule is None or rule not in (*labels[0], *labels[1])]
+    by_rule: dict[str, list[str]] = {}
+    for rule, text in relevant:
+        if text not in shared:
+            by_rule.setdefault(rule, []).append(text)
+    named = {rule: "; ".join(texts) for rule, texts in by_rule.items()}
+    own = [pl.lit(side).replace_strict(named, default=None, return_dtype=pl.String) for side in labels]
+    everyone = [pl.lit("; ".join(shared))] if shared else []
+    said = pl.concat_str([*own, *everyone], separator="; ", ignore_nulls=True)
+    whole = "; ".join(text for _, text in relevant)  # a move through a rule it neither left nor entered
+    return pl.format("plan: {}", pl.when(said.fill_null("") != "").then(said).otherwise(pl.lit(whole)))
 
 
 def _order(column: str) -> tuple[int, str]:
@@ -342,7 +356,7 @@ def _outcome_lines(accounts: pl.DataFrame) -> list[str]:
         return after.is_in(states) & ~before.is_in(states).fill_null(False)
 
     counts = accounts.select(
-        (before.ne_missing(after) & (after == "open_opportunity")).sum().alias("opened"),
+        (before.ne_missing(after) & (after == OPEN)).sum().alias("opened"),
         became(WON).sum().alias("won"),
         amount.filter(became(WON)).sum().alias("won_amount"),
         became(LOST).sum().alias("lost"),

@@ -52,7 +52,7 @@ from abm_tui.core.destinations import plan_hash
 from abm_tui.core.errors import AbmError, first_line, nearest
 from abm_tui.core.export import guard_inputs
 from abm_tui.core.history import Snapshot, history_folder, list_snapshots
-from abm_tui.core.movement import FLOW_DIMENSIONS
+from abm_tui.core.movement import FLOW_DIMENSIONS, LOST, OPEN, WON
 from abm_tui.core.plan import Plan
 from abm_tui.core.segment import BLANK
 
@@ -60,9 +60,6 @@ DIMENSIONS = FLOW_DIMENSIONS  # one row per segment, tier, stage, bucket or play
 TOTAL = "All accounts"
 FLAG = "neither grew nor converted"
 DEFAULT_DAYS = 91
-OPEN = "open_opportunity"
-WON = ("closed_won", "customer")
-LOST = ("closed_lost", "churned")
 KNOWN_CRM = ("none", OPEN, *WON, *LOST)
 COUNTS = ("accounts_at_start", "accounts_at_end", "progressed", "opened", "won", "lost")
 AMOUNTS = ("pipeline", "won_amount")

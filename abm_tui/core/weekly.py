@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from abm_tui.core.atomic import write_text
+from abm_tui.core.diff import between
 from abm_tui.core.errors import AbmError
 from abm_tui.core.export import guard_inputs, write_csv
 from abm_tui.core.history import history_folder, keep, list_snapshots
-from abm_tui.core.movement import changes_frame, compare, summary
+from abm_tui.core.movement import changes_frame, summary
 from abm_tui.core.plan import Plan
-from abm_tui.core.plan_changes import describe_changes, plan_changes
+from abm_tui.core.plan_changes import describe_changes
 
 if TYPE_CHECKING:
     from abm_tui.core.destinations import ExportContext
@@ -53,15 +52,12 @@ def record_run(session: Session, context: ExportContext, out_dir: Path) -> Recor
         text = (f"{session.plan.name}: no snapshot before {current.as_of} in {current.path.parent} to compare "
                 "with; the next run will show what moved since this one")
         return Recorded((write_text(targets[0], text + "\n"),), kept.notes, text)
-    before, after = kept.previous, current
-    earlier, later = before.plan(), after.plan()
-    changes = plan_changes(earlier, later) if earlier is not None and later is not None else ()
-    said = tuple(c for c in changes if c.section != "as_of")  # the dates head the summary already
-    movement = compare(pl.read_parquet(before.path), pl.read_parquet(after.path), (before.label, after.label),
-                       (earlier, later), tuple((c.section, c.text) for c in changes))
-    text = summary(movement, session.plan.name)
+    result = between(kept.previous, current)
+    said = tuple(c for c in result.changes if c.section != "as_of")  # the dates head the summary already
+    text = summary(result.movement, session.plan.name)
     if said:
         text += "\nplan changes since then:\n" + describe_changes(said)
+    text += "".join(f"\nnote: {note}" for note in result.notes)
     markdown = f"# What moved\n\n```\n{text}\n```\n"
-    files = (write_text(targets[0], markdown), write_csv(changes_frame(movement), targets[1]))
+    files = (write_text(targets[0], markdown), write_csv(changes_frame(result.movement), targets[1]))
     return Recorded(files, kept.notes, text)
