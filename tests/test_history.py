@@ -472,3 +472,15 @@ def test_a_close_date_written_as_text_is_kept_as_a_date(tmp_path: Path) -> None:
     assert dated.len() > 0 and dated.to_list() == [dt.date(2026, 10, 15)] * dated.len()
     others = frame.filter(pl.col("crm_stage") != "closed_won").get_column("close_date")
     assert others.null_count() == others.len()
+
+
+def test_write_new_never_replaces_a_file_that_appeared_under_the_name(tmp_path: Path) -> None:
+    from abm_tui.core.atomic import write_new
+
+    taken = tmp_path / "2026-11-20.parquet"
+    taken.write_bytes(b"someone else's snapshot")
+    names = [taken, tmp_path / "2026-11-20.2.parquet"]
+    path = write_new(iter(names), lambda tmp: tmp.write_bytes(b"ours"))
+    assert path == names[1] and path.read_bytes() == b"ours"
+    assert taken.read_bytes() == b"someone else's snapshot"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-20.2.parquet", "2026-11-20.parquet"]

@@ -6,9 +6,10 @@ or plan where a CRM import or a planner will pick it up.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -26,6 +27,30 @@ def write_with(path: Path, write: Callable[[Path], object]) -> Path:
         tmp_path.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_new(names: Iterable[Path], write: Callable[[Path], object]) -> Path:
+    """Write once, then take the first of `names` that does not exist yet; a file already there is never
+    replaced, even when two writers race for the same name (a link fails where a rename would overwrite)."""
+    names = iter(names)
+    first = next(names)
+    folder = first.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{first.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.chmod(tmp_path, 0o666 & ~_umask())
+        for path in itertools.chain((first,), names):
+            try:
+                os.link(tmp_path, path)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(f"{folder}: every name for this file is taken")
+    finally:
+        tmp_path.unlink(missing_ok=True)
 
 
 def _umask() -> int:

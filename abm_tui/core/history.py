@@ -21,7 +21,7 @@ import polars as pl
 
 from abm_tui import __version__
 from abm_tui.core import rules
-from abm_tui.core.atomic import write_with
+from abm_tui.core.atomic import write_new
 from abm_tui.core.cleaning import as_date
 from abm_tui.core.destinations import plan_hash
 from abm_tui.core.errors import AbmError, PlanError, first_line
@@ -180,16 +180,11 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
 
 
 def write_snapshot(folder: Path, frame: pl.DataFrame, plan: Plan, as_of: dt.date) -> Snapshot:
-    """Write `frame` (as `snapshot_frame` builds it) under the next free name for its date; nothing is replaced."""
-    path = _free_path(folder, as_of)
-    write_with(path, lambda tmp: frame.write_parquet(tmp, compression="zstd", metadata=_metadata(plan, as_of)))
-    return read_snapshot(path)
-
-
-def _free_path(folder: Path, as_of: dt.date) -> Path:
-    """`2026-11-20.parquet`, then `2026-11-20.2.parquet` for a second, different run on that date."""
+    """Write `frame` (as `snapshot_frame` builds it) under the next free name for its date: `2026-11-20.parquet`,
+    then `2026-11-20.2.parquet` for a second, different run that day. Nothing is ever replaced."""
     names = (folder / f"{as_of.isoformat()}{'' if n == 1 else f'.{n}'}{SUFFIX}" for n in itertools.count(1))
-    return next(path for path in names if not path.exists())
+    path = write_new(names, lambda tmp: frame.write_parquet(tmp, compression="zstd", metadata=_metadata(plan, as_of)))
+    return read_snapshot(path)
 
 
 # --- reading the history ----------------------------------------------------------------------
