@@ -118,7 +118,8 @@ class MovementScreen(Screen[None]):
         labels = ["the baseline plan (what your edits moved)"] + [
             f"snapshot {s.label}: {s.plan_name}" for s in snapshots
         ]
-        current = 0 if self.against is None else 1 + [s.path for s in snapshots].index(self.against.path)
+        against = self.against.path if self.against is not None else None
+        current = next((i + 1 for i, s in enumerate(snapshots) if s.path == against), 0)  # 0: the baseline
 
         def chosen(index: int | None) -> None:
             if index is None:
