@@ -27,7 +27,7 @@ from abm_tui.core.errors import AbmError
 from abm_tui.core.guidance import size_warnings
 from abm_tui.core.movement import preview_text
 from abm_tui.core.plan import Compare, Plan, save_plan
-from abm_tui.core.segment import MAX_DIMENSION_VALUES, Matrix
+from abm_tui.core.segment import MAX_DIMENSION_VALUES, Assignment, Matrix
 from abm_tui.core.session import Session
 from abm_tui.tui.matrix_table import MEASURE_COLUMN, MEASURES, MatrixTable, MatrixView
 from abm_tui.tui.rules_tree import RulesTree, Target
@@ -115,6 +115,7 @@ class WorkbenchScreen(Screen[None]):
         self._baseline_cache: dict[tuple[object, ...], Matrix] = {}
         self._then: dict[int, Callable[[], object]] = {}  # run once change `seq` has landed
         self._dimensions: list[str] | None = None
+        self._previewed_from: tuple[Plan, Assignment] | None = None  # what an edit preview compares against
         self.message = ""
 
     def compose(self) -> ComposeResult:
@@ -365,7 +366,12 @@ class WorkbenchScreen(Screen[None]):
                     return "; ".join(str(p) for p in problems)
                 return ("this change reloads the data or recomputes the engagement features: the matrix shows "
                         "its effect once applied")
-            return preview_text(self.session.assignment(), after)
+            now = self.session.plan
+            if self._previewed_from is None or self._previewed_from[0] is not now:
+                # The engine keeps one assignment per rule set, and the preview just replaced the current
+                # plan's: remembered here, it is not recomputed on every keystroke of the dialog.
+                self._previewed_from = (now, self.session.assignment())
+            return preview_text(self._previewed_from[1], after)
 
     def value_counts(self, column: str) -> list[tuple[str, int]]:
         """The values of a column with their account counts, most common first, for picking `in` lists."""
