@@ -17,25 +17,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from abm_tui.core import edits
-    from abm_tui.core.errors import AbmError, PlanError, Problem
-    from abm_tui.core.plan import Plan, dumps_plan, load_plan, loads_plan, save_plan
-    from abm_tui.core.segment import Assignment, Matrix
-    from abm_tui.core.session import Session
+    from abm_tui.engine.segment import Assignment, Matrix
+    from abm_tui.errors import AbmError, PlanError, Problem
+    from abm_tui.plan import edits
+    from abm_tui.plan.dump import dumps_plan, save_plan
+    from abm_tui.plan.model import Plan
+    from abm_tui.plan.parse import load_plan, loads_plan
+    from abm_tui.session import Session
 
 _HOMES = {
-    "edits": "abm_tui.core.edits",
-    "AbmError": "abm_tui.core.errors",
-    "PlanError": "abm_tui.core.errors",
-    "Problem": "abm_tui.core.errors",
-    "Plan": "abm_tui.core.plan",
-    "dumps_plan": "abm_tui.core.plan",
-    "load_plan": "abm_tui.core.plan",
-    "loads_plan": "abm_tui.core.plan",
-    "save_plan": "abm_tui.core.plan",
-    "Assignment": "abm_tui.core.segment",
-    "Matrix": "abm_tui.core.segment",
-    "Session": "abm_tui.core.session",
+    "edits": "abm_tui.plan.edits",
+    "AbmError": "abm_tui.errors",
+    "PlanError": "abm_tui.errors",
+    "Problem": "abm_tui.errors",
+    "Plan": "abm_tui.plan.model",
+    "dumps_plan": "abm_tui.plan.dump",
+    "load_plan": "abm_tui.plan.parse",
+    "loads_plan": "abm_tui.plan.parse",
+    "save_plan": "abm_tui.plan.dump",
+    "Assignment": "abm_tui.engine.segment",
+    "Matrix": "abm_tui.engine.segment",
+    "Session": "abm_tui.session",
 }
 __all__ = [
     "AbmError",

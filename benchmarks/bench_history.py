@@ -32,11 +32,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from abm_tui.core.demo import DEMO_AS_OF, generate
-from abm_tui.core.diff import diff
-from abm_tui.core.history import list_snapshots, write_snapshot
-from abm_tui.core.plan import NOT_TARGET, UNCLASSIFIED, Plan, load_plan
-from abm_tui.core.review import DIMENSIONS, review
+from abm_tui.history.diff import diff
+from abm_tui.history.review import DIMENSIONS, review
+from abm_tui.history.snapshots import list_snapshots, write_snapshot
+from abm_tui.onboarding.demo import DEMO_AS_OF, generate
+from abm_tui.plan.model import NOT_TARGET, UNCLASSIFIED, Plan
+from abm_tui.plan.parse import load_plan
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 PLAN = Path(__file__).resolve().parent.parent / "data" / "plan.toml"

@@ -1,6 +1,6 @@
 """Loading a messy CRM export against Polars reading the same file with no cleaning at all.
 
-The file is the demo's accounts in the layout of a HubSpot companies export (`abm_tui.core.crm_layouts`):
+The file is the demo's accounts in the layout of a HubSpot companies export (`abm_tui.onboarding.crm_layouts`):
 labels for headers, `$1,200,000` and `1.2M` amounts, `1,001-5,000` size ranges, enum industries, URLs
 for some domains. abm-tui detects the layout, maps it, cleans every value and checks the ids; the
 reference is `pl.read_csv(path)`. Each side runs in its own fresh process (so peak memory is that
@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from abm_tui.core.crm_layouts import hubspot_export
-from abm_tui.core.demo import generate
+from abm_tui.onboarding.crm_layouts import hubspot_export
+from abm_tui.onboarding.demo import generate
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -30,7 +30,7 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 CHILD = {
     "polars": "import polars as pl\nstarted = time.perf_counter()\nframe = pl.read_csv(path)\n",
     "abm-tui": (
-        "from pathlib import Path\nfrom abm_tui.core.ingest import load_accounts\nstarted = time.perf_counter()\n"
+        "from pathlib import Path\nfrom abm_tui.ingest.load import load_accounts\nstarted = time.perf_counter()\n"
         "frame = load_accounts(Path(path)).frame\n"
     ),
 }

@@ -28,8 +28,8 @@ import pandas as pd
 import polars as pl
 
 from abm_tui import Session, edits
-from abm_tui.core.demo import write_demo, write_demo_plan
-from abm_tui.core.plan import AllOf, AnyOf, Condition, Not, Plan, Sql
+from abm_tui.onboarding.demo import write_demo, write_demo_plan
+from abm_tui.plan.model import AllOf, AnyOf, Condition, Not, Plan, Sql
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 MAX_EVENTS = 20_000_000

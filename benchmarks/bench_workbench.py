@@ -26,10 +26,11 @@ import numpy as np
 from bench_tweak import demo_set
 
 from abm_tui import Session, edits
+from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
-from abm_tui.tui.matrix_table import MatrixTable
-from abm_tui.tui.rules_tree import RulesTree, Target
-from abm_tui.tui.workbench import WorkbenchScreen
+from abm_tui.tui.screens.workbench import WorkbenchScreen
+from abm_tui.tui.widgets.matrix_table import MatrixTable
+from abm_tui.tui.widgets.rules_tree import RulesTree
 
 
 async def settle(app: AbmApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot

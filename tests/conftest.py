@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from abm_tui.core.demo import write_demo  # noqa: E402
-from abm_tui.core.session import Session
+from abm_tui.onboarding.demo import write_demo  # noqa: E402
+from abm_tui.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from abm_tui.core.ingest import Events, usable
+from abm_tui.ingest.load import Events, usable
 
 
 def usable_rows(events: Events) -> tuple[pl.DataFrame, int]:

@@ -8,8 +8,8 @@ import sys
 
 def test_core_and_public_api_do_not_import_textual() -> None:
     code = (
-        "import sys, abm_tui, abm_tui.cli, abm_tui.core.session, abm_tui.core.export, abm_tui.core.explain, "
-        "abm_tui.core.demo, abm_tui.core.settings, abm_tui.core.autosave, abm_tui.core.timeline; "
+        "import sys, abm_tui, abm_tui.cli, abm_tui.session, abm_tui.outputs.run_files, abm_tui.engine.explain, "
+        "abm_tui.onboarding.demo, abm_tui.userstate.settings, abm_tui.userstate.autosave, abm_tui.engine.timeline; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
         "assert not bad, bad"
     )

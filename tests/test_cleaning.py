@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.core.cleaning import (
+from abm_tui.ingest.cleaning import (
     bare_domain,
     blank_to_null,
     company_key,

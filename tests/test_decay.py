@@ -14,10 +14,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from abm_tui.core import features
-from abm_tui.core.errors import PlanError
-from abm_tui.core.session import Session
-from abm_tui.core.warehouse import plan_sql
+from abm_tui.engine import features
+from abm_tui.errors import PlanError
+from abm_tui.outputs.warehouse import plan_sql
+from abm_tui.session import Session
 
 AS_OF = dt.date(2026, 11, 20)
 EVENT_DAY = dt.date(2026, 11, 1)
@@ -216,9 +216,10 @@ async def test_the_workbench_shows_nudges_and_edits_each_half_life(
     refused in place."""
     from textual.widgets import Input, Static
 
+    from abm_tui.plan.edits import Target
     from abm_tui.tui.app import AbmApp
-    from abm_tui.tui.dialogs import AskText
-    from abm_tui.tui.rules_tree import RulesTree, Target
+    from abm_tui.tui.modals import AskText
+    from abm_tui.tui.widgets.rules_tree import RulesTree
 
     monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))  # settings and autosaves stay in tmp_path
     monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from abm_tui.core.demo import DEMO_AS_OF, DemoSet, generate, write_demo_files
+from abm_tui.onboarding.demo import DEMO_AS_OF, DemoSet, generate, write_demo_files
 
 CHANNELS = {
     "ad_impression", "ad_click", "ad_engagement", "website_visit", "pricing_page_visit", "demo_request",

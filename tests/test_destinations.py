@@ -14,17 +14,12 @@ import polars as pl
 import pytest
 
 from abm_tui import AbmError, Session, edits, load_plan
-from abm_tui.core import destinations
-from abm_tui.core.destinations import (
-    LINKEDIN_HEADER,
-    Delivery,
-    ExportContext,
-    deliver,
-    provenance,
-    write_manifest,
-)
-from abm_tui.core.export import run_exports
-from abm_tui.core.plan import NOT_TARGET, Tier, dumps_plan, parse_where
+from abm_tui.outputs import destinations
+from abm_tui.outputs.destinations import LINKEDIN_HEADER, Delivery, ExportContext, deliver, provenance, write_manifest
+from abm_tui.outputs.run_files import run_exports
+from abm_tui.plan.dump import dumps_plan
+from abm_tui.plan.model import NOT_TARGET, Tier
+from abm_tui.plan.parse import parse_where
 
 REALDATA = Path("/work/shared/realdata")
 HUBSPOT_HEADER = [
@@ -399,7 +394,7 @@ def test_a_manifest_that_cannot_be_read_stops_the_delivery(demo_session: Session
 
 
 def test_sql_file_has_the_plan_in_its_header(demo_session: Session, tmp_path: Path) -> None:
-    warehouse = pytest.importorskip("abm_tui.core.warehouse")
+    warehouse = pytest.importorskip("abm_tui.outputs.warehouse")
     ctx = with_export(context(demo_session), sql_dialect="postgres")
     delivery = deliver("sql", ctx, tmp_path)
     assert delivery == Delivery("sql", (tmp_path / "plan.sql",), (), 0)

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from abm_tui import cli
-from abm_tui.core.diff import diff
-from abm_tui.core.history import write_snapshot
-from abm_tui.core.movement import FLOW_DIMENSIONS, Movement, changes_frame, compare
+from abm_tui.history.diff import diff
+from abm_tui.history.movement import FLOW_DIMENSIONS, Movement, changes_frame, compare
+from abm_tui.history.snapshots import write_snapshot
 from tests.test_cli import abm
 from tests.test_history import HAND_ACCOUNTS, HAND_PLAN, NEWCOMER, copy_demo, hand_frame, set_as_of, write_hand_made
 

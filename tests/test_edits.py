@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from abm_tui.core import edits
-from abm_tui.core.errors import AbmError
-from abm_tui.core.plan import load_plan
+from abm_tui.errors import AbmError
+from abm_tui.plan import edits
+from abm_tui.plan.parse import load_plan
 
 BUNDLED_PLAN = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
 

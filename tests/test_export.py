@@ -13,22 +13,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from abm_tui import AbmError, Session, load_plan
-from abm_tui.core import atomic
-from abm_tui.core.export import (
-    FORMULA_PREFIXES,
-    RUN_FILES,
-    guard_inputs,
-    input_paths,
-    matrix_csv,
-    matrix_json,
-    relocated,
-    run_exports,
-    spreadsheet_safe,
-    write_csv,
-    write_parquet,
-)
-from abm_tui.core.segment import Matrix
+from abm_tui import AbmError, Session, files, load_plan
+from abm_tui.engine.segment import Matrix
+from abm_tui.files import FORMULA_PREFIXES, guard_inputs, spreadsheet_safe, write_csv, write_parquet
+from abm_tui.outputs.run_files import RUN_FILES, matrix_csv, matrix_json, run_exports
+from abm_tui.plan.paths import input_paths, relocated
 
 BUNDLED_PLAN = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
 AS_OF = dt.date(2026, 11, 20)
@@ -461,7 +450,7 @@ def test_failing_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> 
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        atomic.write_with(target, half_then_fail)
+        files.write_with(target, half_then_fail)
     assert target.read_text() == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["assignments.csv"]
 
@@ -473,7 +462,7 @@ def test_failing_write_of_a_new_file_leaves_nothing(tmp_path: Path) -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        atomic.write_with(target, fail)
+        files.write_with(target, fail)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
 
@@ -487,7 +476,7 @@ def test_interrupted_write_is_cleaned_up(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        atomic.write_with(target, interrupted)
+        files.write_with(target, interrupted)
     assert target.read_text() == "version = 1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.toml"]
 
@@ -495,7 +484,7 @@ def test_interrupted_write_is_cleaned_up(tmp_path: Path) -> None:
 def test_successful_write_replaces_and_has_normal_permissions(tmp_path: Path) -> None:
     target = tmp_path / "plan.toml"
     target.write_text("old")
-    assert atomic.write_text(target, "new ✓") == target
+    assert files.write_text(target, "new ✓") == target
     assert target.read_text(encoding="utf-8") == "new ✓"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.toml"]
     plain = tmp_path / "plain.txt"
@@ -516,7 +505,7 @@ def test_write_csv_failure_keeps_previous_export(tmp_path: Path) -> None:
 
 
 def test_run_exports_writes_only_the_chosen_files_and_reports_progress(tmp_path: Path) -> None:
-    from abm_tui.core.export import run_exports
+    from abm_tui.outputs.run_files import run_exports
 
     plan_path = write_plan_dir(tmp_path / "plan")
     session = Session.open(plan_path)

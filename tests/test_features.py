@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from helpers import usable_rows
 
-from abm_tui.core import features
-from abm_tui.core.features import (
+from abm_tui.engine import features
+from abm_tui.engine.features import (
     CHANNELS,
     attach,
     channel_counts,
@@ -20,8 +20,8 @@ from abm_tui.core.features import (
     resolve_as_of,
     weighted_scores,
 )
-from abm_tui.core.ingest import load_events
-from abm_tui.core.plan import EngagementSettings
+from abm_tui.ingest.load import load_events
+from abm_tui.plan.model import EngagementSettings
 
 AS_OF = dt.date(2026, 11, 20)
 RECENT, WINDOW = 30, 90

@@ -23,10 +23,10 @@ import polars as pl
 import pytest
 
 from abm_tui import cli
-from abm_tui.core.history import SEGMENT_COLUMNS, list_snapshots, read_snapshot, snapshot_frame
-from abm_tui.core.movement import compare, summary
-from abm_tui.core.plan import load_plan
-from abm_tui.core.session import Session
+from abm_tui.history.movement import compare, summary
+from abm_tui.history.snapshots import SEGMENT_COLUMNS, list_snapshots, read_snapshot, snapshot_frame
+from abm_tui.plan.parse import load_plan
+from abm_tui.session import Session
 from tests.test_cli import abm
 
 REPO = Path(__file__).resolve().parent.parent
@@ -475,7 +475,7 @@ def test_a_close_date_written_as_text_is_kept_as_a_date(tmp_path: Path) -> None:
 
 
 def test_write_new_never_replaces_a_file_that_appeared_under_the_name(tmp_path: Path) -> None:
-    from abm_tui.core.atomic import write_new
+    from abm_tui.files import write_new
 
     taken = tmp_path / "2026-11-20.parquet"
     taken.write_bytes(b"someone else's snapshot")

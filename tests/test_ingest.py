@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 from helpers import usable_rows
 
-from abm_tui.core.errors import AbmError
-from abm_tui.core.ingest import LoadReport, listed, load_accounts, load_events
-from abm_tui.core.matching import MatchReport
-from abm_tui.core.plan import loads_plan
-from abm_tui.core.readers import read_table
+from abm_tui.errors import AbmError
+from abm_tui.ingest.load import LoadReport, listed, load_accounts, load_events
+from abm_tui.ingest.matching import MatchReport
+from abm_tui.ingest.readers import read_table
+from abm_tui.plan.parse import loads_plan
 
 # CI clones the repo with shared/ beside it, as in the workspace.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -701,7 +701,7 @@ def test_a_column_with_many_words_stays_text(tmp_path: Path) -> None:
 
 def test_linkedin_company_report_becomes_events_matched_by_company_name(tmp_path: Path) -> None:
     """Campaign Manager's report: metadata lines, then one row per company with a column per metric."""
-    from abm_tui.core.session import load_dataset
+    from abm_tui.session import load_dataset
 
     write(tmp_path / "accounts.csv", "account_id,name,domain\nA1,Acme Inc.,acme.com\nA2,Beta GmbH,beta.de\n"
                                      "A3,Gamma LLC,gamma.io\nA4,Acme Labs,acmelabs.com\n")

@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from abm_tui.core.cleaning import bare_domain
-from abm_tui.core.matching import MatchReport, match_events
+from abm_tui.ingest.cleaning import bare_domain
+from abm_tui.ingest.matching import MatchReport, match_events
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BOTH_FAILED = "no account with this account_id; no account with this domain"

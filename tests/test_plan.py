@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.core import edits
-from abm_tui.core.errors import AbmError, PlanError
-from abm_tui.core.plan import (
+from abm_tui.errors import AbmError, PlanError
+from abm_tui.plan import edits
+from abm_tui.plan.dump import dumps_plan, plan_to_dict, save_plan, where_to_dict
+from abm_tui.plan.model import (
     MATCH_ALL,
     OPS,
     AllOf,
@@ -33,15 +34,8 @@ from abm_tui.core.plan import (
     Rule,
     Sql,
     Tier,
-    dumps_plan,
-    load_plan,
-    loads_plan,
-    parse_where,
-    plan_from_dict,
-    plan_to_dict,
-    save_plan,
-    where_to_dict,
 )
+from abm_tui.plan.parse import load_plan, loads_plan, parse_where, plan_from_dict
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"

@@ -9,21 +9,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abm_tui.core import edits
-from abm_tui.core.plan import (
-    AllOf,
-    Compare,
-    Criterion,
-    Plan,
-    Play,
-    Rule,
-    Tier,
-    dumps_plan,
-    load_plan,
-    loads_plan,
-    save_plan,
-)
-from abm_tui.core.plan_changes import Change, describe_changes, plan_changes
+from abm_tui.plan import edits
+from abm_tui.plan.changes import Change, describe_changes, plan_changes
+from abm_tui.plan.dump import dumps_plan, save_plan
+from abm_tui.plan.model import AllOf, Compare, Criterion, Plan, Play, Rule, Tier
+from abm_tui.plan.parse import load_plan, loads_plan
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"

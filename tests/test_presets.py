@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from abm_tui.core import presets
-from abm_tui.core.errors import AbmError
+from abm_tui.errors import AbmError
+from abm_tui.ingest import presets
 
 HUBSPOT_LABELS = ["Record ID", "Company name", "Company Domain Name", "Industry", "Number of Employees",
                   "Annual Revenue", "Country/Region", "Lifecycle Stage", "Company owner", "Create Date"]

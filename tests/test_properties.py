@@ -10,9 +10,11 @@ import polars as pl
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.core import rules
-from abm_tui.core.plan import AllOf, AnyOf, Compare, Criterion, Not, Plan, Rule, Tier, dumps_plan, loads_plan
-from abm_tui.core.segment import Engine
+from abm_tui.engine.segment import Engine
+from abm_tui.plan import rules
+from abm_tui.plan.dump import dumps_plan
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Criterion, Not, Plan, Rule, Tier
+from abm_tui.plan.parse import loads_plan
 
 INDUSTRIES = ["Fintech", "HR Tech", "Retail", "Software"]
 STAGES = ["none", "open_opportunity", "closed_won", "closed_lost"]

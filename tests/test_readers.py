@@ -15,8 +15,8 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.core.errors import AbmError
-from abm_tui.core.readers import Table, read_table
+from abm_tui.errors import AbmError
+from abm_tui.ingest.readers import Table, read_table
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FORTUNE = REALDATA / "Fortune_1000.csv"

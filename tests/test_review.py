@@ -26,12 +26,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from abm_tui.core import history
-from abm_tui.core.errors import AbmError
-from abm_tui.core.history import Snapshot, list_snapshots, write_snapshot
-from abm_tui.core.plan import Plan, load_plan, loads_plan
-from abm_tui.core.review import DIMENSIONS, FLAG, TOTAL, review, review_csv, review_markdown, sparkline
-from abm_tui.core.session import Session
+from abm_tui.errors import AbmError
+from abm_tui.history import snapshots as history
+from abm_tui.history.review import DIMENSIONS, FLAG, TOTAL, review, review_csv, review_markdown, sparkline
+from abm_tui.history.snapshots import Snapshot, list_snapshots, write_snapshot
+from abm_tui.plan.model import Plan
+from abm_tui.plan.parse import load_plan, loads_plan
+from abm_tui.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 D = dt.date

@@ -14,8 +14,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from abm_tui.core import rules
-from abm_tui.core.plan import MATCH_ALL, AllOf, AnyOf, Compare, Not, Sql, load_plan, parse_where
+from abm_tui.plan import rules
+from abm_tui.plan.model import MATCH_ALL, AllOf, AnyOf, Compare, Not, Sql
+from abm_tui.plan.parse import load_plan, parse_where
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"

@@ -6,10 +6,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from abm_tui.core import edits, rules
-from abm_tui.core.errors import AbmError
-from abm_tui.core.plan import loads_plan
-from abm_tui.core.segment import Engine
+from abm_tui.engine.segment import Engine
+from abm_tui.errors import AbmError
+from abm_tui.plan import edits, rules
+from abm_tui.plan.parse import loads_plan
 
 TABLE = pl.DataFrame({
     "account_id": ["a5", "a1", "a4", "a2", "a3", "a6"],

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from abm_tui import PlanError, Session, edits, load_plan, save_plan
-from abm_tui.core import features
-from abm_tui.core.errors import AbmError
+from abm_tui.engine import features
+from abm_tui.errors import AbmError
 
 
 def test_matrix_covers_every_account_once(demo_session: Session) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
-from abm_tui.tui.matrix_table import MatrixTable
-from abm_tui.tui.rules_tree import RulesTree, Target
+from abm_tui.tui.widgets.matrix_table import MatrixTable
+from abm_tui.tui.widgets.rules_tree import RulesTree
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
 

@@ -10,13 +10,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from abm_tui.core import features
-from abm_tui.core.ingest import load_accounts
-from abm_tui.core.plan import Compare, DataSource, Plan, dumps_plan, load_plan, loads_plan, save_plan
-from abm_tui.core.segment import Engine
-from abm_tui.core.session import Workspace, build_workspace, load_dataset
-from abm_tui.core.starter import Starter, starter_plan
-from abm_tui.core.validate import check_plan
+from abm_tui.engine import features
+from abm_tui.engine.segment import Engine
+from abm_tui.ingest.load import load_accounts
+from abm_tui.onboarding.starter import Starter, starter_plan
+from abm_tui.plan.dump import dumps_plan, save_plan
+from abm_tui.plan.model import Compare, DataSource, Plan
+from abm_tui.plan.parse import load_plan, loads_plan
+from abm_tui.plan.validate import check_plan
+from abm_tui.session import Workspace, build_workspace, load_dataset
 
 REALDATA = Path("/work/shared/realdata")
 # The mapping a planner would write in [data.columns] for each public file (canonical name = header).

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from abm_tui.core.timeline import engaged_values, weekly_engagement
+from abm_tui.engine.timeline import engaged_values, weekly_engagement
 
 AS_OF = dt.date(2026, 11, 20)
 CHANNELS = ("ad_click", "website_visit", "demo_request", "webinar")

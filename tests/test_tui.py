@@ -10,13 +10,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from abm_tui.core import edits
-from abm_tui.core.plan import load_plan
-from abm_tui.core.session import Session
+from abm_tui.plan import edits
+from abm_tui.plan.edits import Target
+from abm_tui.plan.parse import load_plan
+from abm_tui.session import Session
 from abm_tui.tui.app import AbmApp
-from abm_tui.tui.matrix_table import MatrixTable
-from abm_tui.tui.rules_tree import RulesTree, Target
-from abm_tui.tui.workbench import WorkbenchScreen
+from abm_tui.tui.screens.workbench import WorkbenchScreen
+from abm_tui.tui.widgets.matrix_table import MatrixTable
+from abm_tui.tui.widgets.rules_tree import RulesTree
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +30,8 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture()
 def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
     """A writable copy of the demo plan beside the shared demo data."""
-    from abm_tui.core.export import relocated
-    from abm_tui.core.plan import save_plan
+    from abm_tui.plan.dump import save_plan
+    from abm_tui.plan.paths import relocated
 
     path = tmp_path / "plan.toml"
     save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
@@ -168,7 +169,7 @@ async def test_a_bad_plan_shows_the_message_instead_of_crashing(tmp_path: Path) 
 async def test_typed_threshold_is_refused_in_place_then_accepted(plan_copy: Path) -> None:
     from textual.widgets import Input
 
-    from abm_tui.tui.dialogs import AskText
+    from abm_tui.tui.modals import AskText
 
     async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
@@ -191,7 +192,7 @@ async def test_typed_threshold_is_refused_in_place_then_accepted(plan_copy: Path
 async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
     from textual.widgets import SelectionList
 
-    from abm_tui.tui.dialogs import PickValues
+    from abm_tui.tui.modals import PickValues
 
     async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
@@ -210,7 +211,7 @@ async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
 
 
 async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None:
-    from abm_tui.tui.drill_screen import AccountTable, DrillScreen
+    from abm_tui.tui.screens.drill import AccountTable, DrillScreen
 
     async with opened(plan_copy) as (app, pilot):
         table = app.screen.query_one(MatrixTable)
@@ -229,7 +230,7 @@ async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None
 
 
 async def test_quit_asks_about_unsaved_changes(plan_copy: Path) -> None:
-    from abm_tui.tui.dialogs import ConfirmQuit
+    from abm_tui.tui.modals import ConfirmQuit
 
     async with opened(plan_copy) as (app, pilot):
         await press_on(app, pilot, Target("criteria", 0), "plus")
@@ -269,7 +270,7 @@ async def export_dialog(app: AbmApp, pilot: Pilot, untick: tuple[str, ...] = (),
     """ctrl+e, with the given choices changed; the dialog is returned for the caller to fill in the folder."""
     from textual.widgets import SelectionList
 
-    from abm_tui.tui.dialogs import ChooseExport
+    from abm_tui.tui.modals import ChooseExport
 
     await pilot.press("ctrl+e")
     await pilot.pause()
@@ -322,7 +323,7 @@ async def test_export_dialog_sends_segments_to_hubspot_and_linkedin(plan_copy: P
 
 
 async def test_status_sums_up_the_load_and_l_shows_the_report(plan_copy: Path) -> None:
-    from abm_tui.tui.dialogs import ShowText
+    from abm_tui.tui.modals import ShowText
 
     async with opened(plan_copy) as (app, pilot):
         assert "engagement 100% matched" in str(app.screen.query_one("#status", Static).render())
@@ -337,7 +338,7 @@ async def test_status_sums_up_the_load_and_l_shows_the_report(plan_copy: Path) -
 
 
 async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> None:
-    from abm_tui.tui.dialogs import RestoreAutosave
+    from abm_tui.tui.modals import RestoreAutosave
 
     async with opened(plan_copy) as (app, pilot):
         await press_on(app, pilot, Target("criteria", 0), "plus")
@@ -353,7 +354,7 @@ async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> N
 
 
 async def test_help_lists_the_keys(plan_copy: Path) -> None:
-    from abm_tui.tui.help_screen import HelpScreen
+    from abm_tui.tui.screens.help import HelpScreen
 
     async with opened(plan_copy) as (app, pilot):
         await pilot.press("question_mark")

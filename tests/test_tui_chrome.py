@@ -15,11 +15,11 @@ from textual.color import Color
 from textual.screen import Screen
 from textual.widgets import Input, Label, SelectionList, Static
 
-from abm_tui.core.errors import AbmError
-from abm_tui.core.settings import Settings, load_settings, save_settings, settings_path, state_dir
-from abm_tui.tui.dialogs import AskText, ConfirmQuit, PickValues, RestoreAutosave
-from abm_tui.tui.help_screen import HelpScreen, bindings_of
+from abm_tui.errors import AbmError
+from abm_tui.tui.modals import AskText, ConfirmQuit, PickValues, RestoreAutosave
+from abm_tui.tui.screens.help import HelpScreen, bindings_of
 from abm_tui.tui.themes import load_themes, register_themes
+from abm_tui.userstate.settings import Settings, load_settings, save_settings, settings_path, state_dir
 
 
 class Host(App[None]):
@@ -164,7 +164,7 @@ def test_state_dir_follows_its_environment_variable(tmp_path: Path, monkeypatch:
 
 
 def test_settings_do_not_import_textual() -> None:
-    code = "import sys, abm_tui.core.settings; assert not [m for m in sys.modules if m.startswith('textual')]"
+    code = "import sys, abm_tui.userstate.settings; assert not [m for m in sys.modules if m.startswith('textual')]"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 

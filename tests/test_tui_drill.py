@@ -14,11 +14,11 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Sparkline, Static
 
-from abm_tui.core.explain import find_row
-from abm_tui.core.session import Session
-from abm_tui.core.timeline import weekly_engagement
-from abm_tui.tui.account_screen import WEEKS, AccountScreen
-from abm_tui.tui.drill_screen import AccountTable, DrillScreen, SearchBox
+from abm_tui.engine.explain import find_row
+from abm_tui.engine.timeline import weekly_engagement
+from abm_tui.session import Session
+from abm_tui.tui.screens.account import WEEKS, AccountScreen
+from abm_tui.tui.screens.drill import AccountTable, DrillScreen, SearchBox
 
 SIZE = (160, 48)
 

@@ -9,17 +9,18 @@ import polars as pl
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from abm_tui.core import edits
-from abm_tui.core.diff import since
-from abm_tui.core.history import history_folder, list_snapshots
-from abm_tui.core.movement import preview_text
-from abm_tui.core.plan import load_plan
-from abm_tui.core.review import review_plan
-from abm_tui.core.session import Session
-from abm_tui.tui.drill_screen import DrillScreen
-from abm_tui.tui.movement_screen import MovementScreen
-from abm_tui.tui.review_screen import ReviewScreen
-from abm_tui.tui.rules_tree import RulesTree, Target
+from abm_tui.history.diff import since
+from abm_tui.history.movement import preview_text
+from abm_tui.history.review import review_plan
+from abm_tui.history.snapshots import history_folder, list_snapshots
+from abm_tui.plan import edits
+from abm_tui.plan.edits import Target
+from abm_tui.plan.parse import load_plan
+from abm_tui.session import Session
+from abm_tui.tui.screens.drill import DrillScreen
+from abm_tui.tui.screens.movement import MovementScreen
+from abm_tui.tui.screens.review import ReviewScreen
+from abm_tui.tui.widgets.rules_tree import RulesTree
 from tests.test_tui import opened, settle
 
 
@@ -67,8 +68,8 @@ async def test_review_screen_shows_the_demo_history_regroups_and_writes_the_deck
 
 
 async def test_review_screen_says_why_there_is_no_review(tmp_path: Path, demo_dir: Path) -> None:
-    from abm_tui.core.export import relocated
-    from abm_tui.core.plan import save_plan
+    from abm_tui.plan.dump import save_plan
+    from abm_tui.plan.paths import relocated
 
     plan = tmp_path / "plan.toml"
     save_plan(relocated(load_plan(demo_dir / "plan.toml"), tmp_path), plan)
@@ -104,7 +105,7 @@ async def test_movement_view_against_the_oldest_snapshot_drills_into_a_flow(demo
 
 
 async def test_edit_dialog_previews_the_moves_before_anything_changes(plan_copy: Path) -> None:
-    from abm_tui.tui.dialogs import AskText
+    from abm_tui.tui.modals import AskText
 
     async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
@@ -129,8 +130,8 @@ async def test_edit_dialog_previews_the_moves_before_anything_changes(plan_copy:
 
 @pytest.fixture()
 def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    from abm_tui.core.export import relocated
-    from abm_tui.core.plan import save_plan
+    from abm_tui.plan.dump import save_plan
+    from abm_tui.plan.paths import relocated
 
     path = tmp_path / "plan.toml"
     save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)

@@ -8,9 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from abm_tui.core.errors import Problem
-from abm_tui.core.plan import AllOf, Compare, Plan, Tier, load_plan, loads_plan
-from abm_tui.core.validate import check_plan
+from abm_tui.errors import Problem
+from abm_tui.plan.model import AllOf, Compare, Plan, Tier
+from abm_tui.plan.parse import load_plan, loads_plan
+from abm_tui.plan.validate import check_plan
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"

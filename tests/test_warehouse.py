@@ -17,11 +17,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from abm_tui.core.errors import AbmError, PlanError
-from abm_tui.core.features import CHANNELS
-from abm_tui.core.ingest import load_events, usable
-from abm_tui.core.session import Session
-from abm_tui.core.warehouse import DIALECTS, OUTPUT_COLUMNS, plan_sql
+from abm_tui.engine.features import CHANNELS
+from abm_tui.errors import AbmError, PlanError
+from abm_tui.ingest.load import load_events, usable
+from abm_tui.outputs.warehouse import DIALECTS, OUTPUT_COLUMNS, plan_sql
+from abm_tui.session import Session
 
 FORTUNE = Path("/work/shared/realdata/Fortune_1000.csv")
 AS_OF = dt.date(2026, 11, 20)

@@ -1,1 +1,1 @@
-"""The Textual workbench: a thin layer over `abm_tui.core.session.Session`."""
+"""The Textual workbench: a thin layer over `abm_tui.session.Session`."""

@@ -17,12 +17,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
 
-from abm_tui.core import autosave
-from abm_tui.core.errors import AbmError
-from abm_tui.core.session import Session
-from abm_tui.core.settings import load_settings, save_settings
+from abm_tui.errors import AbmError
+from abm_tui.session import Session
+from abm_tui.tui.screens.workbench import WorkbenchScreen
 from abm_tui.tui.themes import register_themes
-from abm_tui.tui.workbench import WorkbenchScreen
+from abm_tui.userstate import autosave
+from abm_tui.userstate.settings import load_settings, save_settings
 
 
 class SessionReady(Message):
@@ -46,7 +46,7 @@ class Progress(Message):
 class AbmApp(App[int]):
     """Opening shows progress at once; the data loads in a thread so the terminal never freezes."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = "styles/app.tcss"
     TITLE = "abm-tui"
     HELP_TITLE = "Anywhere"
     BINDINGS = [
@@ -96,7 +96,7 @@ class AbmApp(App[int]):
         self.push_screen(workbench)
         saved = autosave.read(self.plan_path, session.plan.base_dir)
         if saved is not None and saved[0] != session.plan:
-            from abm_tui.tui.dialogs import RestoreAutosave
+            from abm_tui.tui.modals import RestoreAutosave
 
             def restore(yes: bool | None) -> None:
                 """Ignoring keeps the autosave (escape means ignore): the next change replaces it."""
@@ -115,7 +115,7 @@ class AbmApp(App[int]):
         if session is None or not session.dirty:
             self.exit(0)
             return
-        from abm_tui.tui.dialogs import ConfirmQuit
+        from abm_tui.tui.modals import ConfirmQuit
 
         def answer(choice: str | None) -> None:
             if choice == "discard":
@@ -127,11 +127,11 @@ class AbmApp(App[int]):
         self.push_screen(ConfirmQuit(session.plan.name), answer)
 
     def action_help(self) -> None:
-        from abm_tui.tui.account_screen import AccountScreen
-        from abm_tui.tui.drill_screen import DrillScreen
-        from abm_tui.tui.help_screen import HelpScreen, bindings_of
-        from abm_tui.tui.movement_screen import MovementScreen
-        from abm_tui.tui.review_screen import ReviewScreen
+        from abm_tui.tui.screens.account import AccountScreen
+        from abm_tui.tui.screens.drill import DrillScreen
+        from abm_tui.tui.screens.help import HelpScreen, bindings_of
+        from abm_tui.tui.screens.movement import MovementScreen
+        from abm_tui.tui.screens.review import ReviewScreen
 
         self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
                                                 AccountScreen, AbmApp, app=self)))

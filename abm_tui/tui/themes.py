@@ -15,8 +15,8 @@ from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from abm_tui.core.bundled import resource_dir
-from abm_tui.core.errors import AbmError, nearest
+from abm_tui.errors import AbmError, nearest
+from abm_tui.onboarding.bundled import resource_dir
 
 _COLOURS = (
     "primary",

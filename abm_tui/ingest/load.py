@@ -1,0 +1,282 @@
+"""Reading the planner's files into canonical frames, with a report of everything dropped or changed.
+
+Rows are counted as a spreadsheet counts them (the header is row 1), so a planner can find them.
+Nothing is dropped silently: blank and duplicate ids, unparseable numbers and unmatched events are
+all counted in the `LoadReport`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from abm_tui.errors import AbmError, nearest
+from abm_tui.ingest import cleaning, columns, presets, readers
+from abm_tui.ingest.matching import MatchReport
+
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DroppedRow:
+    row: int
+    reason: str
+    account_id: str | None = None
+
+    def __str__(self) -> str:
+        shown = f" ({self.account_id!r})" if self.account_id else ""
+        return f"row {self.row}{shown}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What happened to the input, for `run`'s summary, `validate`'s listing and the status line."""
+
+    accounts_file: str
+    rows_read: int
+    dropped: tuple[DroppedRow, ...] = ()
+    notes: tuple[str, ...] = ()
+    events_file: str | None = None
+    events_read: int = 0
+    events_dropped: int = 0
+    events_notes: tuple[str, ...] = ()
+    match: MatchReport | None = field(default=None, compare=False)
+    events_after_as_of: int = 0
+    preset: str = "canonical"  # the layout the accounts file was read as
+    layout: str = ""  # how, in words: "read as HubSpot companies export (detected); mapped ..."
+    guessed: tuple[tuple[str, str], ...] = ()  # mappings that came from everyday-word guesses, not a CRM preset
+
+    @property
+    def rows_kept(self) -> int:
+        return self.rows_read - len(self.dropped)
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.accounts_file}: {self.rows_read:,} rows read, {self.rows_kept:,} accounts kept"]
+        if self.layout:
+            lines.append(f"  {self.layout}")
+        if self.dropped:
+            blank = sum(1 for d in self.dropped if d.account_id is None)
+            dup = len(self.dropped) - blank
+            lines.append(f"  dropped {len(self.dropped):,} rows: {blank:,} with a blank account_id, "
+                         f"{dup:,} with a duplicate account_id (the first row of each id is kept)")
+        lines.extend(f"  {note}" for note in self.notes)
+        if self.events_file:
+            lines.append(f"{self.events_file}: {self.events_read:,} engagement rows read")
+            lines.extend(f"  {note}" for note in self.events_notes)
+            if self.events_dropped:
+                lines.append(f"  dropped {self.events_dropped:,} rows with a blank channel or an unreadable date")
+            lines.extend(f"  {line}" for line in (self.match.summary() if self.match else []))
+            if self.events_after_as_of:
+                lines.append(f"  {self.events_after_as_of:,} rows are dated after as_of and are ignored")
+        return lines
+
+
+@dataclass(frozen=True)
+class Accounts:
+    frame: pl.DataFrame
+    report: LoadReport = field(compare=False)
+
+
+def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset: str = "auto",
+                  sheet: str | None = None) -> Accounts:
+    """Read, recognise the layout, map to canonical names, clean the values, drop blank and duplicate ids."""
+    table = readers.read_table(path, sheet)
+    frame = table.frame
+    layout = presets.resolve(preset, frame, mapping)
+    frame = _apply_mapping(frame, layout.mapping, path)
+    if "account_id" not in frame.columns:
+        raise AbmError(
+            f"{path}: no account_id column; expected a column named account_id, or map one with "
+            f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
+        )
+    copied = {header for canonical, header in layout.mapping if header != canonical}
+    given_ids = frame.get_column("account_id")
+    stage = presets.crm_stage_values(layout)
+    frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
+    frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
+    guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
+    guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
+    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
+                        preset=layout.preset.name, layout=layout.describe(), guessed=guessed)
+    return Accounts(frame, report)
+
+
+def column_hint(name: str, columns: list[str], shown: int = 15) -> str:
+    """The nearest header if one is close, else the headers the file does have."""
+    close = nearest(name, columns)
+    if close:
+        return close
+    more = f", ... ({len(columns)} in all)" if len(columns) > shown else ""
+    return f"; columns found: {', '.join(columns[:shown])}{more}"
+
+
+def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], path: Path) -> pl.DataFrame:
+    """Canonical columns are copies of the mapped headers; the originals stay usable in rules."""
+    frame = frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
+    for canonical, header in mapping:
+        if header not in frame.columns:
+            raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
+                           + column_hint(header, frame.columns))
+    return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
+
+
+def _drop_bad_ids(frame: pl.DataFrame, first_row: int, given: pl.Series) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
+    """Blank ids and every repeat after an id's first row go, each listed with its spreadsheet row.
+
+    Most files have none, and whole-number ids (a CRM's record ids) are checked as numbers, many times
+    faster than as the text they become.
+    """
+    check = given if given.dtype.is_integer() else frame.get_column("account_id")
+    blank_text = check.dtype == pl.String and bool((check == "").any())
+    if check.null_count() == 0 and not blank_text and check.n_unique() == check.len():
+        return frame, ()
+    ids = pl.col("account_id")
+    blank = ids.is_null() | (ids == "")
+    bad = frame.select((blank | ~ids.is_first_distinct()).arg_true()).to_series()
+    listed = frame.select(pl.col("account_id").gather(bad), blank.gather(bad).alias("_blank"))
+    dropped = tuple(
+        DroppedRow(row + first_row, "blank account_id" if is_blank else "duplicate account_id",
+                   None if is_blank else aid)
+        for row, (aid, is_blank) in zip(bad.to_list(), listed.iter_rows(), strict=True)
+    )
+    keep = pl.Series(np.ones(frame.height, dtype=bool)).scatter(bad, False)
+    return frame.filter(keep), dropped
+
+
+def listed(dropped: tuple[DroppedRow, ...], limit: int = _MAX_LISTED) -> list[str]:
+    lines = [str(d) for d in dropped[:limit]]
+    if len(dropped) > limit:
+        lines.append(f"... and {len(dropped) - limit:,} more")
+    return lines
+
+
+@dataclass(frozen=True)
+class Events:
+    """Engagement rows in canonical columns, still naming their companies as the file did (matching comes next)."""
+
+    frame: pl.DataFrame
+    first_row: int  # spreadsheet row of the first record; `_line` holds each row's own when the file was reshaped
+    notes: tuple[str, ...] = ()
+
+
+EVENT_COLUMNS = ("account_id", "date", "channel", "count", "campaign", "intent_theme", "persona", "domain",
+                 "company", "company_name", "name")
+KEY_COLUMNS = ("account_id", "domain", "company", "company_name", "name")
+_DATE_HEADERS = ("date", "day", "event_date", "start_date", "start_date_in_utc", "timestamp", "activity_date")
+# Campaign Manager's company reports carry one row per company with a column per metric.
+AD_METRICS = {
+    "impressions": "ad_impression", "clicks": "ad_click", "engagements": "ad_engagement",
+    "total_engagements": "ad_engagement", "leads": "form_fill", "conversions": "form_fill",
+    "video_views": "ad_engagement",
+}
+_DATES = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
+_REPORT_END = re.compile(r"(?i)^\W*(?:report(?:ing)?\s+(?:period\s+)?end|end\s+date|date\s+range)[^:]*:\s*(.+)$")
+
+
+def load_events(path: Path) -> Events:
+    """Canonical event rows: one per account, day and channel, keyed by whatever names the company.
+
+    Label columns become Categorical: a few dozen channels, themes and personas repeated over
+    millions of rows take a fraction of the memory and group faster.
+    """
+    table = readers.read_table(path)
+    frame = _event_headers(table.frame)
+    notes = list(table.notes)
+    if "channel" not in frame.columns and any(metric in frame.columns for metric in AD_METRICS):
+        frame, note = _report_rows(frame, table)
+        notes.append(note)
+    missing = [c for c in ("date", "channel") if c not in frame.columns]
+    if not any(key in frame.columns for key in KEY_COLUMNS):
+        missing.insert(0, "account_id")
+    if missing:
+        hints = "".join(nearest(c, frame.columns) for c in missing)
+        raise AbmError(f"{path}: missing column(s) {', '.join(missing)}; expected date, channel, and account_id, "
+                       f"domain or company to name the account, and optionally count, campaign, intent_theme, "
+                       f"persona{hints}")
+    count = pl.lit(1.0)
+    if "count" in frame.columns:  # a Parquet count is a number already: reading it as text costs seconds at 20M
+        numeric = frame.schema["count"].is_numeric()
+        count = (pl.col("count").cast(pl.Float64) if numeric else cleaning.money("count")).fill_null(1.0)
+    texts = [(pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).alias(c)
+             for c in ("campaign",)]
+    labels = [
+        (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
+        for c in ("intent_theme", "persona")
+    ]
+    keys = [columns.trimmed(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
+    typed = frame.select(
+        *keys,
+        cleaning.as_date(frame.get_column("date")),
+        _tidy_channels(frame.get_column("channel")),
+        *texts,
+        *labels,
+        count.alias("count"),
+        *(["_line"] if "_line" in frame.columns else []),
+    )
+    return Events(typed, table.first_row, tuple(notes))
+
+
+def usable() -> pl.Expr:
+    """A row counts when it has a channel and a readable date; the rest are dropped and counted."""
+    return pl.col("channel").is_not_null() & pl.col("date").is_not_null()
+
+
+def _event_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """`Company Name` as company_name, `Date` as date: event files come from ad platforms, not from us."""
+    renames: dict[str, str] = {}
+    for header in frame.columns:
+        snake = re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
+        snake = "date" if snake in _DATE_HEADERS else snake
+        known = snake in EVENT_COLUMNS or snake in AD_METRICS
+        if known and snake != header and snake not in frame.columns and snake not in renames.values():
+            renames[header] = snake
+    return frame.rename(renames)
+
+
+def _report_rows(frame: pl.DataFrame, table: readers.Table) -> tuple[pl.DataFrame, str]:
+    """A company report (a row per company, a column per metric) as event rows, one per company and metric,
+    dated by the report's own date column or else the end of its reporting period."""
+    metrics = [m for m in AD_METRICS if m in frame.columns]
+    lines = frame.with_columns((pl.int_range(pl.len()) + table.first_row).alias("_line"))
+    if "date" not in frame.columns:
+        end = _report_end(table)
+        lines = lines.with_columns(pl.lit(end).alias("date"))
+    keep = [c for c in lines.columns if c not in metrics]
+    long = lines.unpivot(index=keep, on=metrics, variable_name="channel", value_name="count").with_columns(
+        pl.col("channel").replace_strict(AD_METRICS, return_dtype=pl.String),
+        cleaning.money(pl.col("count").cast(pl.String)).alias("count"),
+    )
+    long = long.filter(pl.col("count").is_not_null() & (pl.col("count") != 0))
+    mapped = ", ".join(f"{m} as {AD_METRICS[m]}" for m in metrics)
+    return long, f"read as an ad platform's company report: {mapped}"
+
+
+def _report_end(table: readers.Table) -> dt.date:
+    """The last date on a `Report End:` or `Date Range:` line, as Campaign Manager writes it (US order)."""
+    for line in table.preamble:
+        found = _REPORT_END.match(line)
+        dates = _DATES.findall(found.group(1)) if found else []
+        for text in reversed(dates):
+            for fmt in ("%m/%d/%Y", "%Y-%m-%d"):
+                try:
+                    return dt.datetime.strptime(text, fmt).date()
+                except ValueError:
+                    continue
+    raise AbmError(f"{table.path}: a company report with no date column and no reporting period above the "
+                   "header; expected a Date column or a line such as \"Report End: 11/22/2026\"")
+
+
+def _tidy_channels(channels: pl.Series) -> pl.Series:
+    """Channel names trimmed and lower-cased, with blanks as missing; done once per distinct name."""
+    labels = channels.cast(pl.String).cast(pl.Categorical)
+    names = labels.unique().drop_nulls().cast(pl.String)
+    tidy = names.str.strip_chars().str.to_lowercase()
+    if names.equals(tidy) and not (tidy == "").any():
+        return labels
+    mapping = {name: clean or None for name, clean in zip(names.to_list(), tidy.to_list(), strict=True)}
+    return labels.cast(pl.String).replace_strict(mapping, return_dtype=pl.String).cast(pl.Categorical)

@@ -1,0 +1,236 @@
+"""The header layouts of the exports planners actually have, mapped to abm-tui's canonical columns.
+
+Exports use labels, and labels drift: HubSpot writes "Company Domain Name" in one account and "Company domain
+name" in another, Salesforce reports use labels while Data Loader uses API names. So headers match without regard
+to case or spacing, each canonical column lists the labels it may come from, and a layout is recognised by the
+headers only it has. Explicit `[data.columns]` entries always win over a preset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from abm_tui.errors import AbmError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str  # how the load summary names the layout
+    labels: Mapping[str, tuple[str, ...]]  # canonical column -> headers it may come from, preferred first
+    signature: tuple[frozenset[str], ...] = ()  # any one of these header sets identifies the layout
+    stage_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # header -> value -> crm_stage
+
+
+def _key(header: str) -> str:
+    """Case, spacing and punctuation do not tell two labels apart."""
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+_HUBSPOT_LIFECYCLE = {
+    "subscriber": "none", "lead": "none", "marketingqualifiedlead": "none", "salesqualifiedlead": "none",
+    "opportunity": "open_opportunity", "customer": "customer", "evangelist": "customer", "other": "none",
+}
+_SALESFORCE_TYPE = {
+    "customerdirect": "customer", "customerchannel": "customer", "customer": "customer",
+    "formercustomer": "churned", "prospect": "none", "channelpartnerreseller": "none",
+    "installationpartner": "none", "technologypartner": "none", "other": "none",
+}
+_SALESFORCE_STAGE = {"closedwon": "closed_won", "closedlost": "closed_lost"}
+
+HUBSPOT = Preset(
+    "hubspot",
+    "HubSpot companies export",
+    {
+        "account_id": ("Record ID", "Company ID", "hs_object_id"),
+        "name": ("Company name", "Name"),
+        "domain": ("Company Domain Name", "domain", "Website URL", "website"),
+        "website": ("Website URL", "website"),
+        "industry": ("Industry",),
+        "employees": ("Number of Employees", "numberofemployees"),
+        "annual_revenue": ("Annual Revenue", "annualrevenue"),
+        "country": ("Country/Region", "Country"),
+        "state": ("State/Region", "State"),
+        "city": ("City",),
+        "postal_code": ("Postal Code", "zip"),
+        "linkedin_url": ("LinkedIn Company Page", "linkedin_company_page"),
+        "owner": ("Company owner", "hubspot_owner_id"),
+        "crm_stage": ("Lifecycle Stage", "lifecyclestage"),
+        "opportunity_amount": ("Recent Deal Amount", "recent_deal_amount"),
+    },
+    (
+        frozenset({"recordid", "companyname"}),
+        frozenset({"recordid", "companydomainname"}),
+        frozenset({"hsobjectid", "domain"}),
+        frozenset({"companydomainname", "lifecyclestage"}),
+    ),
+    {"Lifecycle Stage": _HUBSPOT_LIFECYCLE, "lifecyclestage": _HUBSPOT_LIFECYCLE},
+)
+
+SALESFORCE = Preset(
+    "salesforce",
+    "Salesforce account report",
+    {
+        "account_id": ("Account ID", "Id", "Account ID (18)", "18 Digit Account ID"),
+        "name": ("Account Name", "Name"),
+        "domain": ("Website",),
+        "website": ("Website",),
+        "industry": ("Industry",),
+        "employees": ("Employees", "NumberOfEmployees"),
+        "annual_revenue": ("Annual Revenue", "AnnualRevenue"),
+        "country": ("Billing Country", "BillingCountry", "Shipping Country"),
+        "state": ("Billing State/Province", "BillingState"),
+        "city": ("Billing City", "BillingCity"),
+        "postal_code": ("Billing Zip/Postal Code", "BillingPostalCode"),
+        "owner": ("Account Owner", "Owner", "OwnerId"),
+        "crm_stage": ("Opportunity Stage", "Stage", "Type", "Account Type"),
+        "opportunity_amount": ("Amount", "Opportunity Amount"),
+        "ticker": ("Ticker Symbol", "TickerSymbol"),
+    },
+    (
+        frozenset({"accountid", "accountname"}),
+        frozenset({"accountname", "billingcountry"}),
+        frozenset({"accountname", "accountowner"}),
+        frozenset({"id", "name", "billingcountry"}),
+        frozenset({"id", "name", "numberofemployees"}),
+    ),
+    {
+        **{header: _SALESFORCE_TYPE for header in ("Type", "Account Type")},
+        **{header: _SALESFORCE_STAGE for header in ("Opportunity Stage", "Stage")},
+    },
+)
+
+LINKEDIN = Preset(
+    "linkedin",
+    "LinkedIn company report",
+    {
+        "account_id": ("Company ID", "Company Page URL", "LinkedIn Page URL", "Company Name", "Company"),
+        "name": ("Company Name", "Company", "Company (Name)"),
+        "industry": ("Company Industry", "Industry"),
+        "employees": ("Company Size",),
+        "country": ("Company Country", "Country", "Location"),
+        "linkedin_url": ("Company Page URL", "LinkedIn Page URL"),
+        "domain": ("Company Website", "Website"),
+        "website": ("Company Website", "Website"),
+    },
+    (
+        frozenset({"companyname", "impressions"}),
+        frozenset({"company", "impressions"}),
+        frozenset({"companyname", "companysize", "companyindustry"}),
+    ),
+)
+
+# Spreadsheets and public lists name the same things in everyday words; used only where the file lacks the
+# canonical column itself, and always reported, so a planner sees (and can override) every guess.
+CANONICAL = Preset(
+    "canonical",
+    "a plain table",
+    {
+        "account_id": ("id", "Account ID", "Record ID", "Company ID", "permalink", "Symbol", "Ticker", "rownames"),
+        "name": ("Company", "Company name", "Account name", "Organization", "Organisation", "Security"),
+        "domain": ("Website", "Web site", "homepage_url", "homepage", "url", "Company domain"),
+        "website": ("Website", "Web site", "homepage_url", "homepage", "url"),
+        "industry": ("Sector", "Industry", "category", "category_code", "GICS Sector", "Vertical"),
+        "employees": ("num. of employees", "Employees", "Number of employees", "Employee count", "Headcount",
+                      "Company size", "Staff"),
+        "annual_revenue": ("Revenue", "Annual revenue", "Sales", "Turnover"),
+        "country": ("Country", "country_code", "HQ country", "Country/Region"),
+        "state": ("State", "state_code", "State/Region", "Province"),
+        "city": ("City", "HQ city"),
+        "ticker": ("Ticker", "Symbol", "Stock symbol"),
+    },
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (HUBSPOT, SALESFORCE, LINKEDIN, CANONICAL)}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The preset a file was read with, and the header behind each canonical column."""
+
+    preset: Preset
+    mapping: tuple[tuple[str, str], ...]  # canonical name, header in the file
+    detected: bool  # chosen by `auto` rather than named in the plan
+
+    def describe(self) -> str:
+        """For the load summary; empty when the file already had canonical names."""
+        how = "detected" if self.detected else "as the plan says"
+        mapped = ", ".join(f"{c} <- {h!r}" for c, h in self.mapping if c != h)
+        if self.preset is CANONICAL and not mapped:
+            return ""  # nothing to tell
+        return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "")
+
+
+def detect(headers: Iterable[str]) -> Preset:
+    """The preset whose signature the headers carry; canonical when none does."""
+    keys = {_key(h) for h in headers}
+    for preset in (HUBSPOT, SALESFORCE, LINKEDIN):
+        if any(signature <= keys for signature in preset.signature):
+            return preset
+    return CANONICAL
+
+
+def resolve(name: str, frame: pl.DataFrame, explicit: tuple[tuple[str, str], ...] = ()) -> Layout:
+    """The column mapping for a file: the preset's labels that exist, with the plan's own entries on top."""
+    if name not in PRESETS and name != "auto":
+        raise AbmError(f'unknown preset "{name}"; expected auto or one of {", ".join(PRESETS)}')
+    headers = frame.columns
+    preset = detect(headers) if name == "auto" else PRESETS[name]
+    by_key: dict[str, str] = {}
+    for header in headers:
+        by_key.setdefault(_key(header), header)
+    chosen = {canonical: found[0] for canonical, found in _found(preset, by_key, set(headers)).items()}
+    if "account_id" not in headers and "account_id" not in dict(explicit):
+        chosen.pop("account_id", None)
+        identity = _identity_column(frame, [*_found(preset, by_key, set()).get("account_id", ()),
+                                            *_found(preset, by_key, set()).get("name", ())])
+        chosen.update({"account_id": identity} if identity else {})
+    chosen.update(explicit)
+    return Layout(preset, tuple(chosen.items()), detected=name == "auto")
+
+
+def _found(preset: Preset, by_key: Mapping[str, str], present: set[str]) -> dict[str, list[str]]:
+    """Per canonical column the file lacks, the headers that could fill it, preferred first."""
+    found: dict[str, list[str]] = {}
+    for canonical, labels in preset.labels.items():
+        if canonical in present:
+            continue
+        headers = list(dict.fromkeys(by_key[_key(label)] for label in labels if _key(label) in by_key))
+        if headers:
+            found[canonical] = headers
+    return found
+
+
+def _identity_column(frame: pl.DataFrame, candidates: list[str]) -> str | None:
+    """The first candidate that names every row once: a ticker column with blanks for private companies
+    would drop rows that the company name keeps."""
+    for header in dict.fromkeys(candidates):
+        column = frame.get_column(header)
+        if column.null_count() == 0 and column.n_unique() == frame.height:
+            return header
+    return candidates[0] if candidates else None
+
+
+def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
+    """CRM values as the design's crm_stage words (`Customer - Direct` -> customer); None when not the preset's.
+
+    Salesforce opportunity stages other than the closed ones mean an opportunity is open; any other value a
+    CRM admin invented stays as it is, so no information is lost (the original column is kept as well).
+    """
+    header = dict(layout.mapping).get("crm_stage")
+    values = layout.preset.stage_values.get(header or "")
+    if header is None or values is None:
+        return None
+
+    def words(column: pl.Expr) -> pl.Expr:
+        text = column.cast(pl.String)
+        key = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+        default = pl.lit("open_opportunity") if values is _SALESFORCE_STAGE else text
+        mapped = key.replace_strict(dict(values), default=default, return_dtype=pl.String)
+        return pl.when(key.is_null() | (key == "")).then(None).otherwise(mapped)
+
+    return words

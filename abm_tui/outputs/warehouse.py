@@ -1,0 +1,428 @@
+"""The whole plan as one SQL query, so a warehouse can segment the accounts where they live.
+
+The query is assembled from the pieces the Polars engine uses: every rule through `rules.to_sql`
+(the design's two-valued logic), the feature definitions of `features`, first match in plan order,
+and a tier `limit` as the best N by fit_score, then engagement_recent, then account_id. It is
+written to be read, because an analyst reviews it before scheduling it: one CTE per step, a line
+above each saying what it is, and each rule in words beside its SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from abm_tui.engine.features import (
+    CHANNELS,
+    LIST_FEATURES,
+    PASSIVE_CHANNELS,
+    PERIODS,
+    decayed_name,
+    decaying,
+    feature_names,
+)
+from abm_tui.errors import AbmError, PlanError
+from abm_tui.plan import rules
+from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Tier, play_label
+from abm_tui.plan.validate import DERIVED_TYPES, check_plan
+
+DIALECTS = ("duckdb", "postgres")
+OUTPUT_COLUMNS = ("account_id", "fit_score", "tier", "stage", "bucket", "segment", "play")
+_q = rules.quote_identifier
+_ID = _q("account_id")
+_EMPTY_LIST = "CAST(ARRAY[] AS TEXT[])"
+
+
+def plan_sql(
+    plan: Plan, schema: Mapping[str, pl.DataType], channels: tuple[str, ...] | None, as_of: dt.date,
+    dialect: str = "duckdb", accounts_table: str = "accounts", events_table: str = "events",
+) -> str:
+    """One `WITH ... SELECT` giving each account's account_id, fit_score, tier, stage, bucket, segment and play.
+
+    What is guaranteed: on tables holding what abm-tui's ingest produces (accounts with a unique
+    `account_id` and the columns of `schema`; events with `account_id`, `date`, `channel` in lower
+    case, `count` (missing counts 1), and `intent_theme` / `persona` when a rule reads themes or
+    personas), the query assigns every account as `Engine.assign` does. `channels` must list every
+    channel the events hold, as `features.channels_in` does (None: no events, and no events CTE).
+    Text is ordered byte-wise as Polars orders it: DuckDB's default collation already does, and on
+    Postgres the query says `COLLATE "C"`.
+
+    What is not: `sql = "..."` rules are Polars SQL, copied verbatim. Comparisons, arithmetic, AND /
+    OR / NOT, IS NULL and the common functions read the same in DuckDB; a function Polars names
+    differently will not run, and on Postgres `/` between whole numbers truncates where Polars
+    divides, and unquoted names fold to lower case. Engagement scores add the channels left to right
+    in `channels` order, while the engine's `sum_horizontal` adds them in an order that depends on
+    its thread count: with weights such as 0.1 a score can differ in its last bit, which can only
+    move an account sitting exactly on a threshold or on a limit's tie. The same holds for a channel
+    with a half-life: each event counts `count * POWER(0.5, age / h)` as in the engine, but the
+    warehouse adds those fractions in an order of its own.
+
+    The plan is validated against `schema` first, so a plan the workbench would refuse raises the
+    same PlanError here.
+    """
+    if dialect not in DIALECTS:
+        raise AbmError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    half_lives = plan.engagement.half_life_days
+    known = _schema_with_features(schema, channels, half_lives)
+    problems = check_plan(plan, known, set() if channels is not None else set(feature_names(CHANNELS, half_lives)))
+    if problems:
+        raise PlanError(plan.source, problems)
+    query = _Query(plan, known, channels, dialect)
+    accounts = _table(accounts_table, "accounts_table")
+    ctes = [*query.engagement(as_of, _table(events_table, "events_table")), query.features(accounts),
+            query.fit(), query.first_match("buckets", plan.buckets, "bucket", UNCLASSIFIED, "fit"),
+            query.first_match("stages", plan.stages, "stage", UNSTAGED, "buckets"), *query.tiers()]
+    lines = [*query.header(as_of, accounts_table, events_table), "WITH", _join_ctes(ctes), query.final(ctes[-1].name)]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Cte:
+    name: str
+    comment: str
+    body: str
+
+
+def _join_ctes(ctes: Sequence[_Cte]) -> str:
+    return ",\n".join(f"{_comment(c.comment)}\n{c.name} AS (\n{c.body}\n)" for c in ctes)
+
+
+def _comment(text: str) -> str:
+    """A `--` line comment; names and rules may hold line breaks, which would end the comment early."""
+    return "-- " + " ".join(text.split())
+
+
+def _table(name: str, what: str) -> str:
+    parts = name.split(".")
+    if not all(part.strip() for part in parts):
+        raise AbmError(f"{what} {name!r}: expected a table name such as accounts or crm.accounts")
+    return ".".join(_q(part) for part in parts)
+
+
+def _schema_with_features(
+    schema: Mapping[str, pl.DataType], channels: tuple[str, ...] | None, half_lives: tuple[tuple[str, float], ...]
+) -> dict[str, pl.DataType]:
+    """The accounts' columns and, with events, the features: what a rule may name, typed as validation needs."""
+    known = dict(schema)
+    if channels is not None:
+        typed = {name: pl.List(pl.String) for name in LIST_FEATURES} | {"top_intent_theme": pl.String()}
+        known.update({name: typed.get(name, pl.Float64()) for name in feature_names(channels, half_lives)})
+    return known
+
+
+def _names(values: Sequence[str]) -> str:
+    return ", ".join(rules.sql_literal(v) for v in values)
+
+
+def _indent(text: str, spaces: int) -> str:
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+def _alias(expr: str, column: str) -> str:
+    """`expr AS "column"`; an expression ending in a line comment ends with a line break, so AS starts a line."""
+    gap = "" if expr.endswith("\n") else " "
+    return f"{_indent(expr, 4)}{gap}AS {_q(column)}"
+
+
+_THEMES = ("intent_themes", "top_intent_theme")
+_PERSONAS = ("personas_engaged", "persona_count")
+
+
+class _Query:
+    """The CTEs of one plan in evaluation order, each adding a column to the one before.
+
+    `columns` is what the latest CTE carries besides account_id, so that a derived column can
+    replace an account column of the same name, as it does in the engine (`fit_score` read by a
+    fit criterion is the file's column; read by a tier rule it is the computed one).
+    """
+
+    def __init__(
+        self, plan: Plan, schema: dict[str, pl.DataType], channels: tuple[str, ...] | None, dialect: str
+    ) -> None:
+        self.plan = plan
+        self.schema = schema
+        self.channels = channels
+        self.dialect = dialect
+        self.half_lives = dict(plan.engagement.half_life_days)
+        self.decaying = decaying(channels or (), plan.engagement.half_life_days)
+        self.feature_columns = (set(feature_names(channels, plan.engagement.half_life_days)) if channels is not None
+                                else set())
+        self.used = self._used_columns()
+        self.columns: list[str] = []
+        self.tier_columns: list[str] = []
+
+    def _used_columns(self) -> set[str]:
+        wheres = [c.where for c in self.plan.criteria if c.enabled]
+        wheres += [r.where for r in (*self.plan.buckets, *self.plan.stages, *self.plan.tiers) if r.enabled]
+        used = set().union(*(rules.columns(where) for where in wheres))
+        if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
+            used.add("engagement_recent")  # the tie-break of a tier limit
+        return used - {"account_id"}
+
+    def _internal(self, name: str) -> str:
+        """A working column name that no rule reads, so it never hides an account column."""
+        while name in self.used or name in self.schema:
+            name = "_" + name
+        return name
+
+    def _collate(self, column: str) -> str:
+        return f'{column} COLLATE "C"' if self.dialect == "postgres" else column
+
+    def _where(self, where: AllOf, derived: bool = True) -> str:
+        """Rules after the fit criteria see the derived columns too (fit_criteria_met is a list)."""
+        schema = {**self.schema, **DERIVED_TYPES} if derived else self.schema
+        return rules.to_sql(where, schema, self.dialect)
+
+    def _step(self, name: str, comment: str, source: str, new: Sequence[tuple[str, str]],
+              alias: str | None = None) -> _Cte:
+        """SELECT the previous CTE's columns plus `new`; listed one by one only where a new one replaces one."""
+        replaced = {column for column, _ in new}
+        if replaced & set(self.columns):
+            kept = [c for c in self.columns if c not in replaced]
+            carried = ", ".join([_ID, *map(_q, kept)])
+        else:
+            kept, carried = self.columns, f"{alias or source}.*"
+        self.columns = kept + [column for column, _ in new]
+        select = ",\n    ".join([carried, *(_alias(expr, column) for column, expr in new)])
+        return _Cte(name, comment, f"  SELECT {select}\n  FROM {source}")
+
+    # -- comments ---------------------------------------------------------------------------
+
+    def header(self, as_of: dt.date, accounts_table: str, events_table: str) -> list[str]:
+        plan, settings = self.plan, self.plan.engagement
+        reads = "".join(f", {c}" for c in self._account_reads())
+        lines = [
+            f'abm-tui plan "{plan.name}", as one {self.dialect} query.',
+            f"One row per account ({', '.join(OUTPUT_COLUMNS)}), ordered by account_id.",
+            f"Reads {accounts_table} (account_id{reads}).",
+        ]
+        if self.channels is not None:
+            labels = "".join(f", {c}" for c in ("intent_theme", "persona") if self._reads_label(c))
+            lines.append(f"Reads {events_table} (account_id, date, channel, count{labels}) as of {as_of.isoformat()}: "
+                         f"recent = the last {settings.recent_days} days, window = the last "
+                         f"{settings.window_days} days.")
+            if self.decaying:
+                lines.append("Engagement scores decay: an event of age a days counts count * 0.5 ^ (a / half-life) in "
+                             + ", ".join(self._half_lives()) + ".")
+        sections = (("fit criterion", plan.criteria), ("bucket", plan.buckets), ("stage", plan.stages),
+                    ("tier", plan.tiers))
+        disabled = [f'{what} "{rule.name}"' for what, listed in sections for rule in listed if not rule.enabled]
+        if disabled:
+            lines.append("Disabled, so left out: " + ", ".join(disabled) + ".")
+        return [_comment(line) for line in lines]
+
+    def _half_lives(self) -> list[str]:
+        return [f"{c} (half-life {rules.format_value(self.half_lives[c])} days)" for c in self.decaying]
+
+    def _account_reads(self) -> list[str]:
+        return sorted(self.used & (set(self.schema) - self.feature_columns))
+
+    def _reads_label(self, column: str) -> bool:
+        return bool(self.used & set(_THEMES if column == "intent_theme" else _PERSONAS))
+
+    # -- engagement -------------------------------------------------------------------------
+
+    def engagement(self, as_of: dt.date, events_table: str) -> list[_Cte]:
+        if self.channels is None:
+            return []
+        ctes = [self._events(as_of, events_table), self._channel_counts(), self._scores()]
+        window = self.plan.engagement.window_days
+        if self._reads_label("intent_theme"):
+            ctes.append(_Cte(
+                "intent", f"intent: each account's intent themes of the last {window} days, the most engaged first "
+                "(ties by name)",
+                f'  SELECT {_ID}, array_agg("intent_theme" ORDER BY "n" DESC, {self._collate(_q("intent_theme"))})'
+                ' AS "intent_themes"\n'
+                f'  FROM (SELECT {_ID}, "intent_theme", SUM("count") AS "n" FROM events_as_of\n'
+                f'        WHERE "age" < {window} AND "intent_theme" IS NOT NULL\n'
+                f'        GROUP BY {_ID}, "intent_theme") AS per_theme\n'
+                f"  GROUP BY {_ID}",
+            ))
+        if self._reads_label("persona"):
+            ctes.append(_Cte(
+                "personas", f"personas: the distinct personas each account engaged in the last {window} days, by name",
+                f'  SELECT {_ID}, array_agg("persona" ORDER BY {self._collate(_q("persona"))}) AS "personas_engaged",'
+                ' COUNT(*) AS "persona_count"\n'
+                f'  FROM (SELECT DISTINCT {_ID}, "persona" FROM events_as_of\n'
+                f'        WHERE "age" < {window} AND "persona" IS NOT NULL) AS seen\n'
+                f"  GROUP BY {_ID}",
+            ))
+        return ctes
+
+    def _events(self, as_of: dt.date, events_table: str) -> _Cte:
+        date = rules.sql_literal(as_of)
+        labels = "".join(f",\n    CAST({_q(c)} AS TEXT) AS {_q(c)}" for c in ("intent_theme", "persona")
+                         if self._reads_label(c))
+        return _Cte(
+            "events_as_of", f"events_as_of: the events dated on or before {as_of.isoformat()} and their age in days; "
+            "later events are ignored, a missing count counts 1",
+            f'  SELECT CAST({_ID} AS TEXT) AS {_ID}, CAST("channel" AS TEXT) AS "channel",\n'
+            '    COALESCE(CAST("count" AS DOUBLE PRECISION), 1) AS "count",\n'
+            f'    {date} - CAST("date" AS DATE) AS "age"{labels}\n'
+            f"  FROM {events_table}\n"
+            f'  WHERE "channel" IS NOT NULL AND CAST("date" AS DATE) <= {date}',
+        )
+
+    def _channel_counts(self) -> _Cte:
+        settings = self.plan.engagement
+        within = {"recent": f' AND "age" < {settings.recent_days}', "window": f' AND "age" < {settings.window_days}',
+                  "total": ""}
+        sums = [
+            f'SUM(CASE WHEN "channel" = {rules.sql_literal(c)}{within[p]} THEN "count" ELSE 0 END) AS {_q(f"{c}_{p}")}'
+            for c in self.channels or () for p in PERIODS
+        ]
+        sums += [
+            f'SUM(CASE WHEN "channel" = {rules.sql_literal(c)}{within[p]} THEN "count" * '
+            f'POWER(0.5, CAST("age" AS DOUBLE PRECISION) / {rules.sql_literal(self.half_lives[c])}) '
+            f"ELSE 0 END) AS {_q(decayed_name(c, p))}"
+            for c in self.decaying for p in PERIODS
+        ]
+        sums.append(f'MIN(CASE WHEN "channel" NOT IN ({_names(PASSIVE_CHANNELS)}) THEN "age" END) '
+                    'AS "days_since_engaged"')
+        decayed = (f"; _decayed: the same sums with each event worth count * 0.5 ^ (age / half-life), for "
+                   f"{', '.join(self._half_lives())}" if self.decaying else "")
+        return _Cte(
+            "channel_counts", f"channel_counts: per account and channel, the sum of count in the last "
+            f"{settings.recent_days} days (_recent), the last {settings.window_days} days (_window) and ever (_total)"
+            f"{decayed}; days_since_engaged counts from the last event other than an ad impression",
+            f"  SELECT {_ID},\n    " + ",\n    ".join(sums) + f"\n  FROM events_as_of\n  GROUP BY {_ID}",
+        )
+
+    def _scores(self) -> _Cte:
+        settings = self.plan.engagement
+        channels = self.channels or ()
+
+        def column(channel: str, period: str) -> str:
+            return _q(decayed_name(channel, period) if channel in self.decaying else f"{channel}_{period}")
+
+        def score(period: str) -> str:
+            terms = [f"{column(c, period)} * {rules.sql_literal(settings.weight(c))}" for c in channels]
+            return "\n      + ".join(terms) if terms else "CAST(0 AS DOUBLE PRECISION)"
+
+        weights = ", ".join(f"{c} {rules.format_value(settings.weight(c))}" for c in channels)
+        decayed = "; a channel with a half-life adds its _decayed sums" if self.decaying else ""
+        return _Cte(
+            "engagement", f"engagement: the weighted scores, added channel by channel in this order ({weights}; "
+            f"a channel the plan does not weigh counts 1{decayed})",
+            "  SELECT channel_counts.*,\n    " + ",\n    ".join(f'{score(p)}\n    AS "engagement_{p}"' for p in PERIODS)
+            + "\n  FROM channel_counts",
+        )
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def features(self, accounts_table: str) -> _Cte:
+        """Every account once; no events means zero counts and empty lists, as the engine has them."""
+        reads = self._account_reads()
+        engaged = sorted(self.used & self.feature_columns)
+        select = [f"CAST(a.{_ID} AS TEXT) AS {_ID}", *(f"a.{_q(c)}" for c in reads)]
+        select += [f"{self._feature(name)} AS {_q(name)}" for name in engaged]
+        joins = []
+        if self.channels is not None:
+            joins = [("engagement", "e")] + [(cte, alias) for cte, alias, label in
+                                             (("intent", "t", "intent_theme"), ("personas", "p", "persona"))
+                                             if self._reads_label(label)]
+        self.columns = reads + engaged
+        source = f"{accounts_table} AS a" + "".join(
+            f"\n  LEFT JOIN {cte} AS {alias} ON {alias}.{_ID} = CAST(a.{_ID} AS TEXT)" for cte, alias in joins
+        )
+        what = " and its engagement features" if self.channels is not None else ""
+        return _Cte("features", f"features: every account with the columns its rules read{what}",
+                    "  SELECT " + ",\n    ".join(select) + f"\n  FROM {source}")
+
+    def _feature(self, name: str) -> str:
+        if name == "top_intent_theme":
+            return '(t."intent_themes")[1]'
+        if name == "days_since_engaged":
+            return f"e.{_q(name)}"
+        alias = "t" if name in _THEMES else "p" if name in _PERSONAS else "e"
+        return f"COALESCE({alias}.{_q(name)}, {_EMPTY_LIST if name in LIST_FEATURES else '0'})"
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def fit(self) -> _Cte:
+        active = [c for c in self.plan.criteria if c.enabled]
+        terms = [f"CASE WHEN {self._where(c.where, derived=False)} THEN {c.points} ELSE 0 END  {_comment(c.name)}"
+                 for c in active]
+        new = [("fit_score", "  " + "\n+ ".join(terms) + "\n" if terms else "0")]
+        if "fit_criteria_met" in self.used:
+            met = [f"CASE WHEN {self._where(c.where, derived=False)} THEN ARRAY[{rules.sql_literal(c.name)}] "
+                   f"ELSE {_EMPTY_LIST} END" for c in active]
+            new.append(("fit_criteria_met", "\n|| ".join(met) if met else _EMPTY_LIST))
+        return self._step("fit", "fit: fit_score = the sum of the points of the fit criteria the account meets",
+                          "features", new)
+
+    def first_match(self, name: str, section: Sequence[Rule], column: str, fallback: str, source: str) -> _Cte:
+        whens = [f"\n  WHEN {self._where(r.where)} THEN {rules.sql_literal(r.name)}  "
+                 + _comment(rules.describe(r.where)) for r in section if r.enabled]
+        case = "CASE" + "".join(whens) + f"\n  ELSE {rules.sql_literal(fallback)}\nEND"
+        return self._step(name, f"{name}: the first {column} rule that holds, in plan order; else {fallback}",
+                          source, [(column, case if whens else rules.sql_literal(fallback))])
+
+    def tiers(self) -> list[_Cte]:
+        ctes: list[_Cte] = []
+        source = "stages"
+        for i, tier in enumerate(self.plan.tiers):
+            if tier.enabled:
+                ctes.append(self._tier(i + 1, tier, source))
+                source = ctes[-1].name
+        return ctes
+
+    def _tier(self, number: int, tier: Tier, source: str) -> _Cte:
+        """The tier's own column holds its name for the accounts it takes; COALESCE of them all is the tier."""
+        name, column = f"tier_{number}", self._internal(f"_tier_{number}")
+        open_ = [f"{_q(c)} IS NULL" for c in self.tier_columns]
+        pick = " AND ".join([*open_, self._where(tier.where)])
+        label = rules.sql_literal(tier.name)
+        motion = f" ({tier.motion})" if tier.motion else ""
+        where = rules.describe(tier.where)
+        comment = f"{name}: {tier.name}{motion} takes the accounts no earlier tier took where {where}"
+        self.tier_columns.append(column)
+        if tier.limit is None:
+            return self._step(name, comment, source, [(column, f"CASE WHEN {pick} THEN {label} END")])
+        flag = self._internal(f"_candidate_{number}")
+        candidates = self._step(name, "", source, [(flag, pick)]).body
+        keys = ["fit_score", *(["engagement_recent"] if self.channels is not None else [])]
+        order = [f"{_q(key)} DESC" for key in keys] + [self._collate(_ID)]
+        rank = f"ROW_NUMBER() OVER (PARTITION BY {_q(flag)} ORDER BY {', '.join(order)})"
+        best = ", then ".join([*keys, "account_id"])
+        return self._step(
+            name, f"{comment}; only the best {tier.limit:,} by {best}: the rest fall through to the next tier",
+            f"(\n  {_indent(candidates, 2)}\n  ) AS candidates",
+            [(column, f"CASE WHEN {_q(flag)} AND {rank} <= {tier.limit} THEN {label} END")], alias="candidates",
+        )
+
+    # -- result -----------------------------------------------------------------------------
+
+    def final(self, source: str) -> str:
+        tier = f"COALESCE({', '.join([*map(_q, self.tier_columns), rules.sql_literal(NOT_TARGET)])})"
+        whens = [when for when in map(self._play_when, self.plan.plays) if when]
+        play = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {rules.sql_literal(NO_PLAY)}\n  END"
+        return "\n".join([
+            _comment(f"result: the tier ({NOT_TARGET} when no tier took the account), the segment, and the first "
+                     "play whose tier, stage and bucket match"),
+            f'SELECT {_ID}, "fit_score", "tier", "stage", "bucket",',
+            "  \"tier\" || ' / ' || \"stage\" AS \"segment\",",
+            f'  {play if whens else rules.sql_literal(NO_PLAY)} AS "play"',
+            f'FROM (SELECT {_ID}, "fit_score", "bucket", "stage", {tier} AS "tier" FROM {source}) AS assigned',
+            f"ORDER BY {self._collate(_ID)}",
+        ])
+
+    def _play_when(self, play: Play) -> str:
+        """The play's test, or "" when it names only labels the plan does not have (then it never matches)."""
+        plan = self.plan
+        known = {
+            "tier": [t.name for t in plan.tiers] + [NOT_TARGET],
+            "stage": [s.name for s in plan.stages] + [UNSTAGED],
+            "bucket": [b.name for b in plan.buckets] + [UNCLASSIFIED],
+        }
+        tests = []
+        for column, wanted in (("tier", play.tier), ("stage", play.stage), ("bucket", play.bucket)):
+            if wanted is not None:
+                names = [n for n in wanted if n in known[column]]
+                if not names:
+                    return ""
+                tests.append(f"{_q(column)} IN ({_names(names)})")
+        return f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {rules.sql_literal(play_label(play))}"

@@ -1,0 +1,164 @@
+"""Checks of a plan against the columns its data really has, each problem at its key path.
+
+The structural checks live in `plan`; these need the loaded table's schema: unknown columns (with
+the nearest known names), a test that does not fit the column's type, `sql` that does not parse,
+and derived columns a rule cannot see yet (a stage rule cannot read `tier`, which comes later).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+
+import polars as pl
+
+from abm_tui.errors import Problem, nearest
+from abm_tui.plan import rules
+from abm_tui.plan.model import ORDER_OPS, VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
+
+DERIVED_TYPES: Mapping[str, pl.DataType] = {
+    "fit_score": pl.Int64(),
+    "fit_criteria_met": pl.List(pl.String),
+    "bucket": pl.String(),
+    "stage": pl.String(),
+    "tier": pl.String(),
+}
+_SOURCE = {"fit_score": "fit", "fit_criteria_met": "fit", "bucket": "bucket", "stage": "stage", "tier": "tier"}
+_SECTION_WORDS = {"fit": "fit criteria", "bucket": "buckets", "stage": "stages", "tier": "tiers"}
+
+
+def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
+    """(section, key path, condition) for every rule, in evaluation order."""
+    for i, c in enumerate(plan.criteria):
+        yield "fit", f"fit.criteria[{i}].where", c.where
+    for i, b in enumerate(plan.buckets):
+        yield "bucket", f"buckets[{i}].where", b.where
+    for i, s in enumerate(plan.stages):
+        yield "stage", f"stages[{i}].where", s.where
+    for i, t in enumerate(plan.tiers):
+        yield "tier", f"tiers[{i}].where", t.where
+
+
+def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str],
+               cache: dict[tuple[str, AllOf], tuple[Problem, ...]] | None = None) -> list[Problem]:
+    """Every problem of every rule against the data's columns; an empty list means the plan runs.
+
+    `engagement_features` are the names engagement would add, so a rule naming one without an
+    engagement file gets a message saying so rather than a bare "unknown column". A `cache` kept
+    for one schema lets a session re-check only the rules a tweak changed.
+    """
+    cache = {} if cache is None else cache
+    problems: list[Problem] = []
+    for section, path, condition in sections(plan):
+        key = (path, condition)
+        if key not in cache:
+            visible = dict(schema)
+            visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
+            cache[key] = tuple(_check(condition, path, section, visible, engagement_features))
+        problems.extend(cache[key])
+    return problems
+
+
+def _check(condition: Condition, path: str, section: str, schema: Mapping[str, pl.DataType],
+           engagement_features: set[str]) -> Iterator[Problem]:
+    if isinstance(condition, AllOf):
+        for item in condition.items:
+            sub = f"{path}.{item.column}.{item.op}" if isinstance(item, Compare) else path
+            yield from _check(item, sub, section, schema, engagement_features)
+    elif isinstance(condition, AnyOf):
+        for i, item in enumerate(condition.items):
+            yield from _check(item, f"{path}.any[{i}]", section, schema, engagement_features)
+    elif isinstance(condition, Not):
+        yield from _check(condition.item, f"{path}.not", section, schema, engagement_features)
+    elif isinstance(condition, Sql):
+        yield from _check_sql(condition, f"{path}.sql", section, schema, engagement_features)
+    else:
+        missing = _unknown(condition.column, section, schema, engagement_features)
+        if missing:
+            yield Problem(path, missing)
+        else:
+            yield from _check_type(condition, path, schema[condition.column])
+
+
+def _unknown(column: str, section: str, schema: Mapping[str, pl.DataType], engagement_features: set[str]) -> str:
+    if column in schema:
+        return ""
+    if column in _SOURCE:
+        return (f"{_SECTION_WORDS[section]} cannot use {column}: rules are evaluated in the order fit, buckets, "
+                f"stages, tiers, and each sees only what comes before it")
+    if column in engagement_features:
+        return f"{column} comes from engagement data, and the plan has none ([data] engagement = \"<file>\")"
+    return f"unknown column {column!r}" + nearest(column, list(schema))
+
+
+def _check_type(c: Compare, path: str, dtype: pl.DataType) -> Iterator[Problem]:
+    kind = _kind(dtype)
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    if c.op == "is_null":
+        return
+    if c.op == "contains":
+        if kind not in ("text", "lists"):
+            yield Problem(path, f"{c.column} holds {kind}; contains works on text and lists")
+        return
+    if kind == "lists":
+        yield Problem(path, f"{c.column} holds lists; use contains to test for an element")
+        return
+    if c.op in ORDER_OPS and kind not in ("numbers", "dates"):
+        yield Problem(path, f"{c.column} holds {kind}; {c.op} needs numbers or dates")
+        return
+    for value in values:
+        if not _fits(value, kind):
+            yield Problem(path, f"expected {_expected(kind)}, got {_shown(value)} ({c.column} holds {kind})")
+            return
+
+
+def _kind(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.List | pl.Array):
+        return "lists"
+    if dtype == pl.Boolean:
+        return "true/false values"
+    if dtype.is_numeric():
+        return "numbers"
+    if dtype.is_temporal():
+        return "dates"
+    return "text"
+
+
+def _fits(value: object, kind: str) -> bool:
+    if kind == "numbers":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "dates":
+        return isinstance(value, dt.date)
+    if kind == "true/false values":
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _expected(kind: str) -> str:
+    return {"numbers": "a number", "dates": "a date", "true/false values": "true or false"}.get(kind, "text")
+
+
+def _shown(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else rules.format_value(value)
+
+
+def _check_sql(condition: Sql, path: str, section: str, schema: Mapping[str, pl.DataType],
+               engagement_features: set[str]) -> Iterator[Problem]:
+    try:
+        expr = pl.sql_expr(condition.text)
+        names = expr.meta.root_names()
+    except pl.exceptions.PolarsError as err:
+        yield Problem(path, f"does not parse as SQL: {str(err).strip().splitlines()[0]}")
+        return
+    unknown = [msg for name in dict.fromkeys(names) if (msg := _unknown(name, section, schema, engagement_features))]
+    if unknown:
+        yield from (Problem(path, msg) for msg in unknown)
+        return
+    empty = pl.DataFrame(schema={name: schema[name] for name in names})
+    try:
+        result = empty.select(expr)
+    except pl.exceptions.PolarsError as err:
+        yield Problem(path, f"cannot be evaluated: {str(err).strip().splitlines()[0]}")
+        return
+    if result.width != 1 or result.dtypes[0] not in (pl.Boolean, pl.Null):
+        yield Problem(path, f"must be a true/false test, but gives {result.dtypes[0] if result.width else 'nothing'}")

@@ -1,0 +1,279 @@
+"""The working state behind the CLI, the workbench and notebooks: data, features, engine and plan history.
+
+Work is split by what a plan change touches. A change of `[data]` reloads files; a change of
+`as_of`, the windows or the half-lives recomputes the channel counts; anything else (weights, criteria, rules,
+plays) goes to the engine, which recomputes only the rules that changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from abm_tui.engine import features
+from abm_tui.engine.assignments import assignments_frame
+from abm_tui.engine.explain import explain_account
+from abm_tui.engine.segment import Assignment, Engine, Matrix
+from abm_tui.errors import AbmError, PlanError, Problem
+from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, load_accounts, load_events, usable
+from abm_tui.ingest.matching import match_events
+from abm_tui.plan.model import Plan
+from abm_tui.plan.parse import load_plan
+from abm_tui.plan.validate import check_plan
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The planner's files as loaded: accounts, optional events, and what happened on the way in.
+
+    Events carry `_row`, their account's row in `accounts`, in place of the account_id text.
+    """
+
+    accounts: pl.DataFrame
+    events: pl.DataFrame | None
+    report: LoadReport
+
+
+def data_key(plan: Plan) -> tuple[object, ...]:
+    return (plan.resolve(plan.data.accounts), plan.data.engagement and plan.resolve(plan.data.engagement),
+            plan.data.columns, plan.data.preset)
+
+
+def _quiet(_: str) -> None:
+    """The default progress: say nothing."""
+
+
+def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Dataset:
+    """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
+    progress(f"reading {plan.data.accounts}")
+    accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns, plan.data.preset, plan.data.sheet)
+    report = accounts.report
+    if not plan.data.engagement:
+        return Dataset(accounts.frame, None, report)
+    events_path = plan.resolve(plan.data.engagement)
+    progress(f"reading {plan.data.engagement}")
+    events = load_events(events_path)
+    progress("matching engagement to accounts")
+    matched, match = match_events(accounts.frame, events.frame, events.first_row)
+    kept = matched.filter(usable()).drop(*KEY_COLUMNS, "_line", strict=False)
+    report = replace(
+        report,
+        events_file=str(events_path),
+        events_read=events.frame.height,
+        events_dropped=matched.height - kept.height,
+        events_notes=events.notes,
+        match=match,
+    )
+    return Dataset(accounts.frame, kept, report)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A dataset with the features of one as-of date and pair of windows: what an Engine segments."""
+
+    dataset: Dataset
+    as_of: dt.date
+    channels: tuple[str, ...] | None
+    table: pl.DataFrame
+    report: LoadReport
+
+
+def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None] = _quiet) -> Workspace:
+    events = dataset.events
+    as_of = features.resolve_as_of(plan.as_of, events)
+    if events is None:
+        return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
+    progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
+    channels = features.channels_in(events)
+    dense = features.account_features(
+        events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
+        plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
+    )
+    table = features.with_summaries(dataset.accounts.hstack(dense))
+    late = events.filter(pl.col("date") > as_of).height
+    return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
+
+
+def _features_key(plan: Plan) -> tuple[object, ...]:
+    e = plan.engagement
+    return (plan.as_of, e.recent_days, e.window_days, e.half_life_days)
+
+
+class Session:
+    """One plan being worked on: apply a changed plan, undo, redo, read assignments and matrices.
+
+    ```python
+    from abm_tui import Session, edits
+    session = Session.open("plan.toml")
+    session.apply(edits.set_test(session.plan, "tiers", 0, "fit_score", "min", 70))
+    session.matrix().to_frame()
+    ```
+    """
+
+    def __init__(self, plan: Plan, workspace: Workspace) -> None:
+        self._workspace = workspace
+        self._engine = Engine(workspace.table, workspace.channels)
+        self.lock = threading.RLock()  # the workbench's workers and screens take turns with it
+        self._checked: dict = {}  # per-rule validation results for one schema (see problems)
+        self._checked_schema: pl.Schema | None = None
+        self.check(plan)
+        self._history: list[Plan] = [plan]
+        self._position = 0
+        self.baseline = plan
+        self.saved = plan
+
+    @classmethod
+    def open(cls, plan: Plan | str | Path, progress: Callable[[str], None] = _quiet) -> Session:
+        """Load the plan's data and compute its features: the slow step, done once.
+
+        `progress` hears each step ("reading accounts.csv", ...) so a screen can show it.
+        """
+        if not isinstance(plan, Plan):
+            plan = load_plan(plan)
+        workspace = build_workspace(load_dataset(plan, progress), plan, progress)
+        progress("segmenting")
+        return cls(plan, workspace)
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        return self._history[self._position]
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def workspace(self) -> Workspace:
+        return self._workspace
+
+    @property
+    def report(self) -> LoadReport:
+        return self._workspace.report
+
+    @property
+    def as_of(self) -> dt.date:
+        return self._workspace.as_of
+
+    @property
+    def dirty(self) -> bool:
+        return self.plan != self.saved
+
+    @property
+    def can_undo(self) -> bool:
+        return self._position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._position < len(self._history) - 1
+
+    def problems(self, plan: Plan | None = None) -> list[Problem]:
+        plan = plan or self.plan
+        schema = self._engine.frame(plan).schema
+        if self._checked_schema != schema:
+            self._checked, self._checked_schema = {}, schema
+        missing = set() if self._workspace.channels else set(
+            features.feature_names(features.CHANNELS, plan.engagement.half_life_days))
+        return check_plan(plan, schema, missing, self._checked)
+
+    def check(self, plan: Plan) -> None:
+        problems = self.problems(plan)
+        if problems:
+            raise PlanError(plan.source, problems)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> Assignment:
+        """Make `plan` current (dropping any redo branch) and segment with it.
+
+        A plan with problems is refused with a PlanError and the session stays as it was.
+        """
+        self._adopt(plan)
+        del self._history[self._position + 1 :]
+        self._history.append(plan)
+        self._position += 1
+        return self.assignment()
+
+    def undo(self) -> Plan:
+        if not self.can_undo:
+            raise AbmError("nothing to undo")
+        self._adopt(self._history[self._position - 1])
+        self._position -= 1
+        return self.plan
+
+    def redo(self) -> Plan:
+        if not self.can_redo:
+            raise AbmError("nothing to redo")
+        self._adopt(self._history[self._position + 1])
+        self._position += 1
+        return self.plan
+
+    def mark_saved(self, plan: Plan | None = None) -> None:
+        self.saved = plan or self.plan
+
+    def pin_baseline(self) -> None:
+        self.baseline = self.plan
+
+    def _adopt(self, plan: Plan) -> None:
+        """Rebuild only what the change touches; on any problem keep the current state."""
+        current = self._workspace
+        if data_key(plan) != data_key(self.plan):
+            current = build_workspace(load_dataset(plan), plan)
+        elif _features_key(plan) != _features_key(self.plan):
+            current = build_workspace(current.dataset, plan)
+        engine = self._engine if current is self._workspace else Engine(current.table, current.channels)
+        previous = (self._workspace, self._engine)
+        self._workspace, self._engine = current, engine
+        try:
+            self.check(plan)
+        except AbmError:
+            self._workspace, self._engine = previous
+            raise
+
+    # -- results ---------------------------------------------------------------------------
+
+    def assignment(self, plan: Plan | None = None) -> Assignment:
+        return self._engine.assign(plan or self.plan)
+
+    def preview(self, plan: Plan) -> Assignment | None:
+        """The assignment `plan` would give, leaving the session as it is: what an edit dialog shows while
+        the planner types. None when the plan has problems or needs other data or features (a reload)."""
+        if data_key(plan) != data_key(self.plan) or _features_key(plan) != _features_key(self.plan):
+            return None
+        if self.problems(plan):
+            return None
+        return self._engine.assign(plan)
+
+    def matrix(self, rows: str = "tier", cols: str = "stage", measure: str | None = None,
+               plan: Plan | None = None) -> Matrix:
+        return self._engine.matrix(self.assignment(plan), rows, cols, measure)
+
+    def assignments(self, plan: Plan | None = None) -> pl.DataFrame:
+        """One row per account with its segment, play and the reason, as `run` exports it."""
+        plan = plan or self.plan
+        return assignments_frame(self._engine, plan, self.assignment(plan))
+
+    def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
+                      plan: Plan | None = None) -> pl.DataFrame:
+        """The accounts behind one matrix cell (None for a row's or column's total), as `assignments()`."""
+        plan = plan or self.plan
+        assignment = self.assignment(plan)
+        keep = np.ones(assignment.size, dtype=bool)
+        for dim, label in ((rows, row), (cols, col)):
+            if label is not None:
+                codes, labels = self._engine.dimension(assignment, dim)
+                if label not in labels:
+                    raise AbmError(f"{dim} has no value {label!r}")
+                keep &= codes == labels.index(label)
+        return assignments_frame(self._engine, plan, assignment, np.flatnonzero(keep))
+
+    def explain(self, account_id: str) -> str:
+        source = self.report.accounts_file
+        return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id)

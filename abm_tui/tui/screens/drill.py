@@ -1,0 +1,366 @@
+"""The accounts behind one matrix cell: a virtualised table to sort, search and filter, and the way into one account.
+
+The cell's accounts are fetched once, in a thread. Every later view (search, filter, sort) is a Polars
+operation on that frame, run in the same exclusive worker, and lands as a new table: textual-fastdatatable
+cannot be cleared or refilled, and a new Arrow-backed table costs nothing per row, so 1,000,000 rows
+scroll as smoothly as 30. Results of views the planner has already moved past are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import polars as pl
+import polars.selectors as cs
+import pyarrow as pa
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+from textual_fastdatatable import ArrowBackend, DataTable
+
+from abm_tui.plan.model import Plan
+from abm_tui.session import Session
+from abm_tui.tui.screens.account import AccountScreen
+
+FIRST_COLUMNS = (
+    "account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
+    "engagement_recent", "engagement_total", "play",
+)
+SEARCHED_COLUMNS = ("account_id", "name", "domain")
+# `reason` is a paragraph and `segment` repeats tier and stage: the account screen shows both better.
+LEFT_OUT = ("reason", "segment")
+MAX_COLUMN_WIDTH = 40
+
+
+def table_frame(accounts: pl.DataFrame) -> pl.DataFrame:
+    """The columns a planner scans, most useful first; list columns and the long reason are left to the account
+    screen. Scores are rounded as shown, so filtering on a shown value finds it."""
+    first = [c for c in FIRST_COLUMNS if c in accounts.columns]
+    rest = [
+        name for name, dtype in accounts.schema.items()
+        if name not in first and name not in LEFT_OUT and not isinstance(dtype, pl.List)
+    ]
+    return accounts.select(first + rest).with_columns(cs.float().round(1))
+
+
+def cell_title(rows: str, row: str | None, cols: str, col: str | None) -> str:
+    """"Tier 1 / Considering"; a total (None) reads "Tier 1 / any stage"."""
+    return " / ".join(label if label is not None else f"any {dim}" for dim, label in ((rows, row), (cols, col)))
+
+
+@dataclass(frozen=True)
+class View:
+    """What the planner asked to see of the cell: search text, equality filters, sort column and direction."""
+
+    search: str = ""
+    filters: tuple[tuple[str, object], ...] = ()
+    sort: tuple[str, bool] | None = None  # (column, descending)
+
+    def apply(self, source: pl.DataFrame) -> pl.DataFrame:
+        frame = source
+        if self.search:
+            needle = self.search.lower()
+            frame = frame.filter(pl.any_horizontal(
+                pl.col(c).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
+                for c in SEARCHED_COLUMNS if c in source.columns
+            ))
+        for column, value in self.filters:
+            frame = frame.filter(pl.col(column).is_null() if value is None else pl.col(column) == value)
+        if self.sort is not None:
+            column, descending = self.sort
+            frame = frame.sort(column, descending=descending, nulls_last=True, maintain_order=True)
+        return frame
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.search or self.filters)
+
+    def describe(self) -> list[str]:
+        parts = [f'search "{self.search}"'] if self.search else []
+        parts += [f"{column} = {'(blank)' if value is None else value}" for column, value in self.filters]
+        if self.sort is not None:
+            parts.append(f"sorted by {self.sort[0]} {'↓' if self.sort[1] else '↑'}")
+        return parts
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where the cursor should land in the next view: on the same account if it is still there, else near
+    the same row; always in the same column."""
+
+    account_id: str | None
+    row: int
+    column: int
+
+    def row_in(self, frame: pl.DataFrame) -> int:
+        if self.account_id is not None and "account_id" in frame.columns:
+            hits = (frame.get_column("account_id") == self.account_id).arg_true()
+            if hits.len():
+                return int(hits[0])
+        return max(0, min(self.row, frame.height - 1))
+
+
+class MeasuredBackend(ArrowBackend):
+    """An Arrow backend with its column widths given, not measured.
+
+    Widths are measured once, on the whole cell, in the worker: a filtered or sorted view then costs no
+    pass over a million strings, and its columns keep their place as the planner types a search.
+    """
+
+    def __init__(self, data: pa.Table, widths: Sequence[int]) -> None:
+        super().__init__(data)
+        self.render_markup = False  # account names are text, never Rich markup
+        self._widths = list(widths)
+
+    @property
+    def column_content_widths(self) -> list[int]:
+        return self._widths
+
+
+def measure(frame: pl.DataFrame) -> list[int]:
+    backend = ArrowBackend(frame.to_arrow())
+    backend.render_markup = False
+    return list(backend.column_content_widths)
+
+
+class AccountTable(DataTable):
+    """The drilled accounts; Enter opens the one under the cursor (the screen handles CellSelected)."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open account", id="drill.open",
+                tooltip="Why this account sits here: fit, rules, play and engagement over time"),
+    ]
+
+
+class SearchBox(Input):
+    """The `/` search line; Enter or Escape closes it and keeps the search."""
+
+    BINDINGS = [
+        Binding("escape", "screen.close_search", "Close search", id="drill.close_search",
+                tooltip="Hide the search line; the search stays applied (F clears it)"),
+    ]
+
+
+class DrillScreen(Screen[None]):
+    """A list of accounts fetched once in a thread: one matrix cell's (see `of_cell`) or one movement flow's."""
+
+    HELP_TITLE = "Drill-down"
+
+    CSS_PATH = "../styles/drill.tcss"
+    AUTO_FOCUS = None  # the table takes focus once it is mounted, not the hidden search line
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="drill.back", tooltip="Back to the matrix, where you were"),
+        Binding("slash", "search", "Search", id="drill.search",
+                tooltip="Keep accounts whose id, name or domain contain the text"),
+        Binding("s", "sort", "Sort", id="drill.sort",
+                tooltip="Sort by the cursor's column (numbers biggest first); again to reverse"),
+        Binding("f", "filter", "Filter", id="drill.filter", tooltip="Keep accounts with the value under the cursor"),
+        Binding("F", "clear_filters", "Clear filters", id="drill.clear_filters",
+                tooltip="Drop every filter and the search"),
+    ]
+
+    class ViewReady(Message):
+        """A view computed in the worker, ready to mount: its table backend and where the cursor goes."""
+
+        def __init__(self, generation: int, source: pl.DataFrame, widths: list[int], view: View,
+                     frame: pl.DataFrame, backend: MeasuredBackend, row: int, column: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.source = source
+            self.widths = widths
+            self.view = view
+            self.frame = frame
+            self.backend = backend
+            self.row = row
+            self.column = column
+
+    def __init__(self, session: Session, title: str, fetch: Callable[[], pl.DataFrame]) -> None:
+        super().__init__()
+        self.session = session
+        self.fetch = fetch  # runs in a worker holding the session's lock
+        self.title_text = title
+        self._source: pl.DataFrame | None = None  # the whole cell, as the table shows it
+        self._widths: list[int] = []
+        self._view = View()
+        self._frame: pl.DataFrame | None = None  # the source with the view applied: what is on screen
+        self._generation = 0
+        self._pending: View | None = None  # the view being computed, shown in the caption meanwhile
+
+    @classmethod
+    def of_cell(cls, session: Session, plan: Plan, rows: str, row: str | None, cols: str,
+                col: str | None) -> DrillScreen:
+        """The accounts of one matrix cell (None for a row's or column's total), as `plan` counted them."""
+        return cls(session, cell_title(rows, row, cols, col),
+                   lambda: table_frame(session.cell_accounts(rows, row, cols, col, plan)))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self._caption(), id="drill-caption", markup=False)  # searches and labels are data
+        yield SearchBox(placeholder="search account_id, name, domain", id="drill-search")
+        with Container(id="drill-body"):
+            yield LoadingIndicator()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.title_text
+        self._request(View(), Anchor(None, 0, 0))
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @property
+    def _wanted(self) -> View:
+        """The view last asked for: on screen, or still being computed."""
+        return self._pending or self._view
+
+    def _request(self, view: View, anchor: Anchor) -> None:
+        """Compute `view` off the UI thread; a newer request makes this one stale."""
+        self._generation += 1
+        self._pending = view
+        self._update_caption()
+        self._compute(self._generation, self._source, self._widths, view, anchor)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drill")
+    def _compute(self, generation: int, source: pl.DataFrame | None, widths: list[int], view: View,
+                 anchor: Anchor) -> None:
+        if source is None:
+            with self.session.lock:  # the workbench's recount workers use the same session
+                source = self.fetch()
+            widths = measure(source)
+        frame = view.apply(source)
+        if get_current_worker().is_cancelled:
+            return
+        backend = MeasuredBackend(frame.to_arrow(), widths)
+        self.post_message(self.ViewReady(generation, source, widths, view, frame, backend,
+                                         anchor.row_in(frame), anchor.column))
+
+    @on(ViewReady)
+    async def _show(self, message: ViewReady) -> None:
+        if message.generation != self._generation:
+            return
+        self._source, self._widths = message.source, message.widths
+        self._view, self._frame = message.view, message.frame
+        self._pending = None
+        table = AccountTable(backend=message.backend, id="drill-table", cursor_type="cell", zebra_stripes=True,
+                             render_markup=False, max_column_content_width=MAX_COLUMN_WIDTH)
+        body = self.query_one("#drill-body", Container)
+        await body.remove_children()
+        await body.mount(table)
+        # The table learns its virtual size when idle; only then can it scroll the cursor into view.
+        table.call_after_refresh(table.move_cursor, row=message.row, column=message.column)
+        if not self.query_one(SearchBox).has_class("-open"):
+            table.focus()
+        self._update_caption()
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A load that failed says why in the caption; nothing reaches the user as a traceback."""
+        if event.state is WorkerState.ERROR:
+            self._pending = None
+            self.query(LoadingIndicator).remove()
+            self.query_one("#drill-caption", Static).update(f"{self.title_text} · could not load: {event.worker.error}")
+
+    # -- caption -----------------------------------------------------------------------------
+
+    def _caption(self) -> str:
+        if self._source is None:
+            return f"{self.title_text} · loading accounts…"
+        total, shown = self._source.height, self._frame.height if self._frame is not None else 0
+        count = f"showing {shown:,} of {total:,} accounts" if self._view.narrowed else f"{total:,} accounts"
+        parts = [self.title_text, count, *self._view.describe()]
+        if self._pending is not None:
+            parts.append("updating…")
+        return " · ".join(parts)
+
+    def _update_caption(self) -> None:
+        self.query_one("#drill-caption", Static).update(self._caption())
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that need rows are shown dimmed until there are some."""
+        if action in ("sort", "filter"):
+            return True if self._frame is not None and self._frame.height else None
+        if action == "search":
+            return True if self._source is not None else None
+        if action == "clear_filters":
+            return True if self._wanted.narrowed else None
+        return True
+
+    def _table(self) -> AccountTable | None:
+        tables = self.query(AccountTable)
+        return tables.first() if tables else None
+
+    def _anchor(self, follow: bool = True) -> Anchor:
+        table = self._table()
+        if table is None or self._frame is None:
+            return Anchor(None, 0, 0)
+        row, column = table.cursor_coordinate
+        account = self._frame.get_column("account_id")[row] if follow and self._frame.height else None
+        return Anchor(account, row if follow else 0, column)
+
+    def _cursor_column(self) -> str | None:
+        table = self._table()
+        if table is None or self._frame is None:
+            return None
+        return self._frame.columns[table.cursor_coordinate.column]
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_search(self) -> None:
+        box = self.query_one(SearchBox)
+        with box.prevent(Input.Changed):
+            box.value = self._wanted.search
+        box.add_class("-open")
+        box.focus()
+
+    def action_close_search(self) -> None:
+        self.query_one(SearchBox).remove_class("-open")
+        table = self._table()
+        if table is not None:
+            table.focus()
+
+    @on(Input.Changed, "#drill-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._request(replace(self._wanted, search=event.value.strip()), self._anchor())
+
+    @on(Input.Submitted, "#drill-search")
+    def _search_submitted(self) -> None:
+        self.action_close_search()
+
+    def action_sort(self) -> None:
+        column = self._cursor_column()
+        if column is None or self._source is None:
+            return
+        sort = self._wanted.sort
+        # again on the same column reverses; a new one starts numbers biggest first (best fit), text A to Z
+        numeric = self._source.schema[column].is_numeric()
+        descending = (not sort[1]) if sort is not None and sort[0] == column else numeric
+        self._request(replace(self._wanted, sort=(column, descending)), self._anchor(follow=False))
+
+    def action_filter(self) -> None:
+        column, table = self._cursor_column(), self._table()
+        if column is None or table is None or self._frame is None:
+            return
+        value = self._frame.get_column(column)[table.cursor_coordinate.row]
+        filters = tuple((c, v) for c, v in self._wanted.filters if c != column) + ((column, value),)
+        self._request(replace(self._wanted, filters=filters), self._anchor())
+
+    def action_clear_filters(self) -> None:
+        box = self.query_one(SearchBox)
+        with box.prevent(Input.Changed):
+            box.clear()
+        self._request(replace(self._wanted, search="", filters=()), self._anchor())
+
+    @on(DataTable.CellSelected)
+    def _open_account(self, event: DataTable.CellSelected) -> None:
+        if self._frame is None:
+            return
+        account_id = self._frame.get_column("account_id")[event.coordinate.row]
+        self.app.push_screen(AccountScreen(self.session, account_id))

@@ -1,0 +1,1 @@
+"""Widgets the screens compose: they post messages up and take reactives down."""

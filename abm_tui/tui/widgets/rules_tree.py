@@ -1,0 +1,115 @@
+"""The plan as a tree a planner can move through: sections, rules, and each rule's tests.
+
+The tree only shows; the workbench edits. Each node carries a `Target` saying what it stands for,
+so an edit key knows what to change and the cursor can find its way back after a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from abm_tui.plan import rules
+from abm_tui.plan.edits import Target
+from abm_tui.plan.model import Compare, Plan, play_label
+
+SECTIONS = (("criteria", "Fit criteria"), ("tiers", "Tiers"), ("stages", "Stages"), ("buckets", "Buckets"),
+            ("plays", "Plays"), ("engagement", "Engagement"))
+
+
+class RulesTree(Tree[Target]):
+    """Shows a plan; `show(plan)` keeps the cursor on the same target."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("Plan", **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self.auto_expand = False  # Enter edits (the workbench handles NodeSelected); space folds
+
+    @property
+    def target(self) -> Target | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def show(self, plan: Plan) -> None:
+        """Relabel in place when only values changed (the cursor stays put); rebuild when rules were
+        added, removed or moved, then put the cursor back on the same target."""
+        entries = list(_entries(plan))
+        nodes = self._nodes_in(self.root)
+        if [n.data for n in nodes] == [target for _, target, _ in entries]:
+            for node, (_, _, label) in zip(nodes, entries, strict=True):
+                if node.label != label:
+                    node.set_label(label)
+            return
+        keep = self.target
+        self.clear()
+        parents: dict[int, TreeNode[Target]] = {0: self.root}
+        for depth, target, label in entries:
+            if depth < 2:
+                parents[depth + 1] = parents[depth].add(label, data=target, expand=True)
+            else:
+                parents[depth].add_leaf(label, data=target)
+        if keep is not None:
+            self.call_after_refresh(self.move_to, keep)
+
+    def _nodes_in(self, node: TreeNode[Target]) -> list[TreeNode[Target]]:
+        found = []
+        for child in node.children:
+            found.append(child)
+            found.extend(self._nodes_in(child))
+        return found
+
+    def move_to(self, target: Target) -> None:
+        """The same node if it still exists, else its rule, else its section."""
+        nodes = self._nodes_in(self.root)
+        for wanted in (target, Target(target.section, target.index), Target(target.section)):
+            match = next((n for n in nodes if n.data == wanted), None)
+            if match is not None:
+                self.move_cursor(match)
+                return
+
+
+def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
+    """(depth, target, label) for every node, in display order: sections, rules, tests."""
+    for section, title in SECTIONS:
+        yield 0, Target(section), Text(title, style="bold")
+        if section == "engagement":
+            e = plan.engagement
+            yield 1, Target(section, setting="recent_days"), Text(f"recent: last {e.recent_days} days")
+            yield 1, Target(section, setting="window_days"), Text(f"window: last {e.window_days} days")
+            for channel, weight in e.weights:
+                yield 1, Target(section, setting=channel), Text(f"{channel} × {rules.format_value(weight)}")
+            for channel, days in e.half_life_days:
+                yield (1, Target(section, column=channel, setting="half_life_days"),
+                       Text(f"{channel} half-life {rules.format_value(days)} d"))
+            continue
+        if section == "plays":
+            for i, play in enumerate(plan.plays):
+                yield 1, Target(section, i), Text.assemble((play_label(play), "bold"), f"  {play.campaign}")
+            continue
+        for i, rule in enumerate(getattr(plan, section)):
+            yield 1, Target(section, i), _rule_label(section, rule)
+            for item in rule.where.items:
+                if isinstance(item, Compare):
+                    yield 2, Target(section, i, item.column, item.op), Text(rules.describe_compare(item))
+                else:
+                    yield 2, Target(section, i, op="*"), Text(rules.describe(item), style="italic")
+            if not rule.where.items:
+                yield 2, Target(section, i, op="*"), Text("every account", style="italic")
+
+
+def _rule_label(section: str, rule: object) -> Text:
+    enabled = getattr(rule, "enabled", True)
+    label = Text(rule.name, style="bold" if enabled else "dim strike")  # type: ignore[attr-defined]
+    if section == "criteria":
+        label.append(f"  {rule.points:+d} pts")  # type: ignore[attr-defined]
+    if section == "tiers":
+        details = [d for d in (rule.motion, f"best {rule.limit:,}" if rule.limit else None) if d]  # type: ignore
+        if details:
+            label.append("  " + " · ".join(details), style="italic")
+    if not enabled:
+        label.append("  (off)", style="dim")
+    return label

@@ -1,0 +1,1 @@
+"""What abm-tui keeps for the user between sessions (platformdirs): settings and the autosave."""
