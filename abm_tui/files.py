@@ -7,10 +7,11 @@ CRMs by people who did not make them, so a cell a spreadsheet would run as a for
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -19,19 +20,37 @@ from abm_tui.errors import AbmError
 
 
 def write_with(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp_path)`, then move the finished file into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    """Call `write(tmp_path)`, then move the finished file into place.
+
+    An OSError (a folder below a file, no permission, a full disk) becomes an AbmError naming the path,
+    so every caller, the workbench's workers included, says it in one line instead of crashing."""
+    with _said_as_cannot_write(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            write(tmp_path)
+            os.chmod(tmp_path, 0o666 & ~_UMASK)
+            os.replace(tmp_path, path)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
     return path
+
+
+@contextlib.contextmanager
+def _said_as_cannot_write(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as err:
+        if isinstance(err, FileExistsError) and err.filename is None:
+            raise  # write_new's own "every name is taken", already worded
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise AbmError(f"{path}: cannot write: {blocker} is a file, not a folder") from err
+        reason = (err.strerror or str(err)).lower()
+        raise AbmError(f"{path}: cannot write: {reason}") from err
 
 
 def write_new(names: Iterable[Path], write: Callable[[Path], object]) -> Path:
@@ -40,29 +59,35 @@ def write_new(names: Iterable[Path], write: Callable[[Path], object]) -> Path:
     names = iter(names)
     first = next(names)
     folder = first.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{first.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        for path in itertools.chain((first,), names):
-            try:
-                os.link(tmp_path, path)
-            except FileExistsError:
-                continue
-            return path
-        raise FileExistsError(f"{folder}: every name for this file is taken")
-    finally:
-        tmp_path.unlink(missing_ok=True)
+    with _said_as_cannot_write(first):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{first.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            write(tmp_path)
+            os.chmod(tmp_path, 0o666 & ~_UMASK)
+            for path in itertools.chain((first,), names):
+                try:
+                    os.link(tmp_path, path)
+                except FileExistsError:
+                    continue
+                return path
+            raise FileExistsError(f"{folder}: every name for this file is taken")
+        finally:
+            tmp_path.unlink(missing_ok=True)
 
 
-def _umask() -> int:
-    """mkstemp makes owner-only files; exports get the permissions any new file would have."""
+def _read_umask() -> int:
+    """mkstemp makes owner-only files; exports get the permissions any new file would have. Read once at
+    import: setting the umask to read it is process-wide, and a thread creating a folder meanwhile would
+    get mode 0777."""
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a generated demo set written to disk once per test run, as a planner would have it."""
+"""Shared fixtures: every test's user folders isolated, and a generated demo set written once per run."""
 
 from __future__ import annotations
 
@@ -6,11 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from abm_tui.onboarding.demo import write_demo  # noqa: E402
+from abm_tui.onboarding.demo import write_demo
 from abm_tui.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"
+
+
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings, autosaves and caches of every test live in a folder of its own, never the developer's."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    return home
 
 
 @pytest.fixture(scope="session")
