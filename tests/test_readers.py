@@ -18,10 +18,6 @@ from hypothesis import strategies as st
 from abm_tui.errors import AbmError
 from abm_tui.ingest.readers import Table, read_table
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-FORTUNE = REALDATA / "Fortune_1000.csv"
-needs_fortune = pytest.mark.skipif(not FORTUNE.is_file(), reason="shared/realdata is not beside the repo")
-
 SMALL = pl.DataFrame(
     {
         "account_id": ["A1", "A2", "A3"],
@@ -72,8 +68,8 @@ def csv_text(rows: list[list[object]], separator: str = ",", quoting: int = csv.
     return out.getvalue()
 
 
-def fortune_rows() -> list[dict[str, str]]:
-    with FORTUNE.open(newline="", encoding="utf-8") as file:
+def fortune_rows(realdata: Path) -> list[dict[str, str]]:
+    with (realdata / "Fortune_1000.csv").open(newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
 
 
@@ -267,9 +263,9 @@ def salesforce_report(path: Path, rows: list[dict[str, str]]) -> Path:
     return write(path, text.replace('""\r\n', "\r\n"))
 
 
-@needs_fortune
-def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path) -> None:
-    rows = fortune_rows()
+@pytest.mark.realdata
+def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path, realdata: Path) -> None:
+    rows = fortune_rows(realdata)
     table = read_table(salesforce_report(tmp_path / "report.csv", rows))
     assert table.frame.columns == ["Account Name", "Employees", "Industry", "Website", "Annual Revenue"]
     assert table.frame.height == len(rows) == 1000
@@ -282,10 +278,12 @@ def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path) -> Non
     assert f"cut 5 lines below the data (from row {6 + 1000:,})" in table.notes
 
 
-@needs_fortune
+@pytest.mark.realdata
 @pytest.mark.parametrize(("filename", "separator", "encoding"), [("li.csv", ",", "utf-8"), ("li.txt", "\t", "utf-16")])
-def test_linkedin_report_built_from_fortune_1000(tmp_path: Path, filename: str, separator: str, encoding: str) -> None:
-    rows = fortune_rows()
+def test_linkedin_report_built_from_fortune_1000(
+    tmp_path: Path, realdata: Path, filename: str, separator: str, encoding: str
+) -> None:
+    rows = fortune_rows(realdata)
     header = ["Company Name", "Company Website", "Impressions", "Clicks", "Average CTR"]
     records = [[r["company"], r["Website"], r["revenue"], r["rank"], f"{int(r['rank']) / 1000:.2%}"] for r in rows]
     top = "\n".join(LINKEDIN_TOP) + "\n\n"
@@ -452,16 +450,16 @@ def test_hostile_files_give_one_clear_error_naming_the_file(tmp_path: Path, case
 # --- real public files -------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="shared/realdata is not beside the repo")
-def test_every_real_file_reads() -> None:
-    paths = sorted(REALDATA.glob("*.csv"))
+@pytest.mark.realdata
+def test_every_real_file_reads(realdata: Path) -> None:
+    paths = sorted(realdata.glob("*.csv"))
     assert len(paths) >= 5
     for path in paths:
         table = read_table(path)
         assert table.frame.height > 400 and table.frame.width >= 8, path
         assert table.first_row == 2 and table.preamble == () and table.footer == (), path
         assert all(c and "\ufeff" not in c and "\r" not in c for c in table.frame.columns), path
-    crunchbase = read_table(REALDATA / "crunchbase-companies.csv")  # carriage returns only
+    crunchbase = read_table(realdata / "crunchbase-companies.csv")  # carriage returns only
     assert crunchbase.frame.height == 17_727
     assert crunchbase.frame.get_column("permalink")[0] == "/company/waywire"
     assert crunchbase.frame.get_column("name").str.contains("\r").sum() == 0
