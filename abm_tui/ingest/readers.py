@@ -594,7 +594,7 @@ def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any])
     ).filter(pl.col("shorter") | pl.col("longer"))
     if counted.height == 0:
         return ""
-    shorter, longer = counted.get_column("shorter").sum(), counted.get_column("longer").sum()
+    shorter, longer = (int(counted.get_column(column).sum()) for column in ("shorter", "longer"))
     parts = [f"{_count(shorter, 'row')} with fewer cells than the header (left blank)"] if shorter else []
     parts += [f"{_count(longer, 'row')} with more (the extra cells were cut)"] if longer else []
     row = counted.get_column("index")[0] + layout.header_row + 1

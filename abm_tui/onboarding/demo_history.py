@@ -39,10 +39,11 @@ def write_demo_history(plan_path: Path, seed: int = 7) -> list[Path]:
 
 
 def _snapshot(plan: Plan, dataset: Dataset, as_of: dt.date, weeks: int, draw: np.ndarray) -> Snapshot:
-    week = replace(plan, as_of=as_of - dt.timedelta(days=7 * weeks))
+    day = as_of - dt.timedelta(days=7 * weeks)
+    week = replace(plan, as_of=day)
     accounts = _crm_back(dataset.accounts, weeks, draw) if weeks else dataset.accounts
     session = Session(week, build_workspace(replace(dataset, accounts=accounts), week))
-    return write_snapshot(history_folder(plan), snapshot_frame(session, session.assignments()), week, week.as_of)
+    return write_snapshot(history_folder(plan), snapshot_frame(session, session.assignments()), week, day)
 
 
 def _crm_back(accounts: pl.DataFrame, weeks: int, draw: np.ndarray) -> pl.DataFrame:
