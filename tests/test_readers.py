@@ -396,6 +396,58 @@ def test_survivable_oddities(tmp_path: Path) -> None:
     assert mixed.frame.get_column("a").to_list() == ["1", "two", "3"]
 
 
+# --- file names are literal paths, never patterns ---------------------------------------------------------
+
+
+def _with_footer(path: Path, frame: pl.DataFrame) -> None:
+    """A CSV with a report footer, so the rows above it are counted from the file itself."""
+    write(path, frame.write_csv() + "\n" + "\n".join(SALESFORCE_BOTTOM) + "\n")
+
+
+def _ragged(path: Path, frame: pl.DataFrame) -> None:
+    """A CSV whose last record lacks a cell, so the ragged rows are counted from the file itself."""
+    *lines, last = frame.write_csv().splitlines()
+    write(path, "\n".join([*lines, last.rsplit(",", 1)[0]]) + "\n")
+
+
+LITERAL_WRITERS = {
+    "csv": lambda path, frame: frame.write_csv(path),
+    "footer.csv": _with_footer,
+    "ragged.csv": _ragged,
+    "tsv": lambda path, frame: frame.write_csv(path, separator="\t"),
+    "parquet": lambda path, frame: frame.write_parquet(path),
+    "ndjson": lambda path, frame: frame.write_ndjson(path),
+    "xlsx": lambda path, frame: frame.write_excel(path),
+}
+IDS = pl.DataFrame({"account_id": ["A1", "A2", "A3"], "name": ["Acme", "Beta", "Gamma"], "employees": [10, 20, 30]})
+
+
+@pytest.mark.parametrize("kind", sorted(LITERAL_WRITERS))
+@pytest.mark.parametrize("stem", ["a*", "what?", "q[1]", "[ab]"])
+def test_a_file_named_like_a_pattern_is_read_as_itself(tmp_path: Path, kind: str, stem: str) -> None:
+    path = tmp_path / f"{stem}.{kind}"
+    LITERAL_WRITERS[kind](path, IDS)
+    table = read_table(path)
+    assert table.frame.get_column("account_id").to_list() == ["A1", "A2", "A3"]
+    assert table.path == path
+
+
+@pytest.mark.parametrize("kind", sorted(LITERAL_WRITERS))
+def test_a_pattern_in_a_name_never_reads_the_files_it_matches(tmp_path: Path, kind: str) -> None:
+    """`accounts = "a*.csv"` names one file: its neighbours a1.csv and a2.csv are not read with it."""
+    for stem, ids in (("a1", ["X1"]), ("a2", ["X2"]), ("ab", ["X3"])):
+        LITERAL_WRITERS[kind](tmp_path / f"{stem}.{kind}", IDS.head(1).with_columns(account_id=pl.lit(ids[0])))
+    with pytest.raises(AbmError) as info:
+        read_table(tmp_path / f"a*.{kind}")
+    assert str(info.value) == f"{tmp_path / f'a*.{kind}'}: no such file"
+    LITERAL_WRITERS[kind](tmp_path / f"a*.{kind}", IDS)
+    for pattern in ("a*", "a?", "a[12b]"):
+        LITERAL_WRITERS[kind](tmp_path / f"{pattern}.{kind}", IDS)
+        assert read_table(tmp_path / f"{pattern}.{kind}").frame.get_column("account_id").to_list() == [
+            "A1", "A2", "A3"
+        ], pattern
+
+
 # --- hostile input: one AbmError naming the file --------------------------------------------------------
 
 
