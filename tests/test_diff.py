@@ -141,6 +141,21 @@ def test_two_hand_made_plans_name_the_threshold_that_moved_an_account(tmp_path: 
     assert result.notes == ()
 
 
+def test_a_history_in_a_folder_named_like_a_pattern(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """run, an identical rerun, review and diff read the history's files as themselves."""
+    plan = copy_demo(tmp_path / "plans [q1] *?")
+    for as_of in ("2026-11-20", "2026-11-27", "2026-11-27"):
+        set_as_of(plan, as_of)
+        assert cli.main(["run", str(plan)]) == 0
+    history = plan.parent / "history"
+    assert sorted(p.name for p in history.glob("*.parquet")) == [WEEK1, WEEK2]
+    assert cli.main(["review", str(plan)]) == 0
+    status, out, err = cli_diff(capsys, history / WEEK1, history / WEEK2)
+    assert status == 0 and "moved" in out, err
+    status, out, err = cli_diff(capsys, history / WEEK1, plan)
+    assert status == 0 and "moved" in out, err
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

@@ -57,7 +57,7 @@ def diff(a: Path, b: Path, progress: Callable[[str], None] = _quiet) -> Diff:
 
 def between(earlier: Snapshot, later: Snapshot) -> Diff:
     """Two snapshots of the history, each with the plan that made it."""
-    return compare_sides(pl.read_parquet(earlier.path), pl.read_parquet(later.path), (earlier.label, later.label),
+    return compare_sides(earlier.scan().collect(), later.scan().collect(), (earlier.label, later.label),
                          (earlier.plan(), later.plan()), ())
 
 
@@ -70,7 +70,7 @@ def since(session: Session, snapshot: Snapshot | None) -> Diff:
         base = session.baseline
         return compare_sides(snapshot_frame(session, session.assignments(base), base), now, ("baseline plan", label),
                          (base, plan), ())
-    return compare_sides(pl.read_parquet(snapshot.path), now, (snapshot.label, label), (snapshot.plan(), plan), ())
+    return compare_sides(snapshot.scan().collect(), now, (snapshot.label, label), (snapshot.plan(), plan), ())
 
 
 def _kind(path: Path, which: str) -> str:

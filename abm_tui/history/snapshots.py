@@ -64,7 +64,7 @@ class Snapshot:
         return f"{self.as_of.isoformat()} ({self.path.name})"
 
     def scan(self) -> pl.LazyFrame:
-        return pl.scan_parquet(self.path)
+        return pl.scan_parquet(self.path, glob=False)
 
     def plan(self) -> Plan | None:
         """The plan as it was, or None when this abm-tui cannot read it (a newer format)."""
@@ -166,7 +166,7 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
     existing = list_snapshots(folder)
     frame = snapshot_frame(session, assignments)
     same_day = [s for s in existing if s.as_of == as_of]
-    if same_day and same_day[-1].plan_hash == plan_hash(plan) and pl.read_parquet(same_day[-1].path).equals(frame):
+    if same_day and same_day[-1].plan_hash == plan_hash(plan) and same_day[-1].scan().collect().equals(frame):
         before = [s for s in existing if s.as_of < as_of]
         note = f"history: {same_day[-1].path} already holds this run (same plan, same segments); nothing added"
         return Kept(same_day[-1], False, before[-1] if before else None, (note,))
