@@ -18,6 +18,7 @@ import polars as pl
 
 from abm_tui.engine.features import PERIODS
 from abm_tui.engine.segment import Assignment
+from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan import rules
 from abm_tui.plan.model import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan, Rule, Tier
 
@@ -26,7 +27,6 @@ FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
 ENTERED, LEFT, MOVED = "entered", "left", "moved"
 _SIDES = ("before", "after")
 _OUTCOMES = ("crm_stage", "opportunity_amount")
-OPEN, WON, LOST = "open_opportunity", ("closed_won", "customer"), ("closed_lost", "churned")  # CRM stage words
 PlanChange = tuple[str, str | None, str]  # section, the rule it concerns (None: a setting), the words
 
 
@@ -357,7 +357,7 @@ def _outcome_lines(accounts: pl.DataFrame) -> list[str]:
         return after.is_in(states) & ~before.is_in(states).fill_null(False)
 
     counts = accounts.select(
-        (before.ne_missing(after) & (after == OPEN)).sum().alias("opened"),
+        (before.ne_missing(after) & (after == CrmStage.OPEN)).sum().alias("opened"),
         became(WON).sum().alias("won"),
         amount.filter(became(WON)).sum().alias("won_amount"),
         became(LOST).sum().alias("lost"),

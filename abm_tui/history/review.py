@@ -50,8 +50,9 @@ import polars as pl
 from abm_tui.engine.segment import BLANK
 from abm_tui.errors import AbmError, first_line, nearest
 from abm_tui.files import guard_inputs, write_text
-from abm_tui.history.movement import FLOW_DIMENSIONS, LOST, OPEN, WON
+from abm_tui.history.movement import FLOW_DIMENSIONS
 from abm_tui.history.snapshots import Snapshot, history_folder, list_snapshots
+from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan.dump import plan_hash
 from abm_tui.plan.model import Plan
 
@@ -59,7 +60,7 @@ DIMENSIONS = FLOW_DIMENSIONS  # one row per segment, tier, stage, bucket or play
 TOTAL = "All accounts"
 FLAG = "neither grew nor converted"
 DEFAULT_DAYS = 91
-KNOWN_CRM = ("none", OPEN, *WON, *LOST)
+KNOWN_CRM = tuple(CrmStage)
 COUNTS = ("accounts_at_start", "accounts_at_end", "progressed", "opened", "won", "lost")
 AMOUNTS = ("pipeline", "won_amount")
 OUTCOMES = ("opened", "won", "lost", *AMOUNTS, "conversion_rate", "win_rate", "median_days_to_opportunity")
@@ -216,13 +217,13 @@ def _opportunities(period: Sequence[Snapshot], schemas: Sequence[pl.Schema]) -> 
         for i, (snap, schema) in enumerate(zip(period, schemas, strict=True))
     ])
     later = pl.col("_later")
-    shows = pl.col("crm_stage").is_in((OPEN, *WON, *LOST)).fill_null(False)
+    shows = pl.col("crm_stage").is_in((CrmStage.OPEN, *WON, *LOST)).fill_null(False)
     return (
         rows.filter(pl.col("opportunity_amount").is_not_null() | (later & (shows | pl.col("close_date").is_not_null())))
         .group_by("account_id")
         .agg(
             pl.col("_as_of").filter(later & shows).min().alias("first_seen"),
-            (later & (pl.col("crm_stage") == OPEN).fill_null(False)).any().alias("was_open"),
+            (later & (pl.col("crm_stage") == CrmStage.OPEN).fill_null(False)).any().alias("was_open"),
             pl.col("opportunity_amount").drop_nulls().last().alias("amount"),
             pl.col("close_date").filter(later).drop_nulls().last().alias("close_date"),
         )
@@ -261,7 +262,7 @@ def _fates(stages: Sequence[str]) -> list[pl.Expr]:
 
     won = among("crm_end", WON) & ~among("crm_start", WON)
     lost = among("crm_end", LOST) & ~among("crm_start", LOST)
-    was_open = (pl.col("crm_start") == OPEN).fill_null(False)
+    was_open = (pl.col("crm_start") == CrmStage.OPEN).fill_null(False)
     seen = pl.min_horizontal("first_seen", "close_date")
     engaged = pl.min_horizontal("engaged_start", "engaged_end")
     return [

@@ -18,6 +18,7 @@ import polars as pl
 
 from abm_tui.engine.features import resolve_as_of
 from abm_tui.history.snapshots import Snapshot, history_folder, snapshot_frame, write_snapshot
+from abm_tui.ingest.presets import CrmStage
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
 from abm_tui.session import Dataset, Session, build_workspace, load_dataset
@@ -53,10 +54,10 @@ def _crm_back(accounts: pl.DataFrame, weeks: int, draw: np.ndarray) -> pl.DataFr
     stage = pl.col("crm_stage")
     drawn = pl.Series(draw)
     return accounts.with_columns(
-        pl.when(stage.is_in(["closed_won", "closed_lost"]) & (drawn < _CLOSED_SHARE[weeks]))
-        .then(pl.lit("open_opportunity"))
-        .when((stage == "open_opportunity") & (drawn < _OPENED_SHARE[weeks]))
-        .then(pl.lit("none"))
+        pl.when(stage.is_in([CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST]) & (drawn < _CLOSED_SHARE[weeks]))
+        .then(pl.lit(CrmStage.OPEN))
+        .when((stage == CrmStage.OPEN) & (drawn < _OPENED_SHARE[weeks]))
+        .then(pl.lit(CrmStage.NONE))
         .otherwise(stage)
         .alias("crm_stage")
     )
