@@ -87,12 +87,14 @@ def test_the_walk_finds_every_layer() -> None:
     assert on_disk == modules
 
 
+@pytest.mark.slow
 def test_no_headless_module_imports_a_ui_library() -> None:
     result = _python(_IMPORT_EACH, *headless_modules())
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {}
 
 
+@pytest.mark.slow
 def test_the_import_check_sees_a_ui_import() -> None:
     """The check above can fail: importing the app is caught as bringing in Textual."""
     result = _python(_IMPORT_EACH, "abm_tui.errors", "abm_tui.tui.app")
@@ -123,6 +125,15 @@ def test_the_package_is_mypy_clean() -> None:
     result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, timeout=600,
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    """`.ci/run` and the README's test command are one command: a contributor runs what CI runs."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("this is exactly what `.ci/run` runs", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+    ci = (REPO / ".ci" / "run").read_text().rstrip("\n").splitlines()
+    assert ci[-1] == block
+    assert " -n 2" in block and "set -euo pipefail" in ci
 
 
 def test_the_public_api_names_all_resolve() -> None:

@@ -149,6 +149,7 @@ def test_real_market_caps_read_with_dashes_as_missing(realdata: Path) -> None:
     assert caps.null_count() == dashes_or_blank > 0
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**13), min_size=1, max_size=40))
 def test_money_round_trips_dollar_figures(amounts: list[int]) -> None:
@@ -156,6 +157,7 @@ def test_money_round_trips_dollar_figures(amounts: list[int]) -> None:
     assert cleaned(money, [f"({x:,})" for x in amounts]) == [-float(x) for x in amounts]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=1e12, allow_nan=False), min_size=1, max_size=40))
 def test_money_round_trips_millions_and_european_decimals(amounts: list[float]) -> None:
@@ -215,6 +217,7 @@ def test_employee_range_keeps_numbers_as_numbers() -> None:
     assert frame.select(labels).to_series().to_list() == [None, None, None]
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)), min_size=1, max_size=30))
 def test_a_band_label_reads_back_as_the_same_band(bands: list[tuple[int, int]]) -> None:

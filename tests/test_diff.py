@@ -21,6 +21,8 @@ from abm_tui.history.snapshots import write_snapshot
 from tests.test_cli import abm
 from tests.test_history import HAND_ACCOUNTS, HAND_PLAN, NEWCOMER, copy_demo, hand_frame, set_as_of, write_hand_made
 
+pytestmark = pytest.mark.cli
+
 WEEK1, WEEK2 = "2026-11-20.parquet", "2026-11-27.parquet"
 
 
@@ -141,6 +143,7 @@ def test_two_hand_made_plans_name_the_threshold_that_moved_an_account(tmp_path: 
     assert result.notes == ()
 
 
+@pytest.mark.slow
 def test_a_history_in_a_folder_named_like_a_pattern(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """run, an identical rerun, review and diff read the history's files as themselves."""
     plan = copy_demo(tmp_path / "plans [q1] *?")

@@ -576,6 +576,7 @@ def exports(draw: st.DrawFn, min_rows: int = 1) -> tuple[bytes, list[str], int, 
     return text.encode(encoding), header, len(rows), 6 if framed else 2, last_is_data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(export=exports(min_rows=3))
 def test_fuzz_exports_round_trip(fuzz_dir: Path, export: tuple[bytes, list[str], int, int, bool]) -> None:
@@ -592,6 +593,7 @@ def test_fuzz_exports_round_trip(fuzz_dir: Path, export: tuple[bytes, list[str],
     assert table.frame.height == height if last_is_data else table.frame.height <= height
 
 
+@pytest.mark.slow
 @FUZZ
 @given(export=exports(), cut=st.floats(0, 1))
 def test_fuzz_truncated_exports(fuzz_dir: Path, export: tuple[bytes, list[str], int, int, bool], cut: float) -> None:
@@ -600,6 +602,7 @@ def test_fuzz_truncated_exports(fuzz_dir: Path, export: tuple[bytes, list[str], 
     read_or_refuse(path)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(rows=st.lists(st.lists(st.text(alphabet="ab ,\"\n", max_size=4), max_size=7), min_size=1, max_size=12))
 def test_fuzz_ragged_rows(fuzz_dir: Path, rows: list[list[str]]) -> None:
