@@ -1,16 +1,69 @@
-"""Shared fixtures: every test's user folders isolated, and a generated demo set written once per run."""
+"""Shared fixtures: every test's user folders isolated, the real public data found one way, and a generated demo set
+written once per run."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from _pytest.mark.expression import Expression
 
 from abm_tui.onboarding.demo import write_demo
 from abm_tui.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PLAN = REPO / "data" / "plan.toml"
+
+
+def realdata_folder() -> Path:
+    """The real public company files: `$ABM_TUI_REALDATA`, else `shared/realdata` beside the checkout, as in the
+    workspace. The one place the path is spelled, so a checkout elsewhere points one variable at it."""
+    override = os.environ.get("ABM_TUI_REALDATA")
+    return Path(override) if override else REPO.parent / "shared" / "realdata"
+
+
+def _asks_for(markexpr: str, marks: set[str], mark: str) -> bool:
+    """Whether `-m markexpr` selects a test with `marks` only because it carries `mark` (as `-m realdata` does, and
+    `-m "not tui"` does not)."""
+    if not markexpr:
+        return False
+    expression = Expression.compile(markexpr)
+    return expression.evaluate(lambda name, **_: name in marks) and not expression.evaluate(
+        lambda name, **_: name in marks - {mark}
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads the real data carries the marker, so `-m "not realdata"` leaves out every one of them."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "realdata" in getattr(item, "fixturenames", ()) and item.get_closest_marker("realdata") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"these tests use the realdata fixture without the realdata marker: {unmarked}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without the real data a realdata test is skipped, except when it was asked for (`-m realdata`): then a missing
+    folder is a failure, so CI that means to read the data cannot pass without it."""
+    if item.get_closest_marker("realdata") is None:
+        return
+    folder = realdata_folder()
+    if folder.is_dir():
+        return
+    marks = {mark.name for mark in item.iter_markers()}
+    reason = f"{folder} is not a folder (set ABM_TUI_REALDATA to the real public data)"
+    if _asks_for(item.config.option.markexpr, marks, "realdata"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The folder of real public company files (see `realdata_folder`); tests that take it carry `realdata`."""
+    return realdata_folder()
 
 
 @pytest.fixture(autouse=True)

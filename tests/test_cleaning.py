@@ -18,10 +18,8 @@ from abm_tui.ingest.cleaning import (
     looks_like_ranges,
     money,
     readable_enum,
-    unreadable,
 )
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+from abm_tui.ingest.load import load_accounts
 
 
 def cleaned(expr_of, values: list, dtype: pl.DataType = pl.String) -> list:
@@ -30,11 +28,9 @@ def cleaned(expr_of, values: list, dtype: pl.DataType = pl.String) -> list:
     return frame.select(expr_of("cell")).to_series().to_list()
 
 
-def read_real(name: str) -> pl.DataFrame:
-    path = REALDATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is not beside the repo")
-    return pl.read_csv(path)
+def read_real(folder: Path, name: str) -> pl.DataFrame:
+    """A real public file as plain Polars reads it, before any of abm-tui's cleaning."""
+    return pl.read_csv(folder / name)
 
 
 # --- money -----------------------------------------------------------------------------------------
@@ -123,20 +119,17 @@ def test_money_keeps_each_reading_on_its_row() -> None:
     assert cleaned(money, []) == []
 
 
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [("about 5M-ish", True), ("1.2.3", True), ("n/a", False), ("", False), (None, False), ("-", False),
-     ("$1,200", False), ("12,5 %", False), ("lots", True), ("(1,200", True)],
-)
-def test_unreadable_flags_text_that_is_not_a_figure(cell: str | None, expected: bool) -> None:
-    assert cleaned(unreadable, [cell]) == [expected]
-
-
-def test_unreadable_lets_ingest_name_the_first_bad_row() -> None:
-    frame = pl.DataFrame({"annual_revenue": ["$1.2M", "", "about 5M-ish", "3,4 Mio. €", "n/a", "lots"]})
-    bad = frame.select(unreadable("annual_revenue").arg_true()).to_series().to_list()
-    assert bad == [2, 5]
-    assert frame["annual_revenue"][bad[0]] == "about 5M-ish"
+def test_loading_names_the_figures_it_cannot_read_and_the_first_row(tmp_path: Path) -> None:
+    """Through the loader, as a planner meets it: null words, blanks and readable money are not counted."""
+    cells = ["$1.2M", "", "about 5M-ish", "3,4 Mio. €", "n/a", "lots", "-", "$1,200", "12,5 %", "(1,200", "1.2.3"]
+    path = tmp_path / "accounts.csv"
+    pl.DataFrame({"account_id": [f"A{i}" for i in range(len(cells))], "annual_revenue": cells}).write_csv(path)
+    accounts = load_accounts(path)
+    assert 'annual_revenue: 4 values are not numbers (first at row 4: "about 5M-ish"); treated as missing' in (
+        accounts.report.notes
+    )
+    read = accounts.frame.get_column("annual_revenue").to_list()
+    assert read == [1_200_000.0, None, None, 3_400_000.0, None, None, None, 1200.0, 12.5, None, None]
 
 
 def test_money_takes_an_expression_and_numbers_as_text() -> None:
@@ -145,15 +138,18 @@ def test_money_takes_an_expression_and_numbers_as_text() -> None:
     assert frame.select(money("revenue")).schema["revenue"] == pl.Float64
 
 
-def test_real_market_caps_read_with_dashes_as_missing() -> None:
-    fortune = read_real("Fortune_1000.csv")
-    caps = fortune.select(money("Market Cap").alias("cap"), unreadable("Market Cap").alias("bad"))
-    assert not caps["bad"].any()
-    assert caps["cap"][0] == 411_690.0
+@pytest.mark.realdata
+def test_real_market_caps_read_with_dashes_as_missing(realdata: Path) -> None:
+    fortune = read_real(realdata, "Fortune_1000.csv")
+    accounts = load_accounts(realdata / "Fortune_1000.csv", (("account_id", "company"),))
+    assert not [note for note in accounts.report.notes if "Market Cap" in note]
+    caps = accounts.frame.get_column("Market Cap")
+    assert caps.dtype == pl.Float64 and caps[0] == 411_690.0
     dashes_or_blank = fortune.select((pl.col("Market Cap") == "-").sum() + pl.col("Market Cap").null_count()).item()
-    assert caps["cap"].null_count() == dashes_or_blank > 0
+    assert caps.null_count() == dashes_or_blank > 0
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**13), min_size=1, max_size=40))
 def test_money_round_trips_dollar_figures(amounts: list[int]) -> None:
@@ -161,6 +157,7 @@ def test_money_round_trips_dollar_figures(amounts: list[int]) -> None:
     assert cleaned(money, [f"({x:,})" for x in amounts]) == [-float(x) for x in amounts]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=1e12, allow_nan=False), min_size=1, max_size=40))
 def test_money_round_trips_millions_and_european_decimals(amounts: list[float]) -> None:
@@ -220,6 +217,7 @@ def test_employee_range_keeps_numbers_as_numbers() -> None:
     assert frame.select(labels).to_series().to_list() == [None, None, None]
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)), min_size=1, max_size=30))
 def test_a_band_label_reads_back_as_the_same_band(bands: list[tuple[int, int]]) -> None:
@@ -285,8 +283,9 @@ def test_is_enum_like(values: list[str | None], expected: bool) -> None:
     assert is_enum_like(pl.Series(values, dtype=pl.String)) is expected
 
 
-def test_real_sectors_are_not_enums() -> None:
-    fortune = read_real("Fortune_1000.csv")
+@pytest.mark.realdata
+def test_real_sectors_are_not_enums(realdata: Path) -> None:
+    fortune = read_real(realdata, "Fortune_1000.csv")
     assert not is_enum_like(fortune["sector"])
     assert not is_enum_like(fortune["Ticker"])
 
@@ -372,8 +371,9 @@ def test_company_key_is_idempotent(names: list[str]) -> None:
     assert cleaned(company_key, once) == once
 
 
-def test_company_key_reads_every_real_name() -> None:
-    forbes = read_real("Forbes2000.csv")
+@pytest.mark.realdata
+def test_company_key_reads_every_real_name(realdata: Path) -> None:
+    forbes = read_real(realdata, "Forbes2000.csv")
     keys = forbes.select(company_key("name").alias("key"), "name")
     assert keys["key"].null_count() == 0
     assert keys.filter(pl.col("name") == "Lowe`s Cos")["key"].to_list() == ["lowes"]

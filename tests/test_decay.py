@@ -209,9 +209,8 @@ def test_the_exported_sql_decays_as_the_engine_does(tmp_path: Path) -> None:
         assert got.equals(want), dialect
 
 
-async def test_the_workbench_shows_nudges_and_edits_each_half_life(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.tui
+async def test_the_workbench_shows_nudges_and_edits_each_half_life(tmp_path: Path) -> None:
     """The tree lists each half-life after the weights; + and typed text change it, the scores follow, and 0 is
     refused in place."""
     from textual.widgets import Input, Static
@@ -221,8 +220,6 @@ async def test_the_workbench_shows_nudges_and_edits_each_half_life(
     from abm_tui.tui.modals import AskText
     from abm_tui.tui.widgets.rules_tree import RulesTree
 
-    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))  # settings and autosaves stay in tmp_path
-    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))
     app = AbmApp(write_files(tmp_path, [("A", EVENT_DAY, "demo_request", 1)], as_of=EVENT_DAY + dt.timedelta(days=5)))
 
     async def settle() -> None:

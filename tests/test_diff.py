@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from abm_tui import cli
 from abm_tui.history.diff import diff
 from abm_tui.history.movement import FLOW_DIMENSIONS, Movement, changes_frame, compare
-from abm_tui.history.snapshots import write_snapshot
+from abm_tui.history.snapshots import META_KEY, write_snapshot
 from tests.test_cli import abm
 from tests.test_history import HAND_ACCOUNTS, HAND_PLAN, NEWCOMER, copy_demo, hand_frame, set_as_of, write_hand_made
+
+pytestmark = pytest.mark.cli
 
 WEEK1, WEEK2 = "2026-11-20.parquet", "2026-11-27.parquet"
 
@@ -141,6 +145,22 @@ def test_two_hand_made_plans_name_the_threshold_that_moved_an_account(tmp_path: 
     assert result.notes == ()
 
 
+@pytest.mark.slow
+def test_a_history_in_a_folder_named_like_a_pattern(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """run, an identical rerun, review and diff read the history's files as themselves."""
+    plan = copy_demo(tmp_path / "plans [q1] *?")
+    for as_of in ("2026-11-20", "2026-11-27", "2026-11-27"):
+        set_as_of(plan, as_of)
+        assert cli.main(["run", str(plan)]) == 0
+    history = plan.parent / "history"
+    assert sorted(p.name for p in history.glob("*.parquet")) == [WEEK1, WEEK2]
+    assert cli.main(["review", str(plan)]) == 0
+    status, out, err = cli_diff(capsys, history / WEEK1, history / WEEK2)
+    assert status == 0 and "moved" in out, err
+    status, out, err = cli_diff(capsys, history / WEEK1, plan)
+    assert status == 0 and "moved" in out, err
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
@@ -206,6 +226,128 @@ def test_a_diff_of_snapshots_where_accounts_entered_and_left(
     assert "7 accounts: 0 moved, 1 new, 1 gone" in out
     assert "A5  Far Away: no longer in the account list" in out
     assert "A6  Newcomer: new in this segmentation" in out
+
+
+# --- an edited or damaged snapshot ----------------------------------------------------------------
+# Each case starts from a snapshot `abm-tui run` wrote (the demo's first week) and damages it the way a hand in a
+# notebook, a spreadsheet round trip or a full disk would; diff must name the file and what it expected.
+
+# An edit takes the real snapshot's rows, metadata, bytes and path, and gives edited rows and metadata, or bytes.
+Edit = Callable[[pl.DataFrame, dict, bytes, Path], "tuple[pl.DataFrame, object] | bytes"]
+
+
+def _frame(change: Callable[[pl.DataFrame], pl.DataFrame]) -> Edit:
+    return lambda frame, meta, raw, path: (change(frame), meta)
+
+
+def _meta(change: Callable[[dict], object]) -> Edit:
+    return lambda frame, meta, raw, path: (frame, change(dict(meta)))
+
+
+def _corrupt_a_page(frame: pl.DataFrame, meta: dict, raw: bytes, path: Path) -> bytes:
+    """The tier column's first data page overwritten past its header, as a bad sector would leave it."""
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(frame.columns.index("tier"))
+    start = chunk.data_page_offset + 32
+    return raw[:start] + b"\xff" * 64 + raw[start + 64:]
+
+
+def _first_row(column: str, value: object) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    return lambda frame: frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
+
+
+DAMAGE: dict[str, tuple[Edit, str]] = {
+    **{f"no {column} column": (_frame(lambda f, c=column: f.drop(c)), f"the snapshot has no {column} column")
+       for column in ("account_id", "tier", "stage", "bucket", "segment", "play")},
+    "fit_score written as text": (_frame(lambda f: f.with_columns(pl.col("fit_score").cast(pl.String) + " pts")),
+                                  "fit_score column holds text; expected numbers"),
+    "tier as numbers": (_frame(lambda f: f.with_columns(pl.lit(3).alias("tier"))),
+                        "tier column holds numbers; expected text"),
+    "stage as lists": (_frame(lambda f: f.with_columns(pl.concat_list("stage").alias("stage"))),
+                       "stage column holds lists; expected text"),
+    "account_id as numbers": (_frame(lambda f: f.with_columns(pl.int_range(pl.len()).alias("account_id"))),
+                              "account_id column holds numbers; expected text"),
+    "a text amount": (_frame(lambda f: f.with_columns(pl.lit("$1,200").alias("opportunity_amount"))),
+                      "opportunity_amount column holds text; expected numbers"),
+    "crm_stage as numbers": (_frame(lambda f: f.with_columns(pl.lit(1).alias("crm_stage"))),
+                             "crm_stage column holds numbers; expected text"),
+    "days_since_engaged as text": (_frame(lambda f: f.with_columns(pl.lit("ten").alias("days_since_engaged"))),
+                                   "days_since_engaged column holds text; expected numbers"),
+    "engagement_recent as text": (_frame(lambda f: f.with_columns(pl.lit("high").alias("engagement_recent"))),
+                                  "engagement_recent column holds text; expected numbers"),
+    "last_engaged as text": (_frame(lambda f: f.with_columns(pl.lit("yesterday").alias("last_engaged"))),
+                             "last_engaged column holds text; expected dates"),
+    "a rule's column as text": (_frame(lambda f: f.with_columns(pl.col("employees").cast(pl.String))),
+                                "does not fit the plan inside it (fit.criteria[2].where.employees.min: employees "
+                                "holds text; min needs numbers or dates)"),
+    "a rule's column dropped": (_frame(lambda f: f.drop("employees")),
+                                "does not fit the plan inside it (fit.criteria[2].where.employees.min: unknown "
+                                "column 'employees')"),
+    "an account twice": (_frame(lambda f: pl.concat([f, f.head(1)])), "account_id 'A000001' is on 2 rows"),
+    "a blank account_id": (_frame(_first_row("account_id", None)), "1 row of the snapshot has no account_id"),
+    "a corrupted page": (_corrupt_a_page, "the snapshot is damaged and cannot be read (parquet: "),
+    "a truncated file": (lambda frame, meta, raw, path: raw[: len(raw) // 2], "not a Parquet file, or one cut short"),
+    "an emptied file": (lambda frame, meta, raw, path: b"", "not a Parquet file, or one cut short"),
+    "format written as text": (_meta(lambda m: {**m, "format": "1"}),
+                               "snapshot format '1', but this abm-tui reads format 1"),
+    "an older format": (_meta(lambda m: {**m, "format": 0}), "snapshot format 0, but this abm-tui reads format 1"),
+    "no format": (_meta(lambda m: {k: v for k, v in m.items() if k != "format"}),
+                  "the snapshot metadata is damaged (it has no format entry)"),
+    "no as_of": (_meta(lambda m: {k: v for k, v in m.items() if k != "as_of"}),
+                 "the snapshot metadata is damaged (it has no as_of entry)"),
+    "as_of not a date": (_meta(lambda m: {**m, "as_of": "last week"}),
+                         "as_of is 'last week'; expected a date such as 2026-11-20"),
+    "tiers not a list": (_meta(lambda m: {**m, "tiers": 5}), "tiers is 5; expected a list of names"),
+    "plan_name not text": (_meta(lambda m: {**m, "plan_name": None}), "plan_name is None; expected text"),
+    "metadata not JSON": (lambda frame, meta, raw, path: (frame, "{not json"),
+                          "the snapshot metadata is damaged (not JSON"),
+    "metadata a list": (_meta(lambda m: [1, 2]), "the snapshot metadata is damaged (a JSON list; expected an object)"),
+    "the plan inside not TOML": (_meta(lambda m: {**m, "plan": "version = = 1"}), "(plan inside): not valid TOML"),
+}
+
+
+@pytest.fixture(scope="module")
+def damaged(demo_weeks: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every case of DAMAGE, as a file beside the history (`2026-11-20.parquet` edited)."""
+    real = demo_weeks / "history" / WEEK1
+    frame, raw = pl.read_parquet(real), real.read_bytes()
+    meta = json.loads(pl.read_parquet_metadata(real)[META_KEY])
+    folder = tmp_path_factory.mktemp("damaged")
+    files = {}
+    for number, (case, (edit, _)) in enumerate(DAMAGE.items()):
+        path = folder / f"{number:02}.parquet"
+        made = edit(frame, meta, raw, real)
+        if isinstance(made, bytes):
+            path.write_bytes(made)
+        else:
+            edited, edited_meta = made
+            text = edited_meta if isinstance(edited_meta, str) else json.dumps(edited_meta)
+            edited.write_parquet(path, compression="zstd", metadata={META_KEY: text})
+        files[case] = path
+    return files
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+@pytest.mark.parametrize("side", ["snapshot after", "snapshot before", "snapshot then plan"])
+def test_an_edited_or_damaged_snapshot_is_one_line_naming_it(
+    case: str, side: str, demo_weeks: Path, damaged: dict[str, Path], capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad, week1 = damaged[case], demo_weeks / "history" / WEEK1
+    args = {"snapshot after": (week1, bad), "snapshot before": (bad, demo_weeks / "history" / WEEK2),
+            "snapshot then plan": (bad, demo_weeks / "plan.toml")}[side]
+    status, out, err = cli_diff(capsys, *args)
+    assert (status, out) == (1, ""), err
+    assert err.count("\n") == 1 and err.startswith(f"abm-tui: {bad}"), err
+    assert DAMAGE[case][1] in err
+    assert "internal error" not in err
+
+
+def test_the_damage_cases_start_from_a_snapshot_diff_reads(demo_weeks: Path, damaged: dict[str, Path]) -> None:
+    """Each case differs from the real file, and the real file itself diffs cleanly against the next week."""
+    real = demo_weeks / "history" / WEEK1
+    assert len(DAMAGE) >= 21 and len(set(damaged.values())) == len(DAMAGE)
+    assert all(path.read_bytes() != real.read_bytes() for path in damaged.values())
+    assert diff(real, demo_weeks / "history" / WEEK2).movement.accounts.height > 0
 
 
 # --- flows ---------------------------------------------------------------------------------------

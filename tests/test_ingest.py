@@ -19,10 +19,6 @@ from abm_tui.ingest.matching import MatchReport
 from abm_tui.ingest.readers import read_table
 from abm_tui.plan.parse import loads_plan
 
-# CI clones the repo with shared/ beside it, as in the workspace.
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="shared/realdata is not beside the repo")
-
 SMALL = pl.DataFrame(
     {
         "account_id": ["A1", "A2", "A3", "A4"],
@@ -452,17 +448,9 @@ def test_all_empty_tech_stack_gives_empty_lists(tmp_path: Path) -> None:
 # --- real public data --------------------------------------------------------------------------
 
 
-@needs_realdata
-@pytest.mark.parametrize("path", sorted(REALDATA.glob("*.csv")), ids=lambda p: p.name)
-def test_every_real_csv_reads(path: Path) -> None:
-    frame = read_table(path).frame
-    assert frame.height > 400 and frame.width >= 8
-    assert all(c and "\ufeff" not in c and "\r" not in c for c in frame.columns)
-
-
-@needs_realdata
-def test_real_fortune_1000_by_ticker_reports_blank_tickers() -> None:
-    path = REALDATA / "Fortune_1000.csv"
+@pytest.mark.realdata
+def test_real_fortune_1000_by_ticker_reports_blank_tickers(realdata: Path) -> None:
+    path = realdata / "Fortune_1000.csv"
     accounts = load_accounts(
         path,
         (
@@ -489,17 +477,17 @@ def test_real_fortune_1000_by_ticker_reports_blank_tickers() -> None:
     assert frame.filter(pl.col("account_id") == "WMT").get_column("employees").item() == 2_200_000
 
 
-@needs_realdata
-def test_real_fortune_1000_by_company_keeps_all() -> None:
-    accounts = load_accounts(REALDATA / "Fortune_1000.csv", (("account_id", "company"),))
+@pytest.mark.realdata
+def test_real_fortune_1000_by_company_keeps_all(realdata: Path) -> None:
+    accounts = load_accounts(realdata / "Fortune_1000.csv", (("account_id", "company"),))
     assert accounts.frame.height == 1000 and accounts.report.dropped == ()
     assert "dropped" not in "\n".join(accounts.report.summary())
 
 
-@needs_realdata
-def test_real_sp500_constituents() -> None:
+@pytest.mark.realdata
+def test_real_sp500_constituents(realdata: Path) -> None:
     accounts = load_accounts(
-        REALDATA / "constituents.csv",
+        realdata / "constituents.csv",
         (("account_id", "Symbol"), ("name", "Security"), ("industry", "GICS Sector")),
     )
     frame = accounts.frame
@@ -510,9 +498,9 @@ def test_real_sp500_constituents() -> None:
     assert "Headquarters Location" in frame.columns
 
 
-@needs_realdata
-def test_real_crunchbase_with_carriage_returns() -> None:
-    accounts = load_accounts(REALDATA / "crunchbase-companies.csv", (("account_id", "permalink"),))
+@pytest.mark.realdata
+def test_real_crunchbase_with_carriage_returns(realdata: Path) -> None:
+    accounts = load_accounts(realdata / "crunchbase-companies.csv", (("account_id", "permalink"),))
     frame = accounts.frame
     assert frame.height >= 17_000
     assert frame.height == accounts.report.rows_kept == 17_727
@@ -521,23 +509,23 @@ def test_real_crunchbase_with_carriage_returns() -> None:
     assert frame.get_column("account_id").str.contains("\r").sum() == 0
 
 
-@needs_realdata
-def test_real_forbes_2000() -> None:
+@pytest.mark.realdata
+def test_real_forbes_2000(realdata: Path) -> None:
     by_row = load_accounts(
-        REALDATA / "Forbes2000.csv", (("account_id", "rownames"), ("industry", "category"))
+        realdata / "Forbes2000.csv", (("account_id", "rownames"), ("industry", "category"))
     )
     assert by_row.frame.height == 2000 and by_row.report.dropped == ()
     assert by_row.frame.get_column("account_id").head(1).item() == "1"
     assert by_row.frame.get_column("industry").n_unique() == 27
-    by_name = load_accounts(REALDATA / "Forbes2000.csv", (("account_id", "name"),))
+    by_name = load_accounts(realdata / "Forbes2000.csv", (("account_id", "name"),))
     assert by_name.frame.height + len(by_name.report.dropped) == 2000
     assert by_name.frame.get_column("account_id").n_unique() == by_name.frame.height
 
 
-@needs_realdata
-def test_real_sp500_financials() -> None:
+@pytest.mark.realdata
+def test_real_sp500_financials(realdata: Path) -> None:
     accounts = load_accounts(
-        REALDATA / "constituents-financials.csv", (("account_id", "Symbol"), ("name", "Name"))
+        realdata / "constituents-financials.csv", (("account_id", "Symbol"), ("name", "Name"))
     )
     assert accounts.frame.height == 503
     assert accounts.frame.get_column("name").str.contains("\r").sum() == 0
@@ -671,9 +659,9 @@ def test_domains_are_reduced_to_the_bare_host(tmp_path: Path) -> None:
     assert domains == ["acme.com", "stock.walmart.com", "beta.io", None]
 
 
-@needs_realdata
-def test_real_crunchbase_funding_is_numbers_despite_excel_damage() -> None:
-    accounts = load_accounts(REALDATA / "crunchbase-companies.csv", (("account_id", "permalink"),))
+@pytest.mark.realdata
+def test_real_crunchbase_funding_is_numbers_despite_excel_damage(realdata: Path) -> None:
+    accounts = load_accounts(realdata / "crunchbase-companies.csv", (("account_id", "permalink"),))
     funding = accounts.frame.get_column("funding_total_usd")
     assert funding.dtype == pl.Float64
     assert funding.max() > 1e9

@@ -14,7 +14,6 @@ import pytest
 from abm_tui.ingest.cleaning import bare_domain
 from abm_tui.ingest.matching import MatchReport, match_events
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BOTH_FAILED = "no account with this account_id; no account with this domain"
 
 ACCOUNTS = pl.DataFrame(
@@ -182,11 +181,8 @@ def test_no_events_is_a_full_match() -> None:
 
 
 @pytest.fixture(scope="module")
-def fortune() -> pl.DataFrame:
-    path = REALDATA / "Fortune_1000.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not beside the repo")
-    raw = pl.read_csv(path)
+def fortune(realdata: Path) -> pl.DataFrame:
+    raw = pl.read_csv(realdata / "Fortune_1000.csv")
     return raw.select(
         pl.format("F{}", pl.col("rank")).alias("account_id"),
         pl.col("company").alias("name"),
@@ -194,6 +190,7 @@ def fortune() -> pl.DataFrame:
     )
 
 
+@pytest.mark.realdata
 def test_messy_company_names_find_fortune_accounts(fortune: pl.DataFrame, tmp_path: Path) -> None:
     rows = [
         ("", "Walmart Inc.", "", "linkedin"),
@@ -226,6 +223,7 @@ def test_messy_company_names_find_fortune_accounts(fortune: pl.DataFrame, tmp_pa
     ]
 
 
+@pytest.mark.realdata
 def test_every_fortune_account_finds_itself_by_name_and_domain(fortune: pl.DataFrame) -> None:
     upper_names = fortune.select(pl.col("name").str.to_uppercase().alias("company")).with_row_index("seq")
     urls = fortune.select(pl.format("https://www.{}/", "domain").alias("domain")).with_row_index("seq")

@@ -18,10 +18,6 @@ from hypothesis import strategies as st
 from abm_tui.errors import AbmError
 from abm_tui.ingest.readers import Table, read_table
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-FORTUNE = REALDATA / "Fortune_1000.csv"
-needs_fortune = pytest.mark.skipif(not FORTUNE.is_file(), reason="shared/realdata is not beside the repo")
-
 SMALL = pl.DataFrame(
     {
         "account_id": ["A1", "A2", "A3"],
@@ -72,8 +68,8 @@ def csv_text(rows: list[list[object]], separator: str = ",", quoting: int = csv.
     return out.getvalue()
 
 
-def fortune_rows() -> list[dict[str, str]]:
-    with FORTUNE.open(newline="", encoding="utf-8") as file:
+def fortune_rows(realdata: Path) -> list[dict[str, str]]:
+    with (realdata / "Fortune_1000.csv").open(newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
 
 
@@ -267,9 +263,9 @@ def salesforce_report(path: Path, rows: list[dict[str, str]]) -> Path:
     return write(path, text.replace('""\r\n', "\r\n"))
 
 
-@needs_fortune
-def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path) -> None:
-    rows = fortune_rows()
+@pytest.mark.realdata
+def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path, realdata: Path) -> None:
+    rows = fortune_rows(realdata)
     table = read_table(salesforce_report(tmp_path / "report.csv", rows))
     assert table.frame.columns == ["Account Name", "Employees", "Industry", "Website", "Annual Revenue"]
     assert table.frame.height == len(rows) == 1000
@@ -282,10 +278,12 @@ def test_salesforce_report_export_built_from_fortune_1000(tmp_path: Path) -> Non
     assert f"cut 5 lines below the data (from row {6 + 1000:,})" in table.notes
 
 
-@needs_fortune
+@pytest.mark.realdata
 @pytest.mark.parametrize(("filename", "separator", "encoding"), [("li.csv", ",", "utf-8"), ("li.txt", "\t", "utf-16")])
-def test_linkedin_report_built_from_fortune_1000(tmp_path: Path, filename: str, separator: str, encoding: str) -> None:
-    rows = fortune_rows()
+def test_linkedin_report_built_from_fortune_1000(
+    tmp_path: Path, realdata: Path, filename: str, separator: str, encoding: str
+) -> None:
+    rows = fortune_rows(realdata)
     header = ["Company Name", "Company Website", "Impressions", "Clicks", "Average CTR"]
     records = [[r["company"], r["Website"], r["revenue"], r["rank"], f"{int(r['rank']) / 1000:.2%}"] for r in rows]
     top = "\n".join(LINKEDIN_TOP) + "\n\n"
@@ -398,6 +396,58 @@ def test_survivable_oddities(tmp_path: Path) -> None:
     assert mixed.frame.get_column("a").to_list() == ["1", "two", "3"]
 
 
+# --- file names are literal paths, never patterns ---------------------------------------------------------
+
+
+def _with_footer(path: Path, frame: pl.DataFrame) -> None:
+    """A CSV with a report footer, so the rows above it are counted from the file itself."""
+    write(path, frame.write_csv() + "\n" + "\n".join(SALESFORCE_BOTTOM) + "\n")
+
+
+def _ragged(path: Path, frame: pl.DataFrame) -> None:
+    """A CSV whose last record lacks a cell, so the ragged rows are counted from the file itself."""
+    *lines, last = frame.write_csv().splitlines()
+    write(path, "\n".join([*lines, last.rsplit(",", 1)[0]]) + "\n")
+
+
+LITERAL_WRITERS = {
+    "csv": lambda path, frame: frame.write_csv(path),
+    "footer.csv": _with_footer,
+    "ragged.csv": _ragged,
+    "tsv": lambda path, frame: frame.write_csv(path, separator="\t"),
+    "parquet": lambda path, frame: frame.write_parquet(path),
+    "ndjson": lambda path, frame: frame.write_ndjson(path),
+    "xlsx": lambda path, frame: frame.write_excel(path),
+}
+IDS = pl.DataFrame({"account_id": ["A1", "A2", "A3"], "name": ["Acme", "Beta", "Gamma"], "employees": [10, 20, 30]})
+
+
+@pytest.mark.parametrize("kind", sorted(LITERAL_WRITERS))
+@pytest.mark.parametrize("stem", ["a*", "what?", "q[1]", "[ab]"])
+def test_a_file_named_like_a_pattern_is_read_as_itself(tmp_path: Path, kind: str, stem: str) -> None:
+    path = tmp_path / f"{stem}.{kind}"
+    LITERAL_WRITERS[kind](path, IDS)
+    table = read_table(path)
+    assert table.frame.get_column("account_id").to_list() == ["A1", "A2", "A3"]
+    assert table.path == path
+
+
+@pytest.mark.parametrize("kind", sorted(LITERAL_WRITERS))
+def test_a_pattern_in_a_name_never_reads_the_files_it_matches(tmp_path: Path, kind: str) -> None:
+    """`accounts = "a*.csv"` names one file: its neighbours a1.csv and a2.csv are not read with it."""
+    for stem, ids in (("a1", ["X1"]), ("a2", ["X2"]), ("ab", ["X3"])):
+        LITERAL_WRITERS[kind](tmp_path / f"{stem}.{kind}", IDS.head(1).with_columns(account_id=pl.lit(ids[0])))
+    with pytest.raises(AbmError) as info:
+        read_table(tmp_path / f"a*.{kind}")
+    assert str(info.value) == f"{tmp_path / f'a*.{kind}'}: no such file"
+    LITERAL_WRITERS[kind](tmp_path / f"a*.{kind}", IDS)
+    for pattern in ("a*", "a?", "a[12b]"):
+        LITERAL_WRITERS[kind](tmp_path / f"{pattern}.{kind}", IDS)
+        assert read_table(tmp_path / f"{pattern}.{kind}").frame.get_column("account_id").to_list() == [
+            "A1", "A2", "A3"
+        ], pattern
+
+
 # --- hostile input: one AbmError naming the file --------------------------------------------------------
 
 
@@ -452,16 +502,16 @@ def test_hostile_files_give_one_clear_error_naming_the_file(tmp_path: Path, case
 # --- real public files -------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="shared/realdata is not beside the repo")
-def test_every_real_file_reads() -> None:
-    paths = sorted(REALDATA.glob("*.csv"))
+@pytest.mark.realdata
+def test_every_real_file_reads(realdata: Path) -> None:
+    paths = sorted(realdata.glob("*.csv"))
     assert len(paths) >= 5
     for path in paths:
         table = read_table(path)
         assert table.frame.height > 400 and table.frame.width >= 8, path
         assert table.first_row == 2 and table.preamble == () and table.footer == (), path
         assert all(c and "\ufeff" not in c and "\r" not in c for c in table.frame.columns), path
-    crunchbase = read_table(REALDATA / "crunchbase-companies.csv")  # carriage returns only
+    crunchbase = read_table(realdata / "crunchbase-companies.csv")  # carriage returns only
     assert crunchbase.frame.height == 17_727
     assert crunchbase.frame.get_column("permalink")[0] == "/company/waywire"
     assert crunchbase.frame.get_column("name").str.contains("\r").sum() == 0
@@ -526,6 +576,7 @@ def exports(draw: st.DrawFn, min_rows: int = 1) -> tuple[bytes, list[str], int, 
     return text.encode(encoding), header, len(rows), 6 if framed else 2, last_is_data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(export=exports(min_rows=3))
 def test_fuzz_exports_round_trip(fuzz_dir: Path, export: tuple[bytes, list[str], int, int, bool]) -> None:
@@ -542,6 +593,7 @@ def test_fuzz_exports_round_trip(fuzz_dir: Path, export: tuple[bytes, list[str],
     assert table.frame.height == height if last_is_data else table.frame.height <= height
 
 
+@pytest.mark.slow
 @FUZZ
 @given(export=exports(), cut=st.floats(0, 1))
 def test_fuzz_truncated_exports(fuzz_dir: Path, export: tuple[bytes, list[str], int, int, bool], cut: float) -> None:
@@ -550,6 +602,7 @@ def test_fuzz_truncated_exports(fuzz_dir: Path, export: tuple[bytes, list[str], 
     read_or_refuse(path)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(rows=st.lists(st.lists(st.text(alphabet="ab ,\"\n", max_size=4), max_size=7), min_size=1, max_size=12))
 def test_fuzz_ragged_rows(fuzz_dir: Path, rows: list[list[str]]) -> None:

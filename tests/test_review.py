@@ -24,6 +24,7 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from abm_tui.errors import AbmError
@@ -385,3 +386,27 @@ def test_pipeline_takes_the_latest_amount_and_ignores_nan(tmp_path: Path, plan: 
     write_history(tmp_path, plan, frames)
     tier_1 = rows_by_group(review(list_snapshots(tmp_path), by="tier").table)["Tier 1"]
     assert tier_1["pipeline"] == 180.0  # A1's 100 from 2026-09-01 (its amount at the end is NaN) + A3's 80
+
+
+def test_an_edited_snapshot_is_named_with_what_was_expected(tmp_path: Path, plan: Plan) -> None:
+    """A text amount was read as empty before: now the file and the column are named, as diff names them."""
+    write_history(tmp_path, plan, [snapshot_rows(S0), snapshot_rows(S1), snapshot_rows(S2)])
+    edited = list_snapshots(tmp_path)[1]
+    frame = pl.read_parquet(edited.path).with_columns(pl.lit("$1,200").alias("opportunity_amount"))
+    frame.write_parquet(edited.path, metadata=pl.read_parquet_metadata(edited.path))
+    with pytest.raises(AbmError) as caught:
+        review(list_snapshots(tmp_path))
+    assert str(caught.value) == (f"{edited.path}: the snapshot's opportunity_amount column holds text; expected "
+                                 "numbers, as in every snapshot `abm-tui run` writes (was the file edited?)")
+
+
+def test_a_damaged_page_names_its_snapshot(tmp_path: Path, plan: Plan) -> None:
+    write_history(tmp_path, plan, [snapshot_rows(S0), snapshot_rows(S1), snapshot_rows(S2)])
+    damaged = list_snapshots(tmp_path)[1].path
+    raw = damaged.read_bytes()
+    start = pq.ParquetFile(damaged).metadata.row_group(0).column(0).data_page_offset + 16
+    damaged.write_bytes(raw[:start] + b"\xff" * 48 + raw[start + 48:])
+    with pytest.raises(AbmError) as caught:
+        review(list_snapshots(tmp_path))
+    message = str(caught.value)
+    assert message.startswith(f"{damaged}: the snapshot is damaged and cannot be read (") and "\n" not in message

@@ -12,6 +12,7 @@ import pytest
 from abm_tui import PlanError, Session, edits, load_plan, save_plan
 from abm_tui.engine import features
 from abm_tui.errors import AbmError
+from abm_tui.onboarding.demo import write_demo
 
 
 def test_matrix_covers_every_account_once(demo_session: Session) -> None:
@@ -154,3 +155,21 @@ def test_engagement_lists_belong_to_their_own_accounts(demo_session: Session) ->
     assert joined.filter(pl.col("top_intent_theme").ne_missing(pl.col("top"))).height == 0
     silent = table.join(events.select("_row").unique(), on="_row", how="anti")
     assert silent.get_column("intent_themes").list.len().max() == 0
+
+
+def test_data_paths_are_literal_paths(tmp_path: Path) -> None:
+    """A folder named like a pattern is read as itself, and a plan naming `a*.csv` does not read a1.csv."""
+    plain, odd = tmp_path / "plain", tmp_path / "plans [q1] *?"
+    for folder in (plain, odd):
+        write_demo(folder, accounts=200, events=2000, seed=3)
+    expected = Session.open(plain / "plan.toml").matrix()
+    opened = Session.open(odd / "plan.toml")
+    assert opened.report.rows_kept == 200
+    np.testing.assert_array_equal(opened.matrix().values, expected.values)
+
+    plan = load_plan(plain / "plan.toml")
+    (plain / "a1.csv").write_bytes((plain / "accounts.csv").read_bytes())
+    starred = replace(plan, data=replace(plan.data, accounts="a*.csv"))
+    with pytest.raises(AbmError) as info:
+        Session.open(starred)
+    assert str(info.value) == f"{plain / 'a*.csv'}: no such file"

@@ -20,7 +20,6 @@ from abm_tui.plan.parse import load_plan, loads_plan
 from abm_tui.plan.validate import check_plan
 from abm_tui.session import Workspace, build_workspace, load_dataset
 
-REALDATA = Path("/work/shared/realdata")
 # The mapping a planner would write in [data.columns] for each public file (canonical name = header).
 REAL_MAPPINGS = {
     "Fortune_1000.csv": {"account_id": "company", "name": "company", "industry": "sector",
@@ -157,11 +156,10 @@ def test_demo_criteria_follow_the_rules_of_thumb(demo_workspaces: dict[str, Work
 # --- real public files ----------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(REAL_MAPPINGS))
-def test_real_company_lists(name: str, tmp_path: Path) -> None:
-    path = REALDATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
+def test_real_company_lists(name: str, tmp_path: Path, realdata: Path) -> None:
+    path = realdata / name
     mapping = tuple(REAL_MAPPINGS[name].items())
     table = load_accounts(path, mapping).frame
     data = DataSource(str(path), None, "auto", mapping)
@@ -176,11 +174,10 @@ def test_real_company_lists(name: str, tmp_path: Path) -> None:
     assert starter_plan(table, None, data, name) == starter
 
 
-def test_a_one_country_list_gets_no_home_market(tmp_path: Path) -> None:
+@pytest.mark.realdata
+def test_a_one_country_list_gets_no_home_market(realdata: Path) -> None:
     """crunchbase's export is US-only: a criterion every account meets would separate nothing."""
-    path = REALDATA / "crunchbase-companies.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
+    path = realdata / "crunchbase-companies.csv"
     table = load_accounts(path, tuple(REAL_MAPPINGS[path.name].items())).frame
     starter = starter_plan(table, None, DataSource(), "crunchbase")
     assert "Home market" not in [c.name for c in starter.plan.criteria]

@@ -152,34 +152,6 @@ def _window_lists(keyed: pl.DataFrame, size: int, window_days: int) -> list[pl.S
     return [lists.select(pl.col(c).fill_null(empty)).to_series() for c in LIST_FEATURES]
 
 
-def channel_counts(
-    events: pl.DataFrame, channels: tuple[str, ...], as_of: dt.date, recent_days: int, window_days: int,
-    half_lives: tuple[tuple[str, float], ...] = (),
-) -> pl.DataFrame:
-    """Features keyed by account_id, one row per account with events up to as_of (see `attach`)."""
-    events = events.filter(pl.col("date") <= as_of)
-    ids = events.get_column("account_id").unique(maintain_order=True)
-    codes = (
-        events.select("account_id")
-        .join(ids.to_frame().with_row_index("_k"), on="account_id", how="left", maintain_order="left")
-        .get_column("_k")
-        .to_numpy()
-    )
-    dense = account_features(events, codes, ids.len(), channels, as_of, recent_days, window_days, half_lives)
-    return dense.with_columns(ids).select("account_id", *dense.columns)
-
-
-def attach(accounts: pl.DataFrame, counts: pl.DataFrame | None, channels: tuple[str, ...]) -> pl.DataFrame:
-    """Accounts with their features; an account without events gets zeros and empty lists, not nulls."""
-    if counts is None:
-        return accounts
-    joined = accounts.join(counts, on="account_id", how="left", maintain_order="left")
-    sums = [f"{c}_{p}" for c in channels for p in PERIODS] + [n for n in counts.columns if n.endswith("_decayed")]
-    zeros = [pl.col(name).fill_null(0.0) for name in sums]
-    lists = [pl.col(c).fill_null(pl.lit([], pl.List(pl.String))) for c in LIST_FEATURES]
-    return with_summaries(joined.with_columns(*zeros, *lists))
-
-
 def with_summaries(table: pl.DataFrame) -> pl.DataFrame:
     """top_intent_theme and persona_count, read off the per-account lists."""
     return table.with_columns(

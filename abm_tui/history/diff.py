@@ -15,11 +15,13 @@ from pathlib import Path
 import polars as pl
 
 from abm_tui.errors import AbmError
-from abm_tui.history.movement import Movement, compare
+from abm_tui.history.movement import FLOW_DIMENSIONS, Movement, compare
+from abm_tui.history.review import read_snapshot_frame, snapshot_schema
 from abm_tui.history.snapshots import Snapshot, read_snapshot, snapshot_frame
 from abm_tui.plan.changes import Change, plan_changes
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
+from abm_tui.plan.validate import check_plan
 from abm_tui.session import Session, build_workspace, data_key
 
 PLAN_SUFFIX, SNAPSHOT_SUFFIX = ".toml", ".parquet"
@@ -57,7 +59,7 @@ def diff(a: Path, b: Path, progress: Callable[[str], None] = _quiet) -> Diff:
 
 def between(earlier: Snapshot, later: Snapshot) -> Diff:
     """Two snapshots of the history, each with the plan that made it."""
-    return compare_sides(pl.read_parquet(earlier.path), pl.read_parquet(later.path), (earlier.label, later.label),
+    return compare_sides(checked_frame(earlier), checked_frame(later), (earlier.label, later.label),
                          (earlier.plan(), later.plan()), ())
 
 
@@ -70,7 +72,30 @@ def since(session: Session, snapshot: Snapshot | None) -> Diff:
         base = session.baseline
         return compare_sides(snapshot_frame(session, session.assignments(base), base), now, ("baseline plan", label),
                          (base, plan), ())
-    return compare_sides(pl.read_parquet(snapshot.path), now, (snapshot.label, label), (snapshot.plan(), plan), ())
+    return compare_sides(checked_frame(snapshot), now, (snapshot.label, label), (snapshot.plan(), plan), ())
+
+
+def checked_frame(snapshot: Snapshot) -> pl.DataFrame:
+    """The snapshot as a side of a comparison, or one message naming the file and what it lacks: the columns
+    and kinds every run writes, one row per account, and the columns its own plan's rules read, of their kind."""
+    schema = snapshot_schema(snapshot, ("account_id", *FLOW_DIMENSIONS))
+    plan = snapshot.plan()
+    problems = check_plan(plan, schema, set()) if plan is not None else []
+    if problems:
+        raise AbmError(f"{snapshot.path}: the snapshot does not fit the plan inside it ({problems[0]}); was the file "
+                       "edited?")
+    frame = read_snapshot_frame(snapshot)
+    ids = frame.get_column("account_id")
+    blank = ids.null_count()
+    if blank:
+        rows = "1 row of the snapshot has" if blank == 1 else f"{blank:,} rows of the snapshot have"
+        raise AbmError(f"{snapshot.path}: {rows} no account_id; expected one on every row (was the file edited?)")
+    repeated = ids.filter(ids.is_duplicated())
+    if repeated.len():
+        first = repeated[0]
+        raise AbmError(f"{snapshot.path}: account_id {first!r} is on {(repeated == first).sum()} rows of the "
+                       "snapshot; expected one row per account (was the file edited?)")
+    return frame
 
 
 def _kind(path: Path, which: str) -> str:

@@ -18,15 +18,15 @@ import polars as pl
 
 from abm_tui.engine.features import PERIODS
 from abm_tui.engine.segment import Assignment
+from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan import rules
-from abm_tui.plan.model import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan
+from abm_tui.plan.model import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan, Rule, Tier
 
 DIMENSIONS = ("tier", "stage", "bucket")
 FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
 ENTERED, LEFT, MOVED = "entered", "left", "moved"
 _SIDES = ("before", "after")
 _OUTCOMES = ("crm_stage", "opportunity_amount")
-OPEN, WON, LOST = "open_opportunity", ("closed_won", "customer"), ("closed_lost", "churned")  # CRM stage words
 PlanChange = tuple[str, str | None, str]  # section, the rule it concerns (None: a setting), the words
 
 
@@ -160,8 +160,8 @@ def _tests(plans: tuple[Plan | None, Plan | None], dim: str) -> list[_Test]:
     for plan in plans:
         if plan is None:
             continue
-        named = {"tier": plan.tiers, "stage": plan.stages, "bucket": plan.buckets}[dim]
-        rules_of = [(r.name, r.where) for r in named]
+        named: dict[str, tuple[Tier | Rule, ...]] = {"tier": plan.tiers, "stage": plan.stages, "bucket": plan.buckets}
+        rules_of: list[tuple[str | None, Condition]] = [(r.name, r.where) for r in named[dim]]
         if dim == "tier":
             rules_of += [(None, c.where) for c in plan.criteria]
         for name, where in rules_of:
@@ -196,16 +196,18 @@ def _flipped(sides: dict[str, pl.DataFrame], labels: tuple[pl.Series, pl.Series]
     touched: dict[str, pl.Series] = {}  # per rule: the accounts that left or entered it
     flips: dict[str, pl.Series] = {}
     for test in tests:
-        if not test.columns <= shared or (test.rule is None and refit is None):
+        if not test.columns <= shared:
             continue
         expr = rules.to_expr(test.condition, after.schema)
-        if test.rule is None:
-            changed = refitted[0].select(expr).to_series() != refitted[1].select(expr).to_series()
-            flip = _spread(before.height, refit, changed).fill_null(False)
-        else:
+        if test.rule is not None:
             if test.rule not in touched:
                 touched[test.rule] = (labels[0] == test.rule) | (labels[1] == test.rule)
             flip = (before.select(expr).to_series() != after.select(expr).to_series()) & touched[test.rule]
+        elif refit is not None:
+            changed = refitted[0].select(expr).to_series() != refitted[1].select(expr).to_series()
+            flip = _spread(before.height, refit, changed).fill_null(False)
+        else:
+            continue
         for column in test.columns:
             flips[column] = flips[column] | flip if column in flips else flip
     return flips
@@ -251,13 +253,12 @@ def _fallback(dim: str, plan_changes: tuple[PlanChange, ...], labels: tuple[pl.S
     those (a tier limit elsewhere freed a place), all the changes to the dimension's rules."""
     relevant = [(rule, text) for section, rule, text in plan_changes if section in (*_SECTIONS[dim], *_EVERYWHERE)]
     if not relevant:
-        said = ("other accounts' changes (tier limits rank accounts against each other)" if dim == "tier"
-                else "a change the snapshots do not record")
-        return pl.lit(said)
+        return pl.lit("other accounts' changes (tier limits rank accounts against each other)" if dim == "tier"
+                      else "a change the snapshots do not record")
     shared = [text for rule, text in relevant if rule is None or rule not in (*labels[0], *labels[1])]
     by_rule: dict[str, list[str]] = {}
     for rule, text in relevant:
-        if text not in shared:
+        if rule is not None and text not in shared:  # a setting's change (rule None) is always shared
             by_rule.setdefault(rule, []).append(text)
     named = {rule: "; ".join(texts) for rule, texts in by_rule.items()}
     own = [pl.lit(side).replace_strict(named, default=None, return_dtype=pl.String) for side in labels]
@@ -356,7 +357,7 @@ def _outcome_lines(accounts: pl.DataFrame) -> list[str]:
         return after.is_in(states) & ~before.is_in(states).fill_null(False)
 
     counts = accounts.select(
-        (before.ne_missing(after) & (after == OPEN)).sum().alias("opened"),
+        (before.ne_missing(after) & (after == CrmStage.OPEN)).sum().alias("opened"),
         became(WON).sum().alias("won"),
         amount.filter(became(WON)).sum().alias("won_amount"),
         became(LOST).sum().alias("lost"),

@@ -44,28 +44,40 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from abm_tui.engine.segment import BLANK
 from abm_tui.errors import AbmError, first_line, nearest
 from abm_tui.files import guard_inputs, write_text
-from abm_tui.history.movement import FLOW_DIMENSIONS, LOST, OPEN, WON
-from abm_tui.history.snapshots import Snapshot, history_folder, list_snapshots
+from abm_tui.history.movement import FLOW_DIMENSIONS
+from abm_tui.history.snapshots import (
+    ENGAGEMENT_COLUMNS,
+    OUTCOME_COLUMNS,
+    SEGMENT_COLUMNS,
+    Snapshot,
+    history_folder,
+    list_snapshots,
+)
+from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan.dump import plan_hash
 from abm_tui.plan.model import Plan
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 DIMENSIONS = FLOW_DIMENSIONS  # one row per segment, tier, stage, bucket or play
 TOTAL = "All accounts"
 FLAG = "neither grew nor converted"
 DEFAULT_DAYS = 91
-KNOWN_CRM = ("none", OPEN, *WON, *LOST)
+KNOWN_CRM = tuple(CrmStage)
 COUNTS = ("accounts_at_start", "accounts_at_end", "progressed", "opened", "won", "lost")
 AMOUNTS = ("pipeline", "won_amount")
 OUTCOMES = ("opened", "won", "lost", *AMOUNTS, "conversion_rate", "win_rate", "median_days_to_opportunity")
 BLOCKS = "▁▂▃▄▅▆▇█"
 _REQUIRED = ("account_id", "stage")
-_OPTIONAL = {"crm_stage": pl.String, "opportunity_amount": pl.Float64, "close_date": pl.Date, "first_engaged": pl.Date}
+_OPTIONAL = {**OUTCOME_COLUMNS, "first_engaged": ENGAGEMENT_COLUMNS["first_engaged"]}
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def review(snapshots: Sequence[Snapshot], start: dt.date | None = None, end: dt.
     if by not in DIMENSIONS:
         raise AbmError(f"review by {by!r}: expected one of {', '.join(DIMENSIONS)}{nearest(by, DIMENSIONS)}")
     period, notes = _period(snapshots, start, end)
-    schemas = [_schema(snap, by) for snap in period]
+    schemas = [snapshot_schema(snap, (*_REQUIRED, by)) for snap in period]
     columns = _size_columns(period)
     queries = [
         _cohort(period, schemas, by),
@@ -98,6 +110,8 @@ def review(snapshots: Sequence[Snapshot], start: dt.date | None = None, end: dt.
     try:
         cohort, start_words, end_words, *counts = pl.collect_all(queries)
     except (OSError, pl.exceptions.PolarsError) as err:
+        for snap in period:  # which one: read each whole, only now that one of them failed
+            read_snapshot_frame(snap)
         raise AbmError(f"{_folder(period)}: could not read the snapshots ({first_line(err)})") from err
     outcomes = _outcome_notes(period, start_words, end_words, cohort)
     sizes = _sizes(counts, columns, by, period[-1])
@@ -167,17 +181,53 @@ def _size_columns(period: Sequence[Snapshot]) -> list[str]:
 # --- reading the snapshots ------------------------------------------------------------------------
 
 
-def _schema(snap: Snapshot, by: str) -> pl.Schema:
-    """The snapshot's columns, checked for the ones the review cannot do without (CRM columns are optional)."""
+def _holds(dtype: PolarsDataType) -> str:
+    """A column's kind in the words the messages use."""
+    if isinstance(dtype, pl.List | pl.Array):
+        return "lists"
+    if dtype == pl.Boolean:
+        return "true/false values"
+    if dtype.is_numeric():
+        return "numbers"
+    if dtype.is_temporal():
+        return "dates"
+    return "text" if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum) else str(dtype)
+
+
+# The kind of every column `abm-tui run` writes into a snapshot (`snapshots.snapshot_frame`): an edited file that
+# changed one is named, rather than read as something else or met later as a Polars error.
+SHAPE = {
+    **{name: "numbers" if name == "fit_score" else "text" for name in SEGMENT_COLUMNS},
+    **{name: _holds(dtype) for name, dtype in {**OUTCOME_COLUMNS, **ENGAGEMENT_COLUMNS}.items()},
+}
+
+
+def snapshot_schema(snap: Snapshot, required: Sequence[str]) -> pl.Schema:
+    """The snapshot's columns, checked as review and diff need them: each of `required` there, and every column
+    `abm-tui run` writes of the kind it writes (a column left empty is fine: CRM columns often are)."""
     try:
         schema = snap.scan().collect_schema()
     except (OSError, pl.exceptions.PolarsError) as err:
         raise AbmError(f"{snap.path}: could not read the snapshot ({first_line(err)})") from err
-    for name in dict.fromkeys((*_REQUIRED, by)):
+    for name in dict.fromkeys(required):
         if name not in schema:
             raise AbmError(f"{snap.path}: the snapshot has no {name} column (every snapshot `abm-tui run` writes has "
-                           f"one; was the file edited?)")
+                           "one; was the file edited?)")
+    for name, dtype in schema.items():
+        expected = SHAPE.get(name)
+        if expected is not None and dtype != pl.Null and _holds(dtype) != expected:
+            raise AbmError(f"{snap.path}: the snapshot's {name} column holds {_holds(dtype)}; expected {expected}, "
+                           "as in every snapshot `abm-tui run` writes (was the file edited?)")
     return schema
+
+
+def read_snapshot_frame(snap: Snapshot) -> pl.DataFrame:
+    """The whole snapshot; a damaged page or a cut file is one message naming it."""
+    try:
+        return snap.scan().collect()
+    except (OSError, pl.exceptions.PolarsError) as err:
+        raise AbmError(f"{snap.path}: the snapshot is damaged and cannot be read ({first_line(err)}); expected the "
+                       "file as `abm-tui run` wrote it") from err
 
 
 def _optional(schema: pl.Schema, name: str) -> pl.Expr:
@@ -216,13 +266,13 @@ def _opportunities(period: Sequence[Snapshot], schemas: Sequence[pl.Schema]) -> 
         for i, (snap, schema) in enumerate(zip(period, schemas, strict=True))
     ])
     later = pl.col("_later")
-    shows = pl.col("crm_stage").is_in((OPEN, *WON, *LOST)).fill_null(False)
+    shows = pl.col("crm_stage").is_in((CrmStage.OPEN, *WON, *LOST)).fill_null(False)
     return (
         rows.filter(pl.col("opportunity_amount").is_not_null() | (later & (shows | pl.col("close_date").is_not_null())))
         .group_by("account_id")
         .agg(
             pl.col("_as_of").filter(later & shows).min().alias("first_seen"),
-            (later & (pl.col("crm_stage") == OPEN).fill_null(False)).any().alias("was_open"),
+            (later & (pl.col("crm_stage") == CrmStage.OPEN).fill_null(False)).any().alias("was_open"),
             pl.col("opportunity_amount").drop_nulls().last().alias("amount"),
             pl.col("close_date").filter(later).drop_nulls().last().alias("close_date"),
         )
@@ -261,7 +311,7 @@ def _fates(stages: Sequence[str]) -> list[pl.Expr]:
 
     won = among("crm_end", WON) & ~among("crm_start", WON)
     lost = among("crm_end", LOST) & ~among("crm_start", LOST)
-    was_open = (pl.col("crm_start") == OPEN).fill_null(False)
+    was_open = (pl.col("crm_start") == CrmStage.OPEN).fill_null(False)
     seen = pl.min_horizontal("first_seen", "close_date")
     engaged = pl.min_horizontal("engaged_start", "engaged_end")
     return [

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -64,7 +64,7 @@ class Snapshot:
         return f"{self.as_of.isoformat()} ({self.path.name})"
 
     def scan(self) -> pl.LazyFrame:
-        return pl.scan_parquet(self.path)
+        return pl.scan_parquet(self.path, glob=False)
 
     def plan(self) -> Plan | None:
         """The plan as it was, or None when this abm-tui cannot read it (a newer format)."""
@@ -166,7 +166,7 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
     existing = list_snapshots(folder)
     frame = snapshot_frame(session, assignments)
     same_day = [s for s in existing if s.as_of == as_of]
-    if same_day and same_day[-1].plan_hash == plan_hash(plan) and pl.read_parquet(same_day[-1].path).equals(frame):
+    if same_day and same_day[-1].plan_hash == plan_hash(plan) and same_day[-1].scan().collect().equals(frame):
         before = [s for s in existing if s.as_of < as_of]
         note = f"history: {same_day[-1].path} already holds this run (same plan, same segments); nothing added"
         return Kept(same_day[-1], False, before[-1] if before else None, (note,))
@@ -212,20 +212,49 @@ def read_snapshot(path: Path) -> Snapshot:
     try:
         raw = pl.read_parquet_metadata(path).get(META_KEY)
     except (OSError, pl.exceptions.PolarsError) as err:
-        raise AbmError(f"{path}: not a Parquet file ({first_line(err)})") from err
+        raise AbmError(f"{path}: not a Parquet file, or one cut short ({first_line(err)})") from err
     if raw is None:
         raise AbmError(f"{path}: not an abm-tui snapshot (it has no {META_KEY} metadata; snapshots are written by "
                        "abm-tui run)")
+    meta = _metadata_of(path, raw)
+    try:
+        as_of = dt.date.fromisoformat(meta["as_of"])
+    except ValueError:
+        raise AbmError(f"{path}: the snapshot metadata is damaged (as_of is {meta['as_of']!r}; expected a date "
+                       "such as 2026-11-20)") from None
+    return Snapshot(
+        path, as_of, meta["plan_name"], meta["plan_hash"], meta["plan"], meta["taken_at"], tuple(meta["tiers"]),
+        tuple(meta["stages"]), tuple(meta["buckets"]),
+    )
+
+
+# Each entry of a snapshot's metadata, and what it holds (see `_metadata`).
+_META_TEXT = ("as_of", "plan_name", "plan_hash", "plan", "taken_at")
+_META_NAMES = ("tiers", "stages", "buckets")
+
+
+def _metadata_of(path: Path, raw: str) -> dict[str, Any]:
+    """The metadata as `_metadata` writes it, or a one-line AbmError naming the entry that is not."""
     try:
         meta = json.loads(raw)
-        version = meta["format"]
-        if version != SNAPSHOT_FORMAT:
-            raise AbmError(f"{path}: snapshot format {version}, but this abm-tui reads format {SNAPSHOT_FORMAT}"
-                           + ("; upgrade abm-tui" if isinstance(version, int) and version > SNAPSHOT_FORMAT else ""))
-        return Snapshot(
-            path, dt.date.fromisoformat(meta["as_of"]), str(meta["plan_name"]), str(meta["plan_hash"]),
-            str(meta["plan"]), str(meta["taken_at"]), tuple(meta["tiers"]), tuple(meta["stages"]),
-            tuple(meta["buckets"]),
-        )
-    except (ValueError, KeyError, TypeError) as err:
-        raise AbmError(f"{path}: the snapshot metadata is damaged ({type(err).__name__}: {err})") from err
+    except ValueError as err:
+        raise AbmError(f"{path}: the snapshot metadata is damaged (not JSON: {err})") from err
+    if not isinstance(meta, dict):
+        raise AbmError(f"{path}: the snapshot metadata is damaged (a JSON {type(meta).__name__}; expected an object)")
+    if "format" not in meta:
+        raise AbmError(f"{path}: the snapshot metadata is damaged (it has no format entry)")
+    version = meta["format"]
+    if version != SNAPSHOT_FORMAT:
+        raise AbmError(f"{path}: snapshot format {version!r}, but this abm-tui reads format {SNAPSHOT_FORMAT}"
+                       + ("; upgrade abm-tui" if isinstance(version, int) and version > SNAPSHOT_FORMAT else ""))
+    missing = [key for key in (*_META_TEXT, *_META_NAMES) if key not in meta]
+    if missing:
+        raise AbmError(f"{path}: the snapshot metadata is damaged (it has no {missing[0]} entry)")
+    for key in _META_TEXT:
+        if not isinstance(meta[key], str):
+            raise AbmError(f"{path}: the snapshot metadata is damaged ({key} is {meta[key]!r}; expected text)")
+    for key in _META_NAMES:
+        names = meta[key]
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise AbmError(f"{path}: the snapshot metadata is damaged ({key} is {names!r}; expected a list of names)")
+    return meta

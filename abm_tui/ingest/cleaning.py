@@ -2,7 +2,7 @@
 
 Everything here is a Polars expression, so a column of a million cells is cleaned by vectorised string
 operations with no Python per cell, and a cell that cannot be read becomes null rather than an error: the
-caller counts those (`unreadable`) and tells the planner where the first one is.
+loader counts those and tells the planner where the first one is.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def blank_to_null(column: str | pl.Expr) -> pl.Expr:
 
 
 def _money_steps(column: str | pl.Expr) -> pl.Expr:
-    """A struct with `value` (what `money` returns) and `unreadable` (what `unreadable` returns) for each cell.
+    """A struct whose `value` field is what `money` returns for each cell.
 
     The figure is taken apart by stripping known characters from its ends rather than by regex capture groups,
     which Polars runs several times slower.
@@ -170,8 +170,7 @@ def _money_steps(column: str | pl.Expr) -> pl.Expr:
     value = digits.cast(pl.Float64, strict=False) * scale * pl.when(pl.field("negative")).then(-1.0).otherwise(1.0)
     # Excel writes large figures as 1.2E+06; anything else Polars reads as a float (inf, nan) is not money.
     scientific = pl.when(figure.str.contains("e", literal=True)).then(figure.cast(pl.Float64, strict=False))
-    steps = steps.struct.with_fields(pl.coalesce(scientific, pl.when(well_formed).then(value)).alias("value"))
-    return steps.struct.with_fields((figure.is_not_null() & pl.field("value").is_null()).alias("unreadable"))
+    return steps.struct.with_fields(pl.coalesce(scientific, pl.when(well_formed).then(value)).alias("value"))
 
 
 def money(column: str | pl.Expr) -> pl.Expr:
@@ -190,14 +189,6 @@ def money(column: str | pl.Expr) -> pl.Expr:
         _read_in_place(text, plain, _money_steps, "value")
     )
     return _named_as(value, column)
-
-
-def unreadable(column: str | pl.Expr) -> pl.Expr:
-    """Cells with something in them that `money` could not read, so the planner can be told which and where."""
-    text = _text(column)
-    plain = text.str.contains(_PLAIN_NUMBER)
-    flag = _read_in_place(text, plain, _money_steps, "unreadable")
-    return _named_as(pl.when(plain).then(False).otherwise(flag.fill_null(False)), column)
 
 
 # --- employee counts -----------------------------------------------------------------------------

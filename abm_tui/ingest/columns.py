@@ -107,8 +107,6 @@ def _kind(values: pl.Series, column: str) -> str | None:
 _QUICK: dict[str, Cleaner] = {
     "employees": lambda c: _plain_figure(c).round(0).cast(pl.Int64, strict=False),
     "number": lambda c: _plain_figure(c),
-    "list": lambda c: _split_list(c),
-    "domain": lambda c: pl.when(_is_bare_host(c)).then(c),
 }
 _FIGURES = ("employees", "number")
 
@@ -123,8 +121,8 @@ _FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
     "cast": lambda values, _: [values.cast(NUMERIC_COLUMNS[values.name], strict=False)],
     "employees": lambda values, fast: _employees(values, fast),
     "number": _finish_number,
-    "list": lambda _, fast: [fast],
-    "domain": lambda values, fast: [_domains(values, fast)],
+    "list": lambda values, _: [_select(values, _split_list)],
+    "domain": lambda values, _: [_domains(values, _select(values, lambda c: pl.when(_is_bare_host(c)).then(c)))],
     "enum": lambda values, _: [by_value(values, lambda c: cleaning.readable_enum(cleaning.blank_to_null(c)))],
 }
 
@@ -139,7 +137,7 @@ def _repeated(values: pl.Series, kind: str) -> bool:
     """A figure column of few distinct values (size bands, deal amounts mostly blank): reading each value
     once, both readings included, is cheaper there than the quick reading of every cell. An estimate of the
     count decides, at a fraction of the cost of counting."""
-    return kind in _FIGURES and values.approx_n_unique() <= _REPEATED * values.len()
+    return kind in _FIGURES and bool(_select(values, lambda c: c.approx_n_unique() <= _REPEATED * c.len()).item())
 
 
 def _untidy(text: pl.Series) -> bool:

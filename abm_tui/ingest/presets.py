@@ -11,10 +11,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import polars as pl
 
 from abm_tui.errors import AbmError
+
+
+class CrmStage(StrEnum):
+    """The design's `crm_stage` words: what every preset turns its CRM's values into, and what the review and the
+    movement count as an opportunity opened, won or lost."""
+
+    NONE = "none"
+    OPEN = "open_opportunity"
+    CLOSED_WON = "closed_won"
+    CUSTOMER = "customer"
+    CLOSED_LOST = "closed_lost"
+    CHURNED = "churned"
+
+
+WON = (CrmStage.CLOSED_WON, CrmStage.CUSTOMER)
+LOST = (CrmStage.CLOSED_LOST, CrmStage.CHURNED)
 
 
 @dataclass(frozen=True)
@@ -32,15 +49,16 @@ def _key(header: str) -> str:
 
 
 _HUBSPOT_LIFECYCLE = {
-    "subscriber": "none", "lead": "none", "marketingqualifiedlead": "none", "salesqualifiedlead": "none",
-    "opportunity": "open_opportunity", "customer": "customer", "evangelist": "customer", "other": "none",
+    "subscriber": CrmStage.NONE, "lead": CrmStage.NONE, "marketingqualifiedlead": CrmStage.NONE,
+    "salesqualifiedlead": CrmStage.NONE, "opportunity": CrmStage.OPEN, "customer": CrmStage.CUSTOMER,
+    "evangelist": CrmStage.CUSTOMER, "other": CrmStage.NONE,
 }
 _SALESFORCE_TYPE = {
-    "customerdirect": "customer", "customerchannel": "customer", "customer": "customer",
-    "formercustomer": "churned", "prospect": "none", "channelpartnerreseller": "none",
-    "installationpartner": "none", "technologypartner": "none", "other": "none",
+    "customerdirect": CrmStage.CUSTOMER, "customerchannel": CrmStage.CUSTOMER, "customer": CrmStage.CUSTOMER,
+    "formercustomer": CrmStage.CHURNED, "prospect": CrmStage.NONE, "channelpartnerreseller": CrmStage.NONE,
+    "installationpartner": CrmStage.NONE, "technologypartner": CrmStage.NONE, "other": CrmStage.NONE,
 }
-_SALESFORCE_STAGE = {"closedwon": "closed_won", "closedlost": "closed_lost"}
+_SALESFORCE_STAGE = {"closedwon": CrmStage.CLOSED_WON, "closedlost": CrmStage.CLOSED_LOST}
 
 HUBSPOT = Preset(
     "hubspot",
@@ -229,7 +247,7 @@ def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
     def words(column: pl.Expr) -> pl.Expr:
         text = column.cast(pl.String)
         key = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
-        default = pl.lit("open_opportunity") if values is _SALESFORCE_STAGE else text
+        default = pl.lit(CrmStage.OPEN.value) if values is _SALESFORCE_STAGE else text
         mapped = key.replace_strict(dict(values), default=default, return_dtype=pl.String)
         return pl.when(key.is_null() | (key == "")).then(None).otherwise(mapped)
 

@@ -79,14 +79,14 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         if kind == "Excel":
             return _read_excel(path, sheet)
         if kind == "Parquet":
-            return _finish(pl.read_parquet(path), path, format="Parquet")
+            return _finish(pl.read_parquet(path, glob=False), path, format="Parquet")
         if kind == "NDJSON":
             return _read_ndjson(path)
         return _read_delimited(path)
     except AbmError:
         raise
-    except (Exception, pl.exceptions.PanicException) as err:  # noqa: BLE001 - a hostile file is the planner's input
-        raise AbmError(f"{path}: could not be read as {kind}: {first_line(err)}{_suffix_hint(path, kind)}") from None
+    except (Exception, pl.exceptions.PanicException) as err:  # a hostile file is the planner's input
+        raise AbmError(f"{path}: could not be read as {kind}: {first_line(err)}{_suffix_hint(path, kind)}") from err
 
 
 def _check_file(path: Path) -> None:
@@ -505,6 +505,7 @@ def _parse(text: _Text, layout: _Layout) -> tuple[pl.DataFrame, list[str]]:
         "eol_char": layout.eol,
         "infer_schema_length": _INFER_ROWS,
         "truncate_ragged_lines": layout.ragged,
+        "glob": False,
     }
     notes = []
     while True:
@@ -539,7 +540,7 @@ def _rows_above_footer(text: _Text, layout: _Layout) -> int:
     (each a record of its own: see `_cut_footer`)."""
     records = pl.scan_csv(
         text.path, skip_lines=layout.skip_lines, separator=layout.separator, eol_char=layout.eol,
-        infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy",
+        infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy", glob=False,
     ).select(pl.len()).collect().item()
     footer = text.read(layout.end, text.size)
     eol = layout.eol.encode()
@@ -579,7 +580,7 @@ def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any])
     lines = pl.read_csv(
         source, has_header=False, separator="\x1f", quote_char=None, infer_schema=False, new_columns=["line"],
         eol_char=layout.eol, truncate_ragged_lines=True, encoding="utf8-lossy",
-        skip_lines=options.get("skip_lines", 0) + layout.header_lines,
+        skip_lines=options.get("skip_lines", 0) + layout.header_lines, glob=False,
     )
     line = pl.col("line").fill_null("")
     closed = (line.str.count_matches('"', literal=True).cum_sum() % 2) == 0
@@ -594,7 +595,7 @@ def _ragged_note(source: Path | bytes, layout: _Layout, options: dict[str, Any])
     ).filter(pl.col("shorter") | pl.col("longer"))
     if counted.height == 0:
         return ""
-    shorter, longer = counted.get_column("shorter").sum(), counted.get_column("longer").sum()
+    shorter, longer = (int(counted.get_column(column).sum()) for column in ("shorter", "longer"))
     parts = [f"{_count(shorter, 'row')} with fewer cells than the header (left blank)"] if shorter else []
     parts += [f"{_count(longer, 'row')} with more (the extra cells were cut)"] if longer else []
     row = counted.get_column("index")[0] + layout.header_row + 1
@@ -659,9 +660,12 @@ def _pick_sheet(path: Path, names: list[str], sheet: str | None) -> str:
 
 
 def _read_ndjson(path: Path) -> Table:
+    """Polars reads an NDJSON path as a glob pattern and has no switch for it, so the file is given open."""
     try:
-        return _finish(pl.read_ndjson(path, infer_schema_length=_INFER_ROWS), path, format="NDJSON")
+        with path.open("rb") as file:
+            return _finish(pl.read_ndjson(file, infer_schema_length=_INFER_ROWS), path, format="NDJSON")
     except pl.exceptions.ComputeError:
-        frame = pl.read_ndjson(path, infer_schema_length=None)
+        with path.open("rb") as file:
+            frame = pl.read_ndjson(file, infer_schema_length=None)
         note = f"a field changes type after record {_INFER_ROWS:,}; the whole file was read to choose types"
         return _finish(frame, path, notes=(note,), format="NDJSON")

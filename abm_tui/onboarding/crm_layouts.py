@@ -10,16 +10,18 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from abm_tui.ingest.presets import CrmStage
+
 # HubSpot's "Number of employees" picklists and LinkedIn's company sizes use these bands.
 _SIZE_BANDS = ((1, 10), (11, 50), (51, 200), (201, 500), (501, 1000), (1001, 5000), (5001, 10000), (10001, None))
 _HUBSPOT_RECORD_BASE = 5_100_000_000
 _LIFECYCLE = {
-    "none": "Lead", "open_opportunity": "Opportunity", "closed_won": "Customer", "customer": "Customer",
-    "closed_lost": "Other", "churned": "Other",
+    CrmStage.NONE: "Lead", CrmStage.OPEN: "Opportunity", CrmStage.CLOSED_WON: "Customer", CrmStage.CUSTOMER: "Customer",
+    CrmStage.CLOSED_LOST: "Other", CrmStage.CHURNED: "Other",
 }
 _SALESFORCE_TYPE = {
-    "none": "Prospect", "open_opportunity": "Prospect", "closed_won": "Customer - Direct",
-    "customer": "Customer - Direct", "closed_lost": "Prospect", "churned": "Former Customer",
+    CrmStage.NONE: "Prospect", CrmStage.OPEN: "Prospect", CrmStage.CLOSED_WON: "Customer - Direct",
+    CrmStage.CUSTOMER: "Customer - Direct", CrmStage.CLOSED_LOST: "Prospect", CrmStage.CHURNED: "Former Customer",
 }
 
 

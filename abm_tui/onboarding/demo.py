@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from abm_tui.files import write_with
+from abm_tui.ingest.presets import CrmStage
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 _WINDOW_DAYS = 180
@@ -132,7 +133,8 @@ _CLASS_SHARES = (  # low, steady, stalled, spiking, silent; row 0 outside the IC
 )
 _CLASS_ROW_WEIGHT = np.array([1.0, 10.0, 4.0, 6.0, 0.0])
 
-_CRM_STAGES = ("none", "open_opportunity", "closed_won", "closed_lost", "churned", "customer")
+_CRM_STAGES = (CrmStage.NONE, CrmStage.OPEN, CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST, CrmStage.CHURNED,
+               CrmStage.CUSTOMER)  # the draw's order: changing it changes every generated demo
 _CRM_BY_CLASS = (  # one row per class, columns as _CRM_STAGES
     (0.800, 0.060, 0.015, 0.045, 0.020, 0.060),
     (0.620, 0.150, 0.050, 0.060, 0.020, 0.100),
@@ -140,7 +142,7 @@ _CRM_BY_CLASS = (  # one row per class, columns as _CRM_STAGES
     (0.520, 0.280, 0.080, 0.050, 0.010, 0.060),
     (0.855, 0.025, 0.006, 0.034, 0.020, 0.060),
 )
-_DEAL_STAGES = [_CRM_STAGES.index(stage) for stage in ("open_opportunity", "closed_won", "closed_lost")]
+_DEAL_STAGES = [_CRM_STAGES.index(stage) for stage in (CrmStage.OPEN, CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST)]
 
 # --- events: vocabularies -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from abm_tui.engine.features import resolve_as_of
 from abm_tui.history.snapshots import Snapshot, history_folder, snapshot_frame, write_snapshot
+from abm_tui.ingest.presets import CrmStage
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
 from abm_tui.session import Dataset, Session, build_workspace, load_dataset
@@ -39,10 +40,11 @@ def write_demo_history(plan_path: Path, seed: int = 7) -> list[Path]:
 
 
 def _snapshot(plan: Plan, dataset: Dataset, as_of: dt.date, weeks: int, draw: np.ndarray) -> Snapshot:
-    week = replace(plan, as_of=as_of - dt.timedelta(days=7 * weeks))
+    day = as_of - dt.timedelta(days=7 * weeks)
+    week = replace(plan, as_of=day)
     accounts = _crm_back(dataset.accounts, weeks, draw) if weeks else dataset.accounts
     session = Session(week, build_workspace(replace(dataset, accounts=accounts), week))
-    return write_snapshot(history_folder(plan), snapshot_frame(session, session.assignments()), week, week.as_of)
+    return write_snapshot(history_folder(plan), snapshot_frame(session, session.assignments()), week, day)
 
 
 def _crm_back(accounts: pl.DataFrame, weeks: int, draw: np.ndarray) -> pl.DataFrame:
@@ -52,10 +54,10 @@ def _crm_back(accounts: pl.DataFrame, weeks: int, draw: np.ndarray) -> pl.DataFr
     stage = pl.col("crm_stage")
     drawn = pl.Series(draw)
     return accounts.with_columns(
-        pl.when(stage.is_in(["closed_won", "closed_lost"]) & (drawn < _CLOSED_SHARE[weeks]))
-        .then(pl.lit("open_opportunity"))
-        .when((stage == "open_opportunity") & (drawn < _OPENED_SHARE[weeks]))
-        .then(pl.lit("none"))
+        pl.when(stage.is_in([CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST]) & (drawn < _CLOSED_SHARE[weeks]))
+        .then(pl.lit(CrmStage.OPEN))
+        .when((stage == CrmStage.OPEN) & (drawn < _OPENED_SHARE[weeks]))
+        .then(pl.lit(CrmStage.NONE))
         .otherwise(stage)
         .alias("crm_stage")
     )

@@ -39,7 +39,8 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
         raise AbmError(f"{out}: already exists; choose another --out or pass --force to replace it")
     base = out.resolve().parent
     base.mkdir(parents=True, exist_ok=True)  # data paths are relative to it, and the OS walks through it
-    data = DataSource(relative_path(accounts, base), engagement and relative_path(engagement, base), preset, (), sheet)
+    events = None if engagement is None else relative_path(engagement, base)
+    data = DataSource(relative_path(accounts, base), events, preset, (), sheet)
     draft = Plan(name=name or _plan_name(accounts), data=data, base_dir=base, source=str(out))
     dataset = load_dataset(draft)
     report = dataset.report

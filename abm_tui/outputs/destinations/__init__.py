@@ -416,9 +416,9 @@ def _rows(path: Path) -> int | None:
     """Data rows of a table file; None for text such as plan.sql."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
+        return pl.scan_csv(path, infer_schema=False, glob=False).select(pl.len()).collect().item()
     if suffix == ".parquet":
-        return pl.scan_parquet(path).select(pl.len()).collect().item()
+        return pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
     return None
 
 
