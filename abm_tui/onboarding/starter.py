@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -104,10 +105,10 @@ class _Found:
 
 def _fit_criteria(table: pl.DataFrame) -> tuple[tuple[Criterion, ...], tuple[str, ...]]:
     found = [_separating(table, build(table)) for build in _BUILDERS]
-    kept = [f for f in found if f.where is not None]
-    points = _share_100([_WEIGHTS[f.name] for f in kept])
-    criteria = tuple(Criterion(f.name, p, f.where) for f, p in zip(kept, points, strict=True))
-    notes = [f"{c.name}, {c.points} points: {f.note}" for c, f in zip(criteria, kept, strict=True)]
+    kept = [(f, f.where) for f in found if f.where is not None]
+    points = _share_100([_WEIGHTS[f.name] for f, _ in kept])
+    criteria = tuple(Criterion(f.name, p, where) for (f, where), p in zip(kept, points, strict=True))
+    notes = [f"{c.name}, {c.points} points: {f.note}" for c, (f, _) in zip(criteria, kept, strict=True)]
     notes += [f"no {f.name.lower()} criterion: {f.note}" for f in found if f.where is None]
     if not criteria:
         notes.append("no fit criteria could be built, so no account scores above 0 and the tiers stay empty: "
@@ -235,7 +236,7 @@ def _most_common(values: pl.Series, total: int, most: int) -> tuple[pl.DataFrame
     a long tail of one-offs, all tied at 1, would otherwise be picked alphabetically."""
     ranked = _ranked(values)
     common = ranked.filter(pl.col("accounts") >= max(2, _COMMON_SHARE * total))
-    short = (common["accounts"].cum_sum() < _CORE_SHARE * total).sum()
+    short = int((common["accounts"].cum_sum() < _CORE_SHARE * total).sum())
     return common.head(min(most, short + 1)), ranked.height
 
 
@@ -257,7 +258,8 @@ def _missing_number(table: pl.DataFrame, column: str) -> str:
 
 def _nearest_quantile(values: pl.Series, q: float) -> float:
     """A value that occurs in the data, so a `min` at it keeps the account it came from."""
-    return float(values.drop_nulls().quantile(q, "nearest"))
+    found = values.drop_nulls().quantile(q, "nearest")
+    return 0.0 if found is None else float(found)
 
 
 def _two_figures(value: float) -> int | float:
@@ -302,7 +304,8 @@ def _engagement(frame: pl.DataFrame, channels: tuple[str, ...] | None) -> _Engag
     ).row(0, named=True)
     if not row["recent_engaged"]:
         return _Engagement(channels, missing="no account engaged in the recent window")
-    return _Engagement(channels, **{k: v if k.endswith("engaged") else _two_figures(v) for k, v in row.items()})
+    figures: dict[str, Any] = {k: v if k.endswith("engaged") else _two_figures(v) for k, v in row.items()}
+    return _Engagement(channels, **figures)
 
 
 # --- stages and buckets --------------------------------------------------------------------------
@@ -322,8 +325,10 @@ def _crm_stages(table: pl.DataFrame) -> tuple[tuple[Rule, ...], tuple[str, ...]]
     stages = tuple(Rule(name, AllOf((Compare("crm_stage", "in", values),))) for name, values in _CRM_STAGES)
     known = [_CRM_QUIET, *(value for _, values in _CRM_STAGES for value in values)]
     other = _ranked(table["crm_stage"]).filter(~pl.col("value").is_in(known))
-    notes = ("Closed Won, Closed Lost and Selecting from crm_stage (closed_won or customer; closed_lost or churned; "
-             "open_opportunity)",)
+    notes: tuple[str, ...] = (
+        "Closed Won, Closed Lost and Selecting from crm_stage (closed_won or customer; closed_lost or churned; "
+        "open_opportunity)",
+    )
     if other.height:
         shown = ", ".join(f"{value} ({n:,})" for value, n in other.head(5).iter_rows())
         notes += (f"crm_stage values no stage reads: {shown}; map them to closed_won, closed_lost, open_opportunity "

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from abm_tui.plan.model import AllOf, Compare, Criterion, Plan, Play, Rule, Tier, play_label
+from abm_tui.plan.model import AllOf, AnyRule, Compare, Criterion, Plan, Play, Rule, Tier, play_label
 from abm_tui.plan.rules import describe, describe_compare, format_value
 
 SECTION_TITLES = {
@@ -30,8 +30,7 @@ SECTION_TITLES = {
 }
 PLAY_TEXTS = (("campaign", "campaign"), ("cta", "CTA"), ("sales_action", "sales action"))
 
-AnyRule = Criterion | Tier | Rule
-Item = TypeVar("Item", Criterion, Tier, Rule, Play)
+Item = TypeVar("Item", bound=Criterion | Tier | Rule | Play)
 Key = Callable[[int, Item], Hashable | None]
 
 
@@ -245,10 +244,12 @@ def _where_edits(old: AllOf, new: AllOf) -> list[str]:
     """Test by test when both sides are plain tables of compares; otherwise the whole condition, before and after."""
     if old == new:
         return []
-    if not all(isinstance(item, Compare) for item in old.items + new.items):
+    old_tests = [c for c in old.items if isinstance(c, Compare)]
+    new_tests = [c for c in new.items if isinstance(c, Compare)]
+    if len(old_tests) < len(old.items) or len(new_tests) < len(new.items):
         return [f"where: {describe(old)} -> {describe(new)}"]
-    gone = [c for c in old.items if c not in new.items]
-    came = [c for c in new.items if c not in old.items]
+    gone = [c for c in old_tests if c not in new_tests]
+    came = [c for c in new_tests if c not in old_tests]
     texts = []
     for column in dict.fromkeys(c.column for c in gone + came):
         texts += _column_edits([c for c in gone if c.column == column], [c for c in came if c.column == column])

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 FORMAT_VERSION = 1
 PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
@@ -205,6 +207,43 @@ class Plan:
         path = Path(relative).expanduser()
         return path if path.is_absolute() else Path(os.path.normpath(self.base_dir / path))
 
+
+
+AnyRule = Criterion | Tier | Rule
+
+
+class Section(StrEnum):
+    """A section of rules, named as the Plan's field: the one spelling edits, trees and messages share.
+
+    The TOML writes the criteria under `[fit]` (`fit.criteria`); `Section.parse` accepts "fit" too.
+    """
+
+    CRITERIA = "criteria"
+    TIERS = "tiers"
+    STAGES = "stages"
+    BUCKETS = "buckets"
+
+    @classmethod
+    def parse(cls, text: str) -> Section:
+        return cls.CRITERIA if text == "fit" else cls(text)
+
+    @property
+    def key(self) -> str:
+        """The section's key path in the TOML, as messages name it."""
+        return "fit.criteria" if self is Section.CRITERIA else self.value
+
+    @property
+    def play_key(self) -> str | None:
+        """The play key that names this section's rules (criteria are not named by plays)."""
+        return None if self is Section.CRITERIA else self.value[:-1]
+
+    def rules(self, plan: Plan) -> tuple[AnyRule, ...]:
+        found: tuple[AnyRule, ...] = getattr(plan, self.value)
+        return found
+
+    def with_rules(self, plan: Plan, rules: tuple[AnyRule, ...]) -> Plan:
+        changes: dict[str, Any] = {self.value: rules}
+        return replace(plan, **changes)
 
 
 NOT_TARGET = "Not target"

@@ -40,6 +40,7 @@ from abm_tui.plan.model import (
     Play,
     Rule,
     Scalar,
+    Section,
     Sql,
     Tier,
     plain_number,
@@ -399,12 +400,13 @@ def _play(item: Any, path: str, reader: _Reader) -> Play:
 
 def _check_names(plan: Plan, reader: _Reader) -> None:
     """Rule names are how plays, the matrix and exports refer to rules, so they must be unique and known."""
-    sections = {"tiers": plan.tiers, "stages": plan.stages, "buckets": plan.buckets, "fit.criteria": plan.criteria}
-    for section, rules in sections.items():
+    for section in Section:
+        rules = section.rules(plan)
         seen: set[str] = set()
         for i, rule in enumerate(rules):
             if rule.name in seen:
-                reader.fail(f"{section}[{i}].name", f'"{rule.name}" is used by an earlier rule; names must be unique')
+                reader.fail(f"{section.key}[{i}].name",
+                            f'"{rule.name}" is used by an earlier rule; names must be unique')
             seen.add(rule.name)
     known = {
         "tier": [t.name for t in plan.tiers] + [NOT_TARGET],

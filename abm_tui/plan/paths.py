@@ -14,10 +14,11 @@ def relocated(plan: Plan, out_dir: Path) -> Plan:
     """The same plan, with data paths rewritten so that it runs as it is from `out_dir`."""
     out_dir = out_dir.resolve()
 
-    def move(path: str | None) -> str | None:
-        return None if path is None else relative_path(plan.resolve(path), out_dir)
+    def move(path: str) -> str:
+        return relative_path(plan.resolve(path), out_dir)
 
-    data = replace(plan.data, accounts=move(plan.data.accounts), engagement=move(plan.data.engagement))
+    engagement = None if plan.data.engagement is None else move(plan.data.engagement)
+    data = replace(plan.data, accounts=move(plan.data.accounts), engagement=engagement)
     return replace(plan, data=data, base_dir=out_dir)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Condition, Not, Plan, Scalar, Sql
+from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Scalar, Sql
 
 Schema = Mapping[str, pl.DataType]
 
@@ -41,6 +41,11 @@ def to_expr(condition: Condition, schema: Schema) -> pl.Expr:
 def _compare_expr(c: Compare, schema: Schema) -> pl.Expr:
     column = pl.col(c.column)
     op, value = c.op, c.value
+    if op in ("in", "not_in"):
+        member = _is_in(column, value if isinstance(value, tuple) else (value,), schema.get(c.column))
+        return member if op == "in" else column.is_not_null() & ~member
+    if isinstance(value, tuple):
+        raise ValueError(f"{op} takes one value, not a list")
     if op == "min":
         return column >= value
     if op == "max":
@@ -50,12 +55,9 @@ def _compare_expr(c: Compare, schema: Schema) -> pl.Expr:
     if op == "lt":
         return column < value
     if op == "eq":
-        return column == value
+        return column.eq(value)
     if op == "ne":
-        return column != value
-    if op in ("in", "not_in"):
-        member = _is_in(column, value, schema.get(c.column))
-        return member if op == "in" else column.is_not_null() & ~member
+        return column.ne(value)
     if op == "is_null":
         return column.is_null() if value else column.is_not_null()
     if op == "contains":
@@ -88,7 +90,9 @@ def columns(condition: Condition) -> set[str]:
 
 def section_columns(plan: Plan) -> dict[str, set[str]]:
     """Per section ("fit", "tiers", "stages", "buckets"), every column its enabled and disabled rules read."""
-    sections = {"fit": plan.criteria, "tiers": plan.tiers, "stages": plan.stages, "buckets": plan.buckets}
+    sections: dict[str, tuple[AnyRule, ...]] = {
+        "fit": plan.criteria, "tiers": plan.tiers, "stages": plan.stages, "buckets": plan.buckets,
+    }
     return {name: set().union(*(columns(rule.where) for rule in items)) for name, items in sections.items()}
 
 

@@ -29,7 +29,7 @@ from abm_tui.history.movement import preview_text
 from abm_tui.plan import edits
 from abm_tui.plan.dump import save_plan
 from abm_tui.plan.edits import Target
-from abm_tui.plan.model import Plan
+from abm_tui.plan.model import Plan, Section
 from abm_tui.session import Session
 from abm_tui.tui.widgets.matrix_table import MEASURE_COLUMN, MEASURES, MatrixTable, MatrixView
 from abm_tui.tui.widgets.rules_tree import RulesTree
@@ -307,7 +307,7 @@ class WorkbenchScreen(Screen[None]):
             if text is not None:
                 self.change(edits.rename(self.plan, section, index, text))
 
-        current = getattr(self.plan, edits.SECTIONS[section])[index].name
+        current = Section.parse(section).rules(self.plan)[index].name
         self.app.push_screen(AskText(f"Rename {current}", current, check), named)
 
     def action_delete(self) -> None:
