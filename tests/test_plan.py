@@ -699,7 +699,7 @@ column_names = st.one_of(
     ),
     st.text(min_size=1, max_size=6),
 ).filter(lambda s: s not in _SPECIAL)
-numbers = st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False))
+numbers = st.one_of(st.integers(-(2**63 - 1), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False))
 scalars = st.one_of(numbers, st.text(max_size=8), st.booleans(), st.dates())
 OP_VALUES = {
     "min": st.one_of(numbers, st.dates()),

@@ -233,6 +233,11 @@ class Section(StrEnum):
         return "fit.criteria" if self is Section.CRITERIA else self.value
 
     @property
+    def fallback(self) -> str | None:
+        """The label of accounts no rule of this section takes: a name no rule may have."""
+        return {Section.TIERS: NOT_TARGET, Section.STAGES: UNSTAGED, Section.BUCKETS: UNCLASSIFIED}.get(self)
+
+    @property
     def play_key(self) -> str | None:
         """The play key that names this section's rules (criteria are not named by plays)."""
         return None if self is Section.CRITERIA else self.value[:-1]

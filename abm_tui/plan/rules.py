@@ -175,6 +175,8 @@ def describe_compare(c: Compare) -> str:
 
 
 def format_value(value: object) -> str:
+    if isinstance(value, float) and abs(value) >= 1e15:
+        return f"{value:.3g}"
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
     if isinstance(value, int) and not isinstance(value, bool):
