@@ -28,7 +28,7 @@ def _refusal(text: str) -> str:
      "tiers[0].where.employees.min", "1e+40"),
     ('[[tiers]]\nname = "T"\nwhere = { employees = { in = [1, 1' + "0" * 40 + "] } }\n",
      "tiers[0].where.employees.in", "1e+40"),
-    ('[[tiers]]\nname = "T"\nwhere = { fit_score = { max = inf } }\n', "tiers[0].where.fit_score.max", "inf"),
+    ('[[tiers]]\nname = "T"\nwhere = { fit_score = { max = nan } }\n', "tiers[0].where.fit_score.max", "nan"),
     ("[engagement.weights]\ndemo_request = inf\n", "engagement.weights.demo_request", "inf"),
     ("[engagement.weights]\ndemo_request = nan\n", "engagement.weights.demo_request", "nan"),
     ("[engagement.weights]\ndemo_request = 1e308\n", "engagement.weights.demo_request", "1e+308"),

@@ -14,7 +14,8 @@ from typing import Any
 
 from abm_tui.errors import AbmError, nearest
 from abm_tui.plan import rules
-from abm_tui.plan.model import OPS, AllOf, AnyRule, Compare, Plan, Scalar, Section, Tier
+from abm_tui.plan.model import AllOf, AnyRule, Compare, Plan, Scalar, Section, Tier
+from abm_tui.plan.ops import OPS
 
 Value = Scalar | tuple[Scalar, ...]
 

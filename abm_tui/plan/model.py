@@ -21,8 +21,6 @@ LIST_SPLITS = ("segment", "tier")
 HUBSPOT_KEYS = ("auto", "record_id", "domain")
 SQL_DIALECTS = ("duckdb", "postgres")
 LINKEDIN_MIN_SIZE = 300  # LinkedIn refuses to run a matched audience smaller than this
-OPS = ("min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null")
-ORDER_OPS = ("min", "max", "gt", "lt")
 
 Scalar = str | int | float | bool | dt.date
 

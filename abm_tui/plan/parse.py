@@ -7,7 +7,7 @@ are found by `plan.validate`.
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,8 +22,6 @@ from abm_tui.plan.model import (
     LIST_SPLITS,
     MATCH_ALL,
     NOT_TARGET,
-    OPS,
-    ORDER_OPS,
     PRESETS,
     SQL_DIALECTS,
     UNCLASSIFIED,
@@ -47,6 +45,7 @@ from abm_tui.plan.model import (
     Tier,
     plain_number,
 )
+from abm_tui.plan.ops import OPS, TABLE, Takes
 
 T = TypeVar("T")
 
@@ -231,38 +230,31 @@ def _parse_op_value(op: str, raw: Any, path: str, reader: _Reader) -> Scalar | t
         if problem:
             reader.fail(path, problem)
             return None
-    if op in ORDER_OPS:
-        if isinstance(raw, bool) or not isinstance(raw, int | float | dt.date):
-            reader.fail(path, f"expected a number or a date, got {_show(raw)}")
-            return None
-        return raw
-    if op in ("in", "not_in"):
-        if not isinstance(raw, list) or not raw or not all(_is_scalar(v) for v in raw):
-            reader.fail(path, f"expected a non-empty list of values, got {_show(raw)}")
-            return None
-        return tuple(raw)
-    if op == "is_null":
-        if not isinstance(raw, bool):
-            reader.fail(path, f"expected true or false, got {_show(raw)}")
-            return None
-        return raw
-    if op == "contains":
-        if not isinstance(raw, str) or not raw:
-            reader.fail(path, f"expected a non-empty string, got {_show(raw)}")
-            return None
-        return raw
-    if not _is_scalar(raw):
-        reader.fail(path, f"expected a single value, got {_show(raw)}")
+    takes = TABLE[op].takes
+    if takes is Takes.ORDERED:
+        ok = not isinstance(raw, bool) and isinstance(raw, int | float | dt.date)
+    elif takes is Takes.LIST:
+        ok = isinstance(raw, list) and bool(raw) and all(_is_scalar(v) for v in raw)
+    elif takes is Takes.FLAG:
+        ok = isinstance(raw, bool)
+    elif takes is Takes.TEXT:
+        ok = isinstance(raw, str) and bool(raw)
+    else:
+        ok = _is_scalar(raw)
+    if not ok:
+        reader.fail(path, f"expected {takes.value}, got {_show(raw)}")
         return None
-    return raw
+    return tuple(raw) if takes is Takes.LIST else raw
 
 
 def _where_number_problem(value: Any) -> str | None:
-    """A `where` number must be one a 64-bit column can be compared with exactly."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A `where` number must be one a 64-bit column can be compared with exactly. `inf` is kept (`lt = inf`
+    is any known number, and renders as SQL that runs); `nan` orders differently in Polars and SQL."""
+    if isinstance(value, float):
+        return f"expected a number, got {value}" if math.isnan(value) else None
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    bound = limits.WHOLE if isinstance(value, int) else sys.float_info.max
-    return limits.number_problem(value, bound)
+    return limits.number_problem(value, limits.WHOLE)
 
 
 def _names(value: Any, path: str, reader: _Reader) -> tuple[str, ...] | None:

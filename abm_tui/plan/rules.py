@@ -14,11 +14,10 @@ from collections.abc import Mapping
 import polars as pl
 
 from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Scalar, Sql
+from abm_tui.plan.ops import TABLE
 
 Schema = Mapping[str, pl.DataType]
 
-_SYMBOLS = {"min": ">=", "max": "<=", "gt": ">", "lt": "<", "eq": "=", "ne": "!="}
-_WORDS = {"min": "≥", "max": "≤", "gt": ">", "lt": "<", "eq": "=", "ne": "≠"}
 
 
 # --- Polars ---------------------------------------------------------------------------------
@@ -115,8 +114,8 @@ def to_sql(condition: Condition, schema: Schema, dialect: str = "duckdb") -> str
 
 def _compare_sql(c: Compare, schema: Schema, dialect: str) -> str:
     column = quote_identifier(c.column)
-    if c.op in _SYMBOLS:
-        return f"{column} {_SYMBOLS[c.op]} {sql_literal(c.value)}"
+    if TABLE[c.op].sql:
+        return f"{column} {TABLE[c.op].sql} {sql_literal(c.value)}"
     if c.op in ("in", "not_in"):
         listed = ", ".join(sql_literal(v) for v in c.value)  # type: ignore[union-attr]
         return f"{column} {'IN' if c.op == 'in' else 'NOT IN'} ({listed})"
@@ -164,8 +163,8 @@ def describe(condition: Condition) -> str:
 
 
 def describe_compare(c: Compare) -> str:
-    if c.op in _WORDS:
-        return f"{c.column} {_WORDS[c.op]} {format_value(c.value)}"
+    if TABLE[c.op].words:
+        return f"{c.column} {TABLE[c.op].words} {format_value(c.value)}"
     if c.op in ("in", "not_in"):
         listed = ", ".join(format_value(v) for v in c.value)  # type: ignore[union-attr]
         return f"{c.column} {'in' if c.op == 'in' else 'not in'} [{listed}]"

@@ -14,7 +14,8 @@ import polars as pl
 
 from abm_tui.errors import Problem, nearest
 from abm_tui.plan import rules
-from abm_tui.plan.model import ORDER_OPS, VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
+from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
+from abm_tui.plan.ops import ORDER_OPS
 
 DERIVED_TYPES: Mapping[str, pl.DataType] = {
     "fit_score": pl.Int64(),
