@@ -249,6 +249,22 @@ class Section(StrEnum):
         return replace(plan, **changes)
 
 
+class Dimension(StrEnum):
+    """A label the plan gives every account: a column of the assignments, a way to group the matrix,
+    the review and a diff. Tier, stage and bucket come from rule sections; the segment and the play
+    follow from them."""
+
+    SEGMENT = "segment"
+    TIER = "tier"
+    STAGE = "stage"
+    BUCKET = "bucket"
+    PLAY = "play"
+
+
+FLOW_DIMENSIONS = tuple(Dimension)  # what moves between two snapshots, and what a review groups by
+RULE_DIMENSIONS = (Dimension.TIER, Dimension.STAGE, Dimension.BUCKET)  # those a section of rules decides
+
+
 NOT_TARGET = "Not target"
 UNSTAGED = "Unstaged"
 UNCLASSIFIED = "Unclassified"
