@@ -120,8 +120,8 @@ class Session:
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
         self.lock = threading.RLock()  # the workbench's workers and screens take turns with it
-        self._checked: dict = {}  # per-rule validation results for one schema (see problems)
-        self._checked_schema: pl.Schema | None = None
+        self._checked: dict = {}  # per-rule validation results for one engine's data (see problems)
+        self._checked_for: tuple[Engine, pl.Schema] | None = None
         self.check(plan)
         self._history: list[Plan] = [plan]
         self._position = 0
@@ -177,8 +177,8 @@ class Session:
     def problems(self, plan: Plan | None = None) -> list[Problem]:
         plan = plan or self.plan
         frame = self._engine.frame(plan)
-        if self._checked_schema != frame.schema:
-            self._checked, self._checked_schema = {}, frame.schema
+        if self._checked_for != (self._engine, frame.schema):  # sql rules are run on the data: new data, new checks
+            self._checked, self._checked_for = {}, (self._engine, frame.schema)
         missing = set() if self._workspace.channels else set(
             features.feature_names(features.CHANNELS, plan.engagement.half_life_days))
         return check_plan(plan, frame.schema, missing, self._checked, frame)
