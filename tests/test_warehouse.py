@@ -105,13 +105,13 @@ def test_the_demo_plan_assigns_every_account_as_the_engine_does(demo: Session) -
 
 
 def test_each_dialect_says_it_in_its_own_words(demo: Session) -> None:
-    duck, postgres = sql_for(demo, "duckdb"), sql_for(demo, "postgres")
+    duck, pg_text = sql_for(demo, "duckdb"), sql_for(demo, "postgres")
     assert "list_contains(\"tech_stack\", 'Snowflake')" in duck
     assert "COLLATE" not in duck
-    assert "'Snowflake' = ANY(\"tech_stack\")" in postgres
-    assert 'ORDER BY "account_id" COLLATE "C"' in postgres
-    assert "list_contains" not in postgres
-    for text in (duck, postgres):
+    assert "'Snowflake' = ANY(\"tech_stack\")" in pg_text
+    assert 'ORDER BY "account_id" COLLATE "C"' in pg_text
+    assert "list_contains" not in pg_text
+    for text in (duck, pg_text):
         assert len(duckdb.connect().extract_statements(text)) == 1
         assert "DATE '2026-11-20'" in text
 

@@ -26,7 +26,7 @@ from abm_tui.engine.features import (
 )
 from abm_tui.errors import AbmError, PlanError
 from abm_tui.plan import rules
-from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Tier, play_label
+from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Section, Tier, play_label
 from abm_tui.plan.validate import DERIVED_TYPES, check_plan
 
 DIALECTS = ("duckdb", "postgres")
@@ -154,8 +154,7 @@ class _Query:
         self.tier_columns: list[str] = []
 
     def _used_columns(self) -> set[str]:
-        wheres = [c.where for c in self.plan.criteria if c.enabled]
-        wheres += [r.where for r in (*self.plan.buckets, *self.plan.stages, *self.plan.tiers) if r.enabled]
+        wheres = [rule.where for section in Section for rule in section.rules(self.plan) if rule.enabled]
         used = set().union(*(rules.columns(where) for where in wheres))
         if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
             used.add("engagement_recent")  # the tie-break of a tier limit
