@@ -15,7 +15,14 @@ import polars as pl
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-NULL_TOKENS = ("", "-", "--", "–", "—", "n/a", "na", "n.a.", "#n/a", "null", "none", "nan")
+# The one table of what a cell writes when nothing is known, compared trimmed and in lower case: spreadsheet
+# conventions, database dumps, and Excel's error values, which replace what the cell held (`#NAME?` is a company
+# name Excel took for a formula). Every cleaner and the load report read it from here.
+MISSING_TOKENS = (
+    "", "-", "--", "---", "–", "—", "?", "n/a", "n.a.", "n.a", "na", "#n/a", "#na", "null", "nil", "none", "nan",
+    "(blank)", "(none)", "#name?", "#value!", "#ref!", "#div/0!", "#num!", "#null!",
+)
+TOKEN_BYTES = max(len(token.encode()) for token in MISSING_TOKENS)  # a longer cell is never a token
 
 _CURRENCY = (
     r"us\$|au\$|a\$|ca\$|c\$|hk\$|nz\$|s\$|r\$|mx\$|"
@@ -106,10 +113,18 @@ def _filled_sample(values: pl.Series) -> pl.DataFrame:
     return sample.filter(blank_to_null("value").is_not_null())
 
 
-def blank_to_null(column: str | pl.Expr) -> pl.Expr:
-    """Spreadsheets pad cells and leave empty strings where nothing was typed; both mean "not known"."""
+def is_missing_token(text: pl.Expr, kept: tuple[str, ...] = ()) -> pl.Expr:
+    """Whether a trimmed cell is one of `MISSING_TOKENS` in any case (`N/A`, `None`, `#NAME?`), except the
+    `kept` ones, which are words of the column's own vocabulary (`none` is a crm_stage word)."""
+    tokens = [token for token in MISSING_TOKENS if token not in kept]
+    return text.str.to_lowercase().is_in(tokens)
+
+
+def blank_to_null(column: str | pl.Expr, kept: tuple[str, ...] = ()) -> pl.Expr:
+    """Spreadsheets pad cells, leave empty strings where nothing was typed, and write `n/a`, `-` or `#N/A`:
+    all mean "not known", so all become missing (trimmed cells otherwise)."""
     text = _text(column).str.strip_chars()
-    return _named_as(pl.when(text != "").then(text), column)
+    return _named_as(pl.when(~is_missing_token(text, kept)).then(text), column)
 
 
 # --- money ---------------------------------------------------------------------------------------
@@ -123,7 +138,7 @@ def _money_steps(column: str | pl.Expr) -> pl.Expr:
     """
     bare = _text(column).str.to_lowercase().str.replace_all(_NOT_FIGURE, "")
     steps = _stage(bare, "bare").struct.with_fields(
-        pl.when(~pl.field("bare").is_in(NULL_TOKENS)).then(pl.field("bare")).alias("figure")
+        pl.when(~pl.field("bare").is_in(MISSING_TOKENS)).then(pl.field("bare")).alias("figure")
     )
     figure = pl.field("figure")
     steps = steps.struct.with_fields(
@@ -309,7 +324,7 @@ def bare_domain(column: str | pl.Expr) -> pl.Expr:
     text = _text(column).str.strip_chars().str.to_lowercase()
     steps = _stage(text, "text")
     host = (
-        pl.when(~pl.field("text").is_in(NULL_TOKENS)).then(pl.field("text"))
+        pl.when(~pl.field("text").is_in(MISSING_TOKENS)).then(pl.field("text"))
         .str.replace(r"^(?:[a-z][a-z0-9+.-]*://|//|mailto:)", "")
         .str.replace(r"[/?#\\].*$", "")
         .str.replace(r"^.*@", "")
@@ -320,7 +335,7 @@ def bare_domain(column: str | pl.Expr) -> pl.Expr:
     )
     steps = steps.struct.with_fields(host.alias("host"))
     host = pl.field("host")
-    domain = steps.struct.with_fields(pl.when((host != "") & ~host.is_in(NULL_TOKENS)).then(host).alias("domain"))
+    domain = steps.struct.with_fields(pl.when((host != "") & ~host.is_in(MISSING_TOKENS)).then(host).alias("domain"))
     return _named_as(domain.struct.field("domain"), column)
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from abm_tui.ingest import cleaning
+from abm_tui.ingest.presets import CrmStage
 
 NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
 TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region", "funding_stage", "crm_stage", "owner",
@@ -27,6 +28,7 @@ _REPEATED = 0.05  # a figure column with at most this many distinct values per r
 _SAMPLE = 10_000
 _WORKERS = 4
 _COSTLY = (*NUMERIC_COLUMNS, "domain")  # the columns that take longest to type in a large export
+_VOCABULARY = {"crm_stage": (CrmStage.NONE.value,)}  # missing-value tokens that are a column's own words
 
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
@@ -71,7 +73,8 @@ def _typed(values: pl.Series, first_row: int) -> tuple[list[pl.Series], list[str
     if kind is None:
         return [], []
     if kind == "text":
-        return ([_select(values, cleaning.blank_to_null)] if _untidy(values) else []), []
+        tidy = tidy_text(values, _VOCABULARY.get(values.name, ()), trim=values.name in TEXT_COLUMNS)
+        return ([] if tidy is None else [tidy]), []
     fast = _select(values, _QUICK[kind]) if kind in _QUICK and not _repeated(values, kind) else None
     read = _FINISH[kind](values, fast)
     return read, _unreadable_note(values, read[0], first_row, values.name) if kind in (*_FIGURES, "cast") else []
@@ -100,8 +103,9 @@ def _kind(values: pl.Series, column: str) -> str | None:
         return "domain"
     if cleaning.is_enum_like(values):
         return "enum"
-    # Padded or empty cells are tidied in the columns rules and exports rely on; others stay as read.
-    return "text" if column in TEXT_COLUMNS else None
+    # `n/a`-style cells are missing in every text column; padded ones are trimmed in the columns rules and
+    # exports rely on, others keep the file's text.
+    return "text"
 
 
 _QUICK: dict[str, Cleaner] = {
@@ -117,7 +121,7 @@ def _finish_number(values: pl.Series, fast: pl.Series | None) -> list[pl.Series]
 
 
 _FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
-    "id": lambda values, _: [values.cast(pl.String) if values.dtype.is_numeric() else trimmed(values.cast(pl.String))],
+    "id": lambda values, _: [values.cast(pl.String) if values.dtype.is_numeric() else id_text(values.cast(pl.String))],
     "cast": lambda values, _: [values.cast(NUMERIC_COLUMNS[values.name], strict=False)],
     "employees": lambda values, fast: _employees(values, fast),
     "number": _finish_number,
@@ -127,10 +131,27 @@ _FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
 }
 
 
-def trimmed(ids: pl.Series) -> pl.Series:
-    """Ids as text without surrounding spaces; the scan for spaces is cheaper than always stripping."""
-    padded = _select(ids, lambda cells: _padded(cells).any()).item()
-    return ids.str.strip_chars() if padded else ids
+def tidy_text(values: pl.Series, kept: tuple[str, ...] = (), trim: bool = True) -> pl.Series | None:
+    """Text with empty and `n/a`-style cells (`cleaning.MISSING_TOKENS`, but the `kept` words) missing, and
+    trimmed unless `trim` is false; None when it is tidy already, as most columns are.
+
+    Only cells short enough to be a token are lowered and looked up, and only padded columns are stripped:
+    a column of long names costs a length scan, not a copy (a fifth of the full cleaner's time).
+    """
+    padded = trim and bool(_select(values, lambda cells: _padded(cells).any()).item())
+    text = values.str.strip_chars() if padded else values
+    short = (text.str.len_bytes() <= cleaning.TOKEN_BYTES).arg_true()
+    missing = short.filter(_select(text.gather(short), lambda cells: cleaning.is_missing_token(cells, kept)))
+    if not padded and not missing.len():
+        return None
+    return text.scatter(missing, None)
+
+
+def id_text(ids: pl.Series) -> pl.Series:
+    """Ids and the keys naming a company (domain, name) as tidy text: a row whose id is `#N/A` has no id, and an
+    event naming company `n/a` names none."""
+    tidy = tidy_text(ids)
+    return ids if tidy is None else tidy
 
 
 def _repeated(values: pl.Series, kind: str) -> bool:
@@ -138,11 +159,6 @@ def _repeated(values: pl.Series, kind: str) -> bool:
     once, both readings included, is cheaper there than the quick reading of every cell. An estimate of the
     count decides, at a fraction of the cost of counting."""
     return kind in _FIGURES and bool(_select(values, lambda c: c.approx_n_unique() <= _REPEATED * c.len()).item())
-
-
-def _untidy(text: pl.Series) -> bool:
-    """Whether a text column has padded or empty cells to tidy (most have none, and are left as read)."""
-    return bool(_select(text, lambda cells: _padded(cells).any() | (cells == "").any()).item())
 
 
 def by_value(values: pl.Series, clean: Cleaner) -> pl.Series:
@@ -243,8 +259,8 @@ def _padded(text: pl.Expr) -> pl.Expr:
 def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str) -> list[str]:
     """Cells with something in them that did not become a number, counted, with the first one's row."""
     candidates = _unread(raw, read).arg_true()
-    text = raw.gather(candidates).cast(pl.String).str.strip_chars().str.to_lowercase()
-    bad = candidates.filter(~text.is_in(cleaning.NULL_TOKENS))
+    text = raw.gather(candidates).cast(pl.String).str.strip_chars()
+    bad = candidates.filter(~_select(text, cleaning.is_missing_token))
     if not bad.len():
         return []
     what = "value is not a number" if bad.len() == 1 else "values are not numbers"

@@ -208,7 +208,7 @@ def load_events(path: Path) -> Events:
         (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
         for c in ("intent_theme", "persona")
     ]
-    keys = [columns.trimmed(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
+    keys = [columns.id_text(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
     typed = frame.select(
         *keys,
         cleaning.as_date(frame.get_column("date")),
@@ -272,11 +272,13 @@ def _report_end(table: readers.Table) -> dt.date:
 
 
 def _tidy_channels(channels: pl.Series) -> pl.Series:
-    """Channel names trimmed and lower-cased, with blanks as missing; done once per distinct name."""
+    """Channel names trimmed and lower-cased, with blanks and `n/a`-style names missing; once per distinct name."""
     labels = channels.cast(pl.String).cast(pl.Categorical)
     names = labels.unique().drop_nulls().cast(pl.String)
     tidy = names.str.strip_chars().str.to_lowercase()
-    if names.equals(tidy) and not (tidy == "").any():
+    missing = tidy.is_in(cleaning.MISSING_TOKENS)
+    if names.equals(tidy) and not missing.any():
         return labels
-    mapping = {name: clean or None for name, clean in zip(names.to_list(), tidy.to_list(), strict=True)}
+    kept = tidy.set(missing, None)
+    mapping = dict(zip(names.to_list(), kept.to_list(), strict=True))
     return labels.cast(pl.String).replace_strict(mapping, return_dtype=pl.String).cast(pl.Categorical)

@@ -40,7 +40,12 @@ class Preset:
     title: str  # how the load summary names the layout
     labels: Mapping[str, tuple[str, ...]]  # canonical column -> headers it may come from, preferred first
     signature: tuple[frozenset[str], ...] = ()  # any one of these header sets identifies the layout
-    stage_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # header -> value -> crm_stage
+    stage_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # label -> value key -> crm_stage
+
+    def stage_words(self, header: str) -> Mapping[str, str] | None:
+        """The stage words for a header however the file spells it: Data Loader writes `TYPE`, some HubSpot
+        portals `Lifecycle stage`, and headers are matched without regard to case, so their values must be too."""
+        return next((words for label, words in self.stage_values.items() if _key(label) == _key(header)), None)
 
 
 def _key(header: str) -> str:
@@ -86,7 +91,7 @@ HUBSPOT = Preset(
         frozenset({"hsobjectid", "domain"}),
         frozenset({"companydomainname", "lifecyclestage"}),
     ),
-    {"Lifecycle Stage": _HUBSPOT_LIFECYCLE, "lifecyclestage": _HUBSPOT_LIFECYCLE},
+    {"Lifecycle Stage": _HUBSPOT_LIFECYCLE},
 )
 
 SALESFORCE = Preset(
@@ -240,8 +245,8 @@ def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
     CRM admin invented stays as it is, so no information is lost (the original column is kept as well).
     """
     header = dict(layout.mapping).get("crm_stage")
-    values = layout.preset.stage_values.get(header or "")
-    if header is None or values is None:
+    values = None if header is None else layout.preset.stage_words(header)
+    if values is None:
         return None
 
     def words(column: pl.Expr) -> pl.Expr:

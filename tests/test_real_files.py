@@ -1,0 +1,131 @@
+"""Files nobody here wrote (issue 14): each reproducer is a real file written in tmp_path, read the way a planner's
+own export is read (`load_accounts`, `abm-tui init`), and the public files in shared/realdata go through `init`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from abm_tui.cli import main
+from abm_tui.ingest.load import load_accounts
+from abm_tui.ingest.presets import CrmStage
+from abm_tui.plan.parse import load_plan
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HUBSPOT_LOWER = (
+    "Record ID,Company name,Company Domain Name,Industry,Number of Employees,Lifecycle stage\n"
+    "1,Acme,acme.com,n/a,100,Customer\n2,Beta,beta.com,Software,200,Opportunity\n3,Gamma,gamma.com,n/a,300,Lead\n"
+)
+
+
+# --- 1. CRM stage words whatever the header's spelling ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "expected"),
+    [
+        ("Lifecycle stage", ["Customer", "Opportunity", "Lead"], [CrmStage.CUSTOMER, CrmStage.OPEN, CrmStage.NONE]),
+        ("LIFECYCLESTAGE", ["customer", "opportunity", "lead"], [CrmStage.CUSTOMER, CrmStage.OPEN, CrmStage.NONE]),
+        ("lifecycle_stage", ["evangelist", "other", "subscriber"], [CrmStage.CUSTOMER, CrmStage.NONE, CrmStage.NONE]),
+    ],
+)
+def test_hubspot_lifecycle_words_whatever_the_header_case(
+    tmp_path: Path, header: str, values: list[str], expected: list[str]
+) -> None:
+    rows = "".join(f"{i},Co {i},co{i}.com,{value}\n" for i, value in enumerate(values, start=1))
+    path = write(tmp_path / "hs.csv", f"Record ID,Company name,Company Domain Name,{header}\n{rows}")
+    frame = load_accounts(path).frame
+    assert frame.get_column("crm_stage").to_list() == expected
+    assert frame.get_column(header).to_list() == values  # the file's own column keeps its text
+
+
+@pytest.mark.parametrize("header", ["TYPE", "type", "Type", "account type"])
+def test_salesforce_type_words_whatever_the_header_case(tmp_path: Path, header: str) -> None:
+    """Data Loader writes API names in upper case (`ID,NAME,TYPE,BILLINGCOUNTRY`)."""
+    path = write(tmp_path / "sf.csv", f"ID,NAME,{header},BILLINGCOUNTRY\n"
+                                      "001A,Acme,Customer - Direct,US\n001B,Beta,Former Customer,DE\n"
+                                      "001C,Gamma,Prospect,FR\n001D,Delta,Installation Partner,US\n")
+    accounts = load_accounts(path)
+    assert accounts.report.preset == "salesforce"
+    assert accounts.frame.get_column("crm_stage").to_list() == [
+        CrmStage.CUSTOMER, CrmStage.CHURNED, CrmStage.NONE, CrmStage.NONE
+    ]
+
+
+def test_salesforce_opportunity_stage_in_capitals(tmp_path: Path) -> None:
+    path = write(tmp_path / "sf.csv", "ACCOUNT ID,ACCOUNT NAME,STAGE\nA1,Acme,Closed Won\nA2,Beta,Negotiation\n"
+                                      "A3,Gamma,Closed Lost\n")
+    stages = load_accounts(path).frame.get_column("crm_stage").to_list()
+    assert stages == [CrmStage.CLOSED_WON, CrmStage.OPEN, CrmStage.CLOSED_LOST]
+
+
+def test_init_on_the_issue_reproducer_stages_customers_and_opportunities(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = write(tmp_path / "hs.csv", HUBSPOT_LOWER)
+    assert main(["init", str(accounts)]) == 0
+    out = capsys.readouterr().out
+    assert "Stages: Closed Won 1, Closed Lost 0, Selecting 1, Identified 1" in out
+    assert "crm_stage values no stage reads" not in out
+
+
+# --- 2. missing-value tokens are missing everywhere -------------------------------------------------------------
+
+TOKENS = ["n/a", "N/A", "NA", "-", "null", "NULL", "none", "None", "#N/A", "#NAME?", "nan", "?", "(blank)", "#VALUE!"]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_a_token_is_missing_in_a_column_with_no_blank_or_padded_cell(tmp_path: Path, token: str) -> None:
+    path = write(tmp_path / "a.csv", f"account_id,industry,region,notes\nA1,{token},{token},{token}\n"
+                                     "A2,Software,EMEA,call back\nA3,Retail,APAC,vip\n")
+    frame = load_accounts(path).frame
+    assert frame.get_column("industry").to_list() == [None, "Software", "Retail"]
+    assert frame.get_column("region").to_list() == [None, "EMEA", "APAC"]
+    assert frame.get_column("notes").to_list() == [None, "call back", "vip"]  # a column of the file's own
+
+
+def test_tokens_in_numbers_are_missing_and_not_reported_as_unreadable(tmp_path: Path) -> None:
+    rows = "".join(f"A{i},{i * 10},{'#N/A' if i % 3 == 0 else i}\n" for i in range(1, 31))
+    accounts = load_accounts(write(tmp_path / "a.csv", "account_id,employees,score\n" + rows))
+    frame = accounts.frame
+    assert frame.schema["score"] == pl.Float64  # a token is not a word: the column is still numbers
+    assert frame.get_column("score").null_count() == 10
+    assert not [note for note in accounts.report.notes if "not a number" in note]
+
+
+def test_an_id_that_is_a_token_is_a_blank_id_and_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", "account_id,name\nA1,Acme\n#N/A,Beta\nA3,Gamma\n n/a ,Delta\n")
+    accounts = load_accounts(path)
+    assert accounts.frame.get_column("account_id").to_list() == ["A1", "A3"]
+    assert [str(d) for d in accounts.report.dropped] == ["row 3: blank account_id", "row 5: blank account_id"]
+
+
+def test_none_stays_a_crm_stage_word(tmp_path: Path) -> None:
+    """`none` is in the token table, but it is one of the design's crm_stage words."""
+    path = write(tmp_path / "a.csv", "account_id,crm_stage,owner\nA1,none,none\nA2,customer,Ann\n")
+    frame = load_accounts(path).frame
+    assert frame.get_column("crm_stage").to_list() == ["none", "customer"]
+    assert frame.get_column("owner").to_list() == [None, "Ann"]
+
+
+def test_event_rows_naming_no_company_or_channel_are_not_matched_to_n_a(tmp_path: Path) -> None:
+    from abm_tui.ingest.load import load_events
+
+    path = write(tmp_path / "e.csv", "company,date,channel\nn/a,2026-11-01,webinar\nAcme,2026-11-01,N/A\n")
+    events = load_events(path).frame
+    assert events.get_column("company").to_list() == [None, "Acme"]
+    assert events.get_column("channel").cast(pl.String).to_list() == ["webinar", None]
+
+
+def test_init_on_the_issue_reproducer_does_not_target_n_a(tmp_path: Path) -> None:
+    accounts = write(tmp_path / "hs.csv", HUBSPOT_LOWER)
+    assert main(["init", str(accounts)]) == 0
+    plan = load_plan(tmp_path / "plan.toml")
+    assert "n/a" not in (tmp_path / "plan.toml").read_text()
+    assert [c.name for c in plan.criteria] == ["Company size"]  # one real industry is no core industry
