@@ -129,3 +129,119 @@ def test_init_on_the_issue_reproducer_does_not_target_n_a(tmp_path: Path) -> Non
     plan = load_plan(tmp_path / "plan.toml")
     assert "n/a" not in (tmp_path / "plan.toml").read_text()
     assert [c.name for c in plan.criteria] == ["Company size"]  # one real industry is no core industry
+
+
+# --- 3. choosing the id ------------------------------------------------------------------------------------------
+
+DX_SAMPLE = (  # Salesforce DX sample data: API names, no Id column
+    "Name,Type,Industry,BillingCity,BillingCountry,NumberOfEmployees,AnnualRevenue,Website\n"
+    "Sample Account for Entitlements,Customer - Direct,Technology,San Francisco,USA,150,1000000,sample.com\n"
+    "Edge Communications,Customer - Direct,Electronics,Austin,USA,1000,139000000,edgecomm.com\n"
+    "Burlington Textiles Corp of America,Customer - Direct,Apparel,Burlington,USA,9000,350000000,burlington.com\n"
+    "Pyramid Construction Inc.,Customer - Channel,Construction,Paris,France,2680,950000000,pyramid.com\n"
+    "Dickenson plc,Prospect,Consulting,Lawrence,USA,120,50000000,dickenson.com\n"
+)
+
+
+def test_a_unique_name_is_the_id_when_nothing_better_exists(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = write(tmp_path / "Account.csv", DX_SAMPLE)
+    loaded = load_accounts(accounts)
+    assert loaded.report.preset == "salesforce"
+    assert loaded.frame.get_column("account_id").to_list()[:2] == ["Sample Account for Entitlements",
+                                                                  "Edge Communications"]
+    assert loaded.frame.get_column("crm_stage").to_list()[3:] == [CrmStage.CUSTOMER, CrmStage.NONE]
+    assert main(["init", str(accounts)]) == 0
+    assert 'account_id = "Name"' in (tmp_path / "plan.toml").read_text()  # next week's file is keyed the same
+
+
+def salesforce_extract(rows: int = 500, repeated: int = 5) -> str:
+    """Custom fields beside a `Name` that repeats (five companies share a name with another) and a unique
+    `External_ID__c`, and a yes/no `Red_Account__c` flag."""
+    lines = ["Name,External_ID__c,Red_Account__c,Industry,NumberOfEmployees,BillingCountry,Region__c"]
+    for i in range(rows):
+        name = f"Company {i - 1 if 0 < i <= repeated * 2 and i % 2 == 0 else i}"
+        lines.append(f"{name},EXT-{i:05d},{'true' if i % 7 == 0 else 'false'},Software,{100 + i},US,West")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_unique_id_shaped_column_wins_over_a_repeated_name(tmp_path: Path) -> None:
+    loaded = load_accounts(write(tmp_path / "extract.csv", salesforce_extract()))
+    assert loaded.report.rows_kept == 500 and not loaded.report.dropped
+    assert dict(loaded.report.guessed)["account_id"] == "External_ID__c"
+    assert loaded.frame.get_column("account_id")[0] == "EXT-00000"
+
+
+def test_a_flag_column_is_never_offered_as_the_id(tmp_path: Path) -> None:
+    from abm_tui.errors import AbmError
+
+    path = write(tmp_path / "flags.csv", "Red_Account__c,Industry,Region__c\ntrue,Software,West\nfalse,Retail,East\n")
+    with pytest.raises(AbmError) as info:
+        load_accounts(path)
+    message = str(info.value)
+    assert "no account_id column" in message and "Red_Account__c" in message  # listed among the columns found
+    assert "did you mean" not in message
+
+
+def test_a_flag_column_is_never_chosen_as_the_id() -> None:
+    from abm_tui.ingest import presets
+
+    data = pl.DataFrame({"Is_Key_Account__c": ["yes", "no"], "Company": ["Acme", "Beta"]})
+    assert dict(presets.resolve("auto", data).mapping)["account_id"] == "Company"
+
+
+HUBSPOT_BAD_IDS = (
+    "Record ID,Company name,Company Domain Name,Lifecycle Stage\n"
+    "101,Acme,acme.com,Customer\n,Beta,beta.com,Lead\n103,Gamma,gamma.com,Lead\n103,Delta,delta.com,Opportunity\n"
+    "105,Epsilon,epsilon.com,Lead\n"
+)
+
+
+def test_a_few_bad_record_ids_are_dropped_and_reported_not_a_switch_to_names(tmp_path: Path) -> None:
+    loaded = load_accounts(write(tmp_path / "hs.csv", HUBSPOT_BAD_IDS))
+    assert loaded.frame.get_column("account_id").to_list() == ["101", "103", "105"]
+    assert [str(d) for d in loaded.report.dropped] == ["row 3: blank account_id",
+                                                       "row 5 ('103'): duplicate account_id"]
+    summary = "\n".join(loaded.report.summary())
+    assert "1 with a blank account_id, 1 with a duplicate account_id" in summary
+
+
+def test_the_hubspot_import_carries_record_ids_not_names(tmp_path: Path) -> None:
+    accounts = write(tmp_path / "hs.csv", HUBSPOT_BAD_IDS)
+    assert main(["init", str(accounts)]) == 0
+    assert main(["export", str(tmp_path / "plan.toml"), "--to", "hubspot", "--out", str(tmp_path / "out")]) == 0
+    imported = pl.read_csv(next((tmp_path / "out").rglob("*hubspot*.csv")), infer_schema=False)
+    assert sorted(imported.get_column("Record ID").to_list()) == ["101", "103", "105"]
+
+
+def test_a_mostly_empty_id_column_gives_way_and_the_report_says_why(tmp_path: Path) -> None:
+    rows = "".join(f"{100 + i if i < 2 else ''},Co {i},co{i}.com\n" for i in range(6))
+    loaded = load_accounts(write(tmp_path / "hs.csv", "Record ID,Company name,Company Domain Name\n" + rows))
+    assert loaded.frame.get_column("account_id").to_list() == [f"Co {i}" for i in range(6)]
+    assert "account_id is 'Company name', which names every row once; not 'Record ID' (4 rows blank or repeated)" \
+        in loaded.report.layout
+
+
+def test_no_unique_column_keeps_the_most_and_says_so(tmp_path: Path) -> None:
+    loaded = load_accounts(write(tmp_path / "a.csv", "Company,Sector\nAcme,Tech\nAcme,Tech\nBeta,Retail\n"))
+    assert loaded.frame.get_column("account_id").to_list() == ["Acme", "Beta"]
+    assert "no column names every row once (1 row blank or repeated); choose another with --id" \
+        in loaded.report.layout
+
+
+def test_init_id_option_keys_the_plan_by_that_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = write(tmp_path / "extract.csv", salesforce_extract(rows=40))
+    assert main(["init", str(accounts), "--id", "Name"]) == 0
+    out = capsys.readouterr().out
+    assert "40 rows read, 35 accounts kept" in out  # the planner asked for it: the repeats are dropped and said
+    assert 'account_id = "Name"' in (tmp_path / "plan.toml").read_text()
+    assert main(["run", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "run")]) == 0
+
+
+def test_init_id_option_naming_no_column_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = write(tmp_path / "extract.csv", salesforce_extract(rows=10))
+    assert main(["init", str(accounts), "--id", "External_Id"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert 'no column "External_Id" to read account_id from' in err and "did you mean 'External_ID__c'" in err
+    assert not (tmp_path / "plan.toml").exists()

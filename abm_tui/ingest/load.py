@@ -49,7 +49,7 @@ class LoadReport:
     events_after_as_of: int = 0
     preset: str = "canonical"  # the layout the accounts file was read as
     layout: str = ""  # how, in words: "read as HubSpot companies export (detected); mapped ..."
-    guessed: tuple[tuple[str, str], ...] = ()  # mappings that came from everyday-word guesses, not a CRM preset
+    guessed: tuple[tuple[str, str], ...] = ()  # mappings from everyday-word guesses or the data (the id), not a preset
 
     @property
     def rows_kept(self) -> int:
@@ -92,23 +92,26 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
-            f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
+            f'[data.columns] account_id = "<header>"'
+            + column_hint("account_id", frame.columns, [c for c in frame.columns if not presets.is_flag(frame[c])])
         )
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
     stage = presets.crm_stage_values(layout)
     frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
     frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
-    guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
-    guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
+    guessed = tuple(
+        (canonical, header) for canonical, header in layout.mapping
+        if (layout.preset is presets.CANONICAL or canonical == "account_id") and (canonical, header) not in mapping
+    )
     report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
                         preset=layout.preset.name, layout=layout.describe(), guessed=guessed)
     return Accounts(frame, report)
 
 
-def column_hint(name: str, columns: list[str], shown: int = 15) -> str:
-    """The nearest header if one is close, else the headers the file does have."""
-    close = nearest(name, columns)
+def column_hint(name: str, columns: list[str], offered: list[str] | None = None, shown: int = 15) -> str:
+    """The nearest of the `offered` headers (all by default) if one is close, else the headers the file does have."""
+    close = nearest(name, columns if offered is None else offered)
     if close:
         return close
     more = f", ... ({len(columns)} in all)" if len(columns) > shown else ""
@@ -120,7 +123,7 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     frame = frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
     for canonical, header in mapping:
         if header not in frame.columns:
-            raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
+            raise AbmError(f'{path}: no column "{header}" to read {canonical} from (as [data.columns] or --id says)'
                            + column_hint(header, frame.columns))
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
 

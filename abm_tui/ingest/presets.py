@@ -16,6 +16,7 @@ from enum import StrEnum
 import polars as pl
 
 from abm_tui.errors import AbmError
+from abm_tui.ingest.cleaning import blank_to_null
 
 
 class CrmStage(StrEnum):
@@ -118,8 +119,9 @@ SALESFORCE = Preset(
         frozenset({"accountid", "accountname"}),
         frozenset({"accountname", "billingcountry"}),
         frozenset({"accountname", "accountowner"}),
-        frozenset({"id", "name", "billingcountry"}),
         frozenset({"id", "name", "numberofemployees"}),
+        frozenset({"name", "billingcountry"}),  # Salesforce DX sample data and extracts without the Id column
+        frozenset({"name", "billingcity"}),
     ),
     {
         **{header: _SALESFORCE_TYPE for header in ("Type", "Account Type")},
@@ -154,7 +156,7 @@ CANONICAL = Preset(
     "a plain table",
     {
         "account_id": ("id", "Account ID", "Record ID", "Company ID", "permalink", "Symbol", "Ticker", "rownames"),
-        "name": ("Company", "Company name", "Account name", "Organization", "Organisation", "Security"),
+        "name": ("Name", "Company", "Company name", "Account name", "Organization", "Organisation", "Security"),
         "domain": ("Website", "Web site", "homepage_url", "homepage", "url", "Company domain"),
         "website": ("Website", "Web site", "homepage_url", "homepage", "url"),
         "industry": ("Sector", "Industry", "category", "category_code", "GICS Sector", "Vertical"),
@@ -178,6 +180,7 @@ class Layout:
     preset: Preset
     mapping: tuple[tuple[str, str], ...]  # canonical name, header in the file
     detected: bool  # chosen by `auto` rather than named in the plan
+    id_choice: str = ""  # why the account_id column is the one it is, when the file had none of that name
 
     def describe(self) -> str:
         """For the load summary; empty when the file already had canonical names."""
@@ -185,7 +188,8 @@ class Layout:
         mapped = ", ".join(f"{c} <- {h!r}" for c, h in self.mapping if c != h)
         if self.preset is CANONICAL and not mapped:
             return ""  # nothing to tell
-        return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "")
+        why = f"; {self.id_choice}" if self.id_choice else ""
+        return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "") + why
 
 
 def detect(headers: Iterable[str]) -> Preset:
@@ -207,13 +211,14 @@ def resolve(name: str, frame: pl.DataFrame, explicit: tuple[tuple[str, str], ...
     for header in headers:
         by_key.setdefault(_key(header), header)
     chosen = {canonical: found[0] for canonical, found in _found(preset, by_key, set(headers)).items()}
+    why = ""
     if "account_id" not in headers and "account_id" not in dict(explicit):
         chosen.pop("account_id", None)
-        identity = _identity_column(frame, [*_found(preset, by_key, set()).get("account_id", ()),
-                                            *_found(preset, by_key, set()).get("name", ())])
-        chosen.update({"account_id": identity} if identity else {})
+        choice = choose_id(frame, preset, by_key)
+        if choice is not None:
+            chosen["account_id"], why = choice.header, choice.why
     chosen.update(explicit)
-    return Layout(preset, tuple(chosen.items()), detected=name == "auto")
+    return Layout(preset, tuple(chosen.items()), detected=name == "auto", id_choice=why)
 
 
 def _found(preset: Preset, by_key: Mapping[str, str], present: set[str]) -> dict[str, list[str]]:
@@ -228,14 +233,82 @@ def _found(preset: Preset, by_key: Mapping[str, str], present: set[str]) -> dict
     return found
 
 
-def _identity_column(frame: pl.DataFrame, candidates: list[str]) -> str | None:
-    """The first candidate that names every row once: a ticker column with blanks for private companies
-    would drop rows that the company name keeps."""
-    for header in dict.fromkeys(candidates):
-        column = frame.get_column(header)
-        if column.null_count() == 0 and column.n_unique() == frame.height:
-            return header
-    return candidates[0] if candidates else None
+# --- which column is the id ---------------------------------------------------------------------------------------
+
+_ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "key", "permalink", "slug"})
+_ID_KEYS = frozenset({"accountnumber", "customernumber", "recordnumber"})
+_FLAG_WORDS = frozenset({"true", "false", "yes", "no", "y", "n", "t", "f", "0", "1", "x"})
+_OWN_ID_BAD_SHARE = 0.5  # the layout's own id column is kept unless this share of its rows has no id of its own
+
+
+@dataclass(frozen=True)
+class IdChoice:
+    header: str
+    why: str  # for the load report: empty when the choice needs no word (the layout's id, every row named once)
+
+
+def id_shaped(header: str) -> bool:
+    """A header that names an id: `Id`, `Record ID`, `External_ID__c`, `hs_object_id`, `uuid`, `AccountNumber`,
+    `permalink`; not `Paid`, `Idea` or `Red_Account__c` (words are split at case changes and punctuation)."""
+    words = {word.lower() for word in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", header)}
+    return bool(words & _ID_WORDS) or _key(header) in _ID_KEYS
+
+
+def is_flag(column: pl.Series) -> bool:
+    """A yes/no column (`Red_Account__c`, `Is Public`): never an id, and never offered as one."""
+    if column.dtype == pl.Boolean:
+        return True
+    values = column.drop_nulls().head(10_000).unique()
+    if column.dtype.is_integer():
+        return sorted(values.to_list()) == [0, 1]
+    if column.dtype != pl.String or not 0 < values.len() <= len(_FLAG_WORDS):
+        return False
+    return bool(values.str.strip_chars().str.to_lowercase().is_in(list(_FLAG_WORDS)).all())
+
+
+def _bad_rows(column: pl.Series) -> int:
+    """Rows the loader would drop with this column as the id: blank (or `n/a`-style) ids and every repeat."""
+    ids = column if column.dtype.is_integer() else column.cast(pl.String).to_frame().select(
+        blank_to_null(pl.col(column.name))).to_series()
+    filled = ids.drop_nulls()
+    return column.len() - filled.n_unique() if filled.len() else column.len()
+
+
+def choose_id(frame: pl.DataFrame, preset: Preset, by_key: Mapping[str, str]) -> IdChoice | None:
+    """The column to key the accounts by when the file has no `account_id`, and why, for the load report.
+
+    1. The layout's own id column (a CRM layout's `Record ID` or `Id`, or any id label a plain table carries as
+       such, `id` or `permalink`): kept despite a few blank or repeated cells, which are dropped and reported
+       row by row. Switching the key to the company name would write names into a CRM's `Record ID` on import.
+    2. Else the first column that names every row once: id-shaped headers (`External_ID__c`), then the everyday
+       id labels (`Symbol`, `Ticker`: a ticker with blanks for private companies loses), then the name columns.
+    3. Else the candidate that loses the fewest rows, named in the report with that count, so the planner can
+       choose another with `--id` or `[data.columns]`. Yes/no flag columns are never candidates.
+    """
+    found = _found(preset, by_key, set())
+    labels = [h for h in found.get("account_id", []) if h != "account_id" and not is_flag(frame.get_column(h))]
+    own = [h for h in labels if preset is not CANONICAL or id_shaped(h)]
+    shaped = [h for h in frame.columns if id_shaped(h) and h not in labels and not is_flag(frame.get_column(h))]
+    names = [*found.get("name", []), *(["name"] if "name" in frame.columns else [])]
+    candidates = list(dict.fromkeys([*own, *shaped, *labels, *names]))
+    if not candidates:
+        return None
+    bad: dict[str, int] = {}
+    for header in candidates:
+        bad[header] = _bad_rows(frame.get_column(header))
+        if header in own[:1] and bad[header] <= _OWN_ID_BAD_SHARE * frame.height:
+            return IdChoice(header, "")
+        if bad[header] == 0:
+            passed = ", ".join(f"{h!r} ({_losses(bad[h])})" for h in bad if h != header and h in (*own, *shaped))
+            return IdChoice(header, f"account_id is {header!r}, which names every row once; not {passed}"
+                            if passed else "")
+    best = min(candidates, key=lambda header: bad[header])
+    return IdChoice(best, f"account_id is {best!r}, the column that names the most rows, but no column names every "
+                          f"row once ({_losses(bad[best])}); choose another with --id or [data.columns]")
+
+
+def _losses(bad: int) -> str:
+    return f"{bad:,} {'row' if bad == 1 else 'rows'} blank or repeated"
 
 
 def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
