@@ -245,3 +245,54 @@ def test_init_id_option_naming_no_column_is_one_line(tmp_path: Path, capsys: pyt
     assert len(err.splitlines()) == 1
     assert 'no column "External_Id" to read account_id from' in err and "did you mean 'External_ID__c'" in err
     assert not (tmp_path / "plan.toml").exists()
+
+
+# --- the public files in shared/realdata -------------------------------------------------------------------------
+
+REAL_IDS = {  # the id init proposes for each public file, and why it is the right one
+    "Fortune_1000.csv": "company",  # `Ticker` is blank for private companies; the name is unique
+    "constituents-financials.csv": "Symbol",  # unique; `Name` is unique too, but a ticker is the steadier key
+    "constituents.csv": "Symbol",
+    "Forbes2000.csv": "rownames",  # the published row index; `name` is unique too
+    "crunchbase-companies.csv": "permalink",  # Crunchbase's own id, unique, id-shaped
+}
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("file", sorted(REAL_IDS))
+def test_real_file_through_init_run_and_every_export(realdata: Path, tmp_path: Path, file: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "plan.toml"
+    assert main(["init", str(realdata / file), "--out", str(plan)]) == 0
+    assert f'account_id = "{REAL_IDS[file]}"' in plan.read_text()
+    assert main(["run", str(plan), "--out", str(tmp_path / "run")]) == 0
+    out_dir = tmp_path / "exports"
+    assert main(["export", str(plan), "--to", "hubspot,salesforce,linkedin,sql", "--out", str(out_dir)]) == 0
+    assert capsys.readouterr().err == ""
+    for written in ("plan.sql", "manifest.json", "hubspot_companies.csv", "salesforce_accounts.csv", "linkedin"):
+        assert (out_dir / written).exists(), written
+
+
+@pytest.mark.realdata
+def test_real_missing_tokens_are_missing(realdata: Path) -> None:
+    forbes = load_accounts(realdata / "Forbes2000.csv")
+    assert forbes.frame.get_column("profits").null_count() == 5  # `NA`, as R writes it
+    crunchbase = load_accounts(realdata / "crunchbase-companies.csv")
+    mangled = crunchbase.frame.filter(pl.col("permalink") == "/company/n-plusn")
+    assert mangled.get_column("name").to_list() == [None]  # Excel's `#NAME?` is no company's name
+    assert crunchbase.report.rows_kept == 17_727
+
+
+@pytest.mark.realdata
+def test_real_tickers_with_blanks_do_not_key_the_fortune_list(realdata: Path) -> None:
+    fortune = load_accounts(realdata / "Fortune_1000.csv")
+    assert fortune.report.rows_kept == 1_000 and not fortune.report.dropped
+    assert fortune.frame.get_column("account_id").head(2).to_list() == ["Walmart", "Amazon"]
+
+
+def test_the_readme_lists_every_missing_value_token() -> None:
+    from abm_tui.ingest.cleaning import MISSING_TOKENS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("**Missing-value tokens**"):].split("\n\n")[1].lower()
+    assert [token for token in MISSING_TOKENS if token and f"`{token}`" not in table] == []
