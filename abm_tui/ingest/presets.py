@@ -85,6 +85,8 @@ HUBSPOT = Preset(
         "owner": ("Company owner", "hubspot_owner_id"),
         "crm_stage": ("Lifecycle Stage", "lifecyclestage"),
         "opportunity_amount": ("Recent Deal Amount", "recent_deal_amount"),
+        "tech_stack": ("Technologies",),
+        "funding_stage": ("Funding Stage",),
     },
     (
         frozenset({"recordid", "companyname"}),
@@ -114,6 +116,8 @@ SALESFORCE = Preset(
         "crm_stage": ("Opportunity Stage", "Stage", "Type", "Account Type"),
         "opportunity_amount": ("Amount", "Opportunity Amount"),
         "ticker": ("Ticker Symbol", "TickerSymbol"),
+        "region": ("Region__c", "Region", "Sales Region"),
+        "linkedin_url": ("LinkedIn__c", "LinkedIn_URL__c", "LinkedIn URL"),
     },
     (
         frozenset({"accountid", "accountname"}),
@@ -161,12 +165,17 @@ CANONICAL = Preset(
         "website": ("Website", "Web site", "homepage_url", "homepage", "url"),
         "industry": ("Sector", "Industry", "category", "category_code", "GICS Sector", "Vertical"),
         "employees": ("num. of employees", "Employees", "Number of employees", "Employee count", "Headcount",
-                      "Company size", "Staff"),
+                      "current employee estimate", "total employee estimate", "Company size", "size range",
+                      "Employee range", "Staff"),
         "annual_revenue": ("Revenue", "Annual revenue", "Sales", "Turnover"),
         "country": ("Country", "country_code", "HQ country", "Country/Region"),
         "state": ("State", "state_code", "State/Region", "Province"),
         "city": ("City", "HQ city"),
+        "region": ("Region", "Sales region"),
         "ticker": ("Ticker", "Symbol", "Stock symbol"),
+        "linkedin_url": ("linkedin url", "LinkedIn", "LinkedIn company page", "LinkedIn page"),
+        "tech_stack": ("Technologies", "Tech stack", "Technology stack"),
+        "funding_stage": ("Funding stage", "Last funding type", "Funding round"),
     },
 )
 
