@@ -296,3 +296,80 @@ def test_the_readme_lists_every_missing_value_token() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("**Missing-value tokens**"):].split("\n\n")[1].lower()
     assert [token for token in MISSING_TOKENS if token and f"`{token}`" not in table] == []
+
+
+# --- 4. common headers, countries, domains -----------------------------------------------------------------------
+
+PDL = (  # People Data Labs' free company list, its own header row
+    ",name,domain,year founded,industry,size range,locality,country,linkedin url,current employee estimate,"
+    "total employee estimate\n"
+    "5872184,ibm,ibm.com,1911,information technology and services,10001+,\"new york, new york, united states\","
+    "united states,linkedin.com/company/ibm,274047,716906\n"
+    "4425416,tata consultancy services,tcs.com,1968,information technology and services,10001+,"
+    "\"bombay, maharashtra, india\",india,linkedin.com/company/tata-consultancy-services,190771,341369\n"
+    "21074,accenture,accenture.com,1989,information technology and services,10001+,"
+    "\"dublin, dublin, ireland\",ireland,linkedin.com/company/accenture,190689,455768\n"
+)
+
+
+def test_people_data_labs_headers_are_mapped(tmp_path: Path) -> None:
+    loaded = load_accounts(write(tmp_path / "companies_sorted.csv", PDL))
+    frame = loaded.frame
+    assert frame.get_column("employees").to_list() == [274047, 190771, 190689]  # the count, not the open band
+    assert frame.get_column("linkedin_url").to_list()[0] == "linkedin.com/company/ibm"
+    assert frame.get_column("country").to_list() == ["United States", "India", "Ireland"]
+    assert frame.get_column("country_iso").to_list() == ["US", "IN", "IE"]
+
+
+def test_the_linkedin_list_carries_the_linkedin_page(tmp_path: Path) -> None:
+    accounts = write(tmp_path / "companies_sorted.csv", PDL)
+    assert main(["init", str(accounts)]) == 0
+    assert main(["export", str(tmp_path / "plan.toml"), "--to", "linkedin", "--out", str(tmp_path / "out")]) == 0
+    pages = pl.concat([pl.read_csv(path, infer_schema=False) for path in (tmp_path / "out" / "linkedin").glob("*.csv")
+                       if path.name != "lists.csv"]).get_column("linkedincompanypageurl")
+    assert pages.null_count() == 0 and pages.len() > 0
+
+
+def test_hubspot_technologies_funding_stage_and_salesforce_region(tmp_path: Path) -> None:
+    hubspot = write(tmp_path / "hs.csv", "Record ID,Company name,Company Domain Name,Technologies,Funding Stage\n"
+                                         "1,Acme,acme.com,Salesforce;Snowflake,Series B\n2,Beta,beta.io,,Seed\n")
+    frame = load_accounts(hubspot).frame
+    assert frame.get_column("tech_stack").to_list() == [["Salesforce", "Snowflake"], []]
+    assert frame.get_column("funding_stage").to_list() == ["Series B", "Seed"]
+    salesforce = write(tmp_path / "sf.csv", "Id,Name,BillingCountry,Region__c\n001A,Acme,US,West\n001B,Beta,DE,EMEA\n")
+    assert load_accounts(salesforce).frame.get_column("region").to_list() == ["West", "EMEA"]
+
+
+def test_one_country_however_it_is_written(tmp_path: Path) -> None:
+    rows = "A1,US\nA2,USA\nA3,United States\nA4,U.S.A.\nA5,Germany\nA6,DEU\nA7,UK\nA8,Netherlands/ United Kingdom\n"
+    loaded = load_accounts(write(tmp_path / "a.csv", "account_id,country\n" + rows))
+    frame = loaded.frame
+    assert frame.get_column("country").to_list() == [
+        "United States", "United States", "United States", "United States", "Germany", "Germany", "United Kingdom",
+        "Netherlands/ United Kingdom",  # a joint listing is no one country: kept as written, and said
+    ]
+    assert frame.get_column("country_iso").to_list() == ["US", "US", "US", "US", "DE", "DE", "GB", None]
+    assert 'country: 1 row names no country ISO 3166 knows (1 distinct, first at row 9: "Netherlands/ United ' \
+           'Kingdom"); kept as written' in loaded.report.notes
+
+
+def test_countries_written_as_codes_stay_codes(tmp_path: Path) -> None:
+    """Rules compare against what the planner sees in the file: a file of codes keeps codes, one per country."""
+    loaded = load_accounts(write(tmp_path / "a.csv", "account_id,country\nA1,US\nA2,DE\nA3,United States\nA4,gb\n"))
+    assert loaded.frame.get_column("country").to_list() == ["US", "DE", "US", "GB"]
+
+
+def test_a_home_market_criterion_counts_one_country(tmp_path: Path) -> None:
+    rows = "".join(f"A{i},{('US', 'USA', 'United States', 'France')[i % 4]},{i * 10}\n" for i in range(40))
+    accounts = write(tmp_path / "a.csv", "account_id,country,employees\n" + rows)
+    assert main(["init", str(accounts)]) == 0
+    assert 'where = { country = { eq = "United States" } }' in (tmp_path / "plan.toml").read_text()
+
+
+def test_a_domain_that_is_no_hostname_is_flagged_not_exported(tmp_path: Path) -> None:
+    path = write(tmp_path / "hs.csv", "Record ID,Company name,Company Domain Name\n1,Larsen,expressl&t.net\n"
+                                      "2,Acme,https://www.acme.com/\n3,Beta,beta.io\n")
+    loaded = load_accounts(path)
+    assert loaded.frame.get_column("domain").to_list() == [None, "acme.com", "beta.io"]
+    assert 'domain: 1 value is not a hostname (first at row 2: "expressl&t.net"); treated as missing' \
+        in loaded.report.notes

@@ -8,9 +8,12 @@ loader counts those and tells the planner where the first one is.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pycountry
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -371,3 +374,75 @@ def as_date(column: pl.Series) -> pl.Series:
             pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
         ).to_series().alias(column.name)
     return column.cast(pl.Date, strict=False)
+
+
+# --- countries ---------------------------------------------------------------------------------------
+
+# Everyday names ISO 3166 does not list, the way exports and public lists write them.
+_COUNTRY_ALIASES = {
+    "uk": "GB", "u.k.": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
+    "wales": "GB", "northern ireland": "GB", "u.s.": "US", "u.s.a.": "US", "america": "US",
+    "united states of america": "US", "russia": "RU", "korea": "KR", "republic of korea": "KR", "turkey": "TR",
+    "ivory coast": "CI", "holland": "NL", "the netherlands": "NL", "macedonia": "MK", "deutschland": "DE",
+    "uae": "AE", "czech republic": "CZ", "vatican": "VA", "burma": "MM", "swaziland": "SZ", "cape verde": "CV",
+    "east timor": "TL", "hong kong sar": "HK", "hong kong/china": "HK", "macau": "MO", "palestine": "PS",
+    "the bahamas": "BS",
+}
+
+
+class CountryForm(StrEnum):
+    """How a file writes its countries; the cleaned column writes every country the file's own way."""
+
+    NAME = "name"
+    ALPHA_2 = "alpha_2"
+    ALPHA_3 = "alpha_3"
+
+
+@cache
+def _countries() -> tuple[list[str], dict[CountryForm, list[str]], list[CountryForm]]:
+    """Every spelling ISO 3166 gives a country (alpha-2 and alpha-3 codes, names, official and common names)
+    and the everyday aliases, lower-cased; for each, the country in each form, and the form the spelling is in."""
+    spelled: dict[str, tuple[dict[CountryForm, str], CountryForm]] = {}
+    by_code: dict[str, dict[CountryForm, str]] = {}
+    for entry in pycountry.countries:
+        ways = {CountryForm.NAME: getattr(entry, "common_name", None) or entry.name,
+                CountryForm.ALPHA_2: entry.alpha_2, CountryForm.ALPHA_3: entry.alpha_3}
+        by_code[entry.alpha_2] = ways
+        names = (entry.name, getattr(entry, "official_name", None), getattr(entry, "common_name", None))
+        spellings = ((entry.alpha_2, CountryForm.ALPHA_2), (entry.alpha_3, CountryForm.ALPHA_3),
+                     *((name, CountryForm.NAME) for name in names))
+        for spelling, form in spellings:
+            if spelling:
+                spelled.setdefault(spelling.lower(), (ways, form))
+    for alias, code in _COUNTRY_ALIASES.items():
+        spelled.setdefault(alias, (by_code[code], CountryForm.NAME))
+    keys = list(spelled)
+    forms = {form: [spelled[key][0][form] for key in keys] for form in CountryForm}
+    return keys, forms, [spelled[key][1] for key in keys]
+
+
+def _country_key(column: str | pl.Expr) -> pl.Expr:
+    return blank_to_null(column).str.to_lowercase().str.replace_all(r"\s+", " ")
+
+
+def country_form(values: pl.Series) -> CountryForm:
+    """The form most of a column's filled cells take (a name, `US` or `USA`); names when none is known."""
+    keys, _, forms = _countries()
+    form = _filled_sample(values).select(
+        _country_key("value").replace_strict(keys, [str(f) for f in forms], default=None, return_dtype=pl.String)
+        .drop_nulls().mode().sort().first()
+    ).item()
+    return CountryForm(form) if form else CountryForm.NAME
+
+
+def country(column: str | pl.Expr, form: CountryForm = CountryForm.NAME) -> tuple[pl.Expr, pl.Expr]:
+    """A country written one way, and its ISO 3166 alpha-2 code: `US`, `USA`, `United States` and `U.S.A.` are
+    one country, so a home-market rule counts one. `form` is how the file mostly writes them (see
+    `country_form`): rules compare against what the planner sees in the file. A value ISO does not know
+    (`Netherlands/ United Kingdom`, a joint listing) keeps its text and has no code, for the loader to count."""
+    keys, forms, _ = _countries()
+    text = blank_to_null(column)
+    key = _country_key(column)
+    shown = key.replace_strict(keys, forms[form], default=None, return_dtype=pl.String)
+    code = key.replace_strict(keys, forms[CountryForm.ALPHA_2], default=None, return_dtype=pl.String)
+    return _named_as(pl.coalesce(shown, text), column), code.alias("country_iso")

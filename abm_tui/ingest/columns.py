@@ -23,6 +23,9 @@ TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region",
                 "website", "city", "state", "postal_code", "linkedin_url", "ticker")
 _PLAIN_FIGURE = r"^\$?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
 _BARE_HOST = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?"
+_HOSTNAME = rf"^{_LABEL}(?:\.{_LABEL})+$"  # what HubSpot and LinkedIn can match: labels of letters, digits, hyphens
+_NOT_HOSTNAMES = ("is not a hostname", "are not hostnames")
 _FEW_DISTINCT = 0.25  # clean per distinct value when there are at most this many per row
 _REPEATED = 0.05  # a figure column with at most this many distinct values per row is read once per value
 _SAMPLE = 10_000
@@ -77,6 +80,10 @@ def _typed(values: pl.Series, first_row: int) -> tuple[list[pl.Series], list[str
         return ([] if tidy is None else [tidy]), []
     fast = _select(values, _QUICK[kind]) if kind in _QUICK and not _repeated(values, kind) else None
     read = _FINISH[kind](values, fast)
+    if kind == "country":
+        return read, _unknown_countries(values, read[1], first_row)
+    if kind == "domain":
+        return read, _unreadable_note(values, read[0], first_row, values.name, _NOT_HOSTNAMES)
     return read, _unreadable_note(values, read[0], first_row, values.name) if kind in (*_FIGURES, "cast") else []
 
 
@@ -101,6 +108,8 @@ def _kind(values: pl.Series, column: str) -> str | None:
         return "list"
     if column == "domain":
         return "domain"
+    if column == "country":
+        return "country"
     if cleaning.is_enum_like(values):
         return "enum"
     # `n/a`-style cells are missing in every text column; padded ones are trimmed in the columns rules and
@@ -128,7 +137,28 @@ _FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
     "list": lambda values, _: [_select(values, _split_list)],
     "domain": lambda values, _: [_domains(values, _select(values, lambda c: pl.when(_is_bare_host(c)).then(c)))],
     "enum": lambda values, _: [by_value(values, lambda c: cleaning.readable_enum(cleaning.blank_to_null(c)))],
+    "country": lambda values, _: _countries(values),
 }
+
+
+def _countries(values: pl.Series) -> list[pl.Series]:
+    """`country` written one way per country (the way most of the file writes it), with its ISO code in
+    `country_iso`, read once per distinct value."""
+    form = cleaning.country_form(values)
+    read = by_value(values, lambda c: pl.struct(*cleaning.country(c, form))).struct.unnest()
+    return [read.get_column(values.name), read.get_column("country_iso")]
+
+
+def _unknown_countries(raw: pl.Series, codes: pl.Series, first_row: int) -> list[str]:
+    """Countries ISO 3166 does not name (a joint listing such as `Netherlands/ United Kingdom`), counted with the
+    first one's row: they stay as written, and a home-market rule will not count them."""
+    unknown = (codes.is_null() & _select(raw, cleaning.blank_to_null).is_not_null()).arg_true()
+    if not unknown.len():
+        return []
+    distinct = raw.gather(unknown).n_unique()
+    rows = f"{unknown.len():,} row names" if unknown.len() == 1 else f"{unknown.len():,} rows name"
+    return [f'country: {rows} no country ISO 3166 knows ({distinct:,} distinct, first at row '
+            f'{unknown[0] + first_row}: "{raw[unknown[0]]}"); kept as written']
 
 
 def tidy_text(values: pl.Series, kept: tuple[str, ...] = (), trim: bool = True) -> pl.Series | None:
@@ -218,13 +248,15 @@ def _bare_host(text: pl.Expr) -> pl.Expr:
 
 
 def _domains(values: pl.Series, bare: pl.Series) -> pl.Series:
-    """The cells already bare as they are, the prefix and suffix cuts on the rest, `bare_domain` on what is left."""
+    """The cells already bare as they are, the prefix and suffix cuts on the rest, `bare_domain` on what is left;
+    what that leaves which is no hostname (`expressl&t.net`, `acme`) is missing, for the load report to name,
+    rather than passed on to a CRM or ad platform that cannot match it."""
     pending = _unread(values, bare).arg_true()
     if not pending.len():
         return bare
     rest = values.gather(pending)
     cut = _rest(rest, _select(rest, _bare_host), cleaning.bare_domain)
-    return bare.scatter(pending, cut)
+    return bare.scatter(pending, _select(cut, lambda hosts: pl.when(hosts.str.contains(_HOSTNAME)).then(hosts)))
 
 
 def _employees(values: pl.Series, plain: pl.Series | None) -> list[pl.Series]:
@@ -256,15 +288,17 @@ def _padded(text: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(getattr(text.str, end)(space) for end in ("starts_with", "ends_with") for space in " \t")
 
 
-def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str) -> list[str]:
-    """Cells with something in them that did not become a number, counted, with the first one's row."""
+def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str,
+                     what: tuple[str, str] = ("is not a number", "are not numbers")) -> list[str]:
+    """Cells with something in them that could not be read (`what` says as what, for one and for several),
+    counted, with the first one's row."""
     candidates = _unread(raw, read).arg_true()
     text = raw.gather(candidates).cast(pl.String).str.strip_chars()
     bad = candidates.filter(~_select(text, cleaning.is_missing_token))
     if not bad.len():
         return []
-    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
-    return [f'{column}: {bad.len():,} {what} (first at row {bad[0] + first_row}: "{raw[bad[0]]}"); '
+    said = f"value {what[0]}" if bad.len() == 1 else f"values {what[1]}"
+    return [f'{column}: {bad.len():,} {said} (first at row {bad[0] + first_row}: "{raw[bad[0]]}"); '
             "treated as missing"]
 
 
