@@ -373,3 +373,17 @@ def test_a_domain_that_is_no_hostname_is_flagged_not_exported(tmp_path: Path) ->
     assert loaded.frame.get_column("domain").to_list() == [None, "acme.com", "beta.io"]
     assert 'domain: 1 value is not a hostname (first at row 2: "expressl&t.net"); treated as missing' \
         in loaded.report.notes
+
+
+def test_a_one_cell_location_gives_city_and_state(tmp_path: Path) -> None:
+    pdl = load_accounts(write(tmp_path / "companies_sorted.csv", PDL))
+    assert pdl.frame.get_column("city").to_list() == ["new york", "bombay", "dublin"]
+    assert pdl.frame.get_column("state").to_list() == ["new york", "maharashtra", "dublin"]
+    assert pdl.frame.get_column("country").to_list() == ["United States", "India", "Ireland"]  # the file's own
+    sp = write(tmp_path / "constituents.csv", 'Symbol,Security,Headquarters Location\nHBAN,Huntington,'
+                                              '"Columbus, Ohio; Detroit, Michigan"\nAMCR,Amcor,'
+                                              '"Warmley, Bristol, United Kingdom"\nMMM,3M,"Saint Paul, Minnesota"\n')
+    frame = load_accounts(sp).frame
+    assert frame.select("city", "state", "country").rows() == [
+        ("Columbus", "Ohio", None), ("Warmley", "Bristol", "United Kingdom"), ("Saint Paul", "Minnesota", None)
+    ]

@@ -446,3 +446,20 @@ def country(column: str | pl.Expr, form: CountryForm = CountryForm.NAME) -> tupl
     shown = key.replace_strict(keys, forms[form], default=None, return_dtype=pl.String)
     code = key.replace_strict(keys, forms[CountryForm.ALPHA_2], default=None, return_dtype=pl.String)
     return _named_as(pl.coalesce(shown, text), column), code.alias("country_iso")
+
+
+# --- locations -------------------------------------------------------------------------------------
+
+
+def location_parts(column: str | pl.Expr) -> dict[str, pl.Expr]:
+    """`City, State` (S&P's `Headquarters Location`) or `city, region, country` (People Data Labs' `locality`)
+    as `city`, `state` and, from three parts or more, `country`: the parts ad platforms and CRMs match on. Of
+    two headquarters (`Columbus, Ohio; Detroit, Michigan`) the first is taken."""
+    first = blank_to_null(column).str.split(";").list.first()
+    parts = first.str.split(",").list.eval(pl.element().str.strip_chars())
+    count = parts.list.len()
+    return {
+        "city": parts.list.get(0, null_on_oob=True),
+        "state": pl.when(count >= 2).then(parts.list.get(1, null_on_oob=True)),
+        "country": pl.when(count >= 3).then(parts.list.get(-1, null_on_oob=True)),
+    }

@@ -95,6 +95,7 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
             f'[data.columns] account_id = "<header>"'
             + column_hint("account_id", frame.columns, [c for c in frame.columns if not presets.is_flag(frame[c])])
         )
+    frame, located = _from_location(frame)
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
     stage = presets.crm_stage_values(layout)
@@ -104,7 +105,7 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
         (canonical, header) for canonical, header in layout.mapping
         if (layout.preset is presets.CANONICAL or canonical == "account_id") and (canonical, header) not in mapping
     )
-    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
+    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *located, *notes),
                         preset=layout.preset.name, layout=layout.describe(), guessed=guessed)
     return Accounts(frame, report)
 
@@ -126,6 +127,18 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
             raise AbmError(f'{path}: no column "{header}" to read {canonical} from (as [data.columns] or --id says)'
                            + column_hint(header, frame.columns))
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
+
+
+def _from_location(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """`city`, `state` and `country` from the parts of a one-cell `location`, each only where the file has no
+    such column of its own, and said in the report."""
+    if "location" not in frame.columns:
+        return frame, ()
+    parts = {name: part for name, part in cleaning.location_parts("location").items() if name not in frame.columns}
+    if not parts:
+        return frame, ()
+    return frame.with_columns(part.alias(name) for name, part in parts.items()), (
+        f"{', '.join(parts)} from the parts of location (\"City, State\" or \"city, region, country\")",)
 
 
 def _drop_bad_ids(frame: pl.DataFrame, first_row: int, given: pl.Series) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:

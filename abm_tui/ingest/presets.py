@@ -171,6 +171,7 @@ CANONICAL = Preset(
         "country": ("Country", "country_code", "HQ country", "Country/Region"),
         "state": ("State", "state_code", "State/Region", "Province"),
         "city": ("City", "HQ city"),
+        "location": ("locality", "Headquarters Location", "HQ location", "Headquarters", "Location"),
         "region": ("Region", "Sales region"),
         "ticker": ("Ticker", "Symbol", "Stock symbol"),
         "linkedin_url": ("linkedin url", "LinkedIn", "LinkedIn company page", "LinkedIn page"),
