@@ -387,3 +387,59 @@ def test_a_one_cell_location_gives_city_and_state(tmp_path: Path) -> None:
     assert frame.select("city", "state", "country").rows() == [
         ("Columbus", "Ohio", None), ("Warmley", "Bristol", "United Kingdom"), ("Saint Paul", "Minnesota", None)
     ]
+
+
+# --- 5. JSON: arrays of records and Salesforce DX trees ----------------------------------------------------------
+
+DX_TREE = """{
+    "records": [
+        {"attributes": {"type": "Account", "referenceId": "SampleAccountRef1"},
+         "Name": "Sample Account for Entitlements", "Type": "Customer - Direct", "Industry": "Technology",
+         "BillingCountry": "USA", "NumberOfEmployees": 150,
+         "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "C1"}, "LastName": "Ng"}]}},
+        {"attributes": {"type": "Account", "referenceId": "SampleAccountRef2"}, "Name": "Edge Communications",
+         "Type": "Prospect", "Industry": "Electronics", "BillingCountry": "United States", "NumberOfEmployees": 1000}
+    ]
+}
+"""
+
+
+def test_a_salesforce_dx_tree_is_read_as_accounts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "Account.json", DX_TREE)
+    loaded = load_accounts(path)
+    frame = loaded.frame
+    assert loaded.report.preset == "salesforce"
+    assert frame.get_column("account_id").to_list() == ["Sample Account for Entitlements", "Edge Communications"]
+    assert frame.get_column("crm_stage").to_list() == [CrmStage.CUSTOMER, CrmStage.NONE]
+    assert frame.get_column("employees").to_list() == [150, 1000]
+    assert frame.get_column("country").to_list() == ["United States", "United States"]
+    assert "left out attributes, Contacts: nested objects, not one value per record" in loaded.report.notes
+    assert main(["init", str(path)]) == 0
+
+
+def test_a_json_array_and_one_record_per_line(tmp_path: Path) -> None:
+    array = write(tmp_path / "a.json", '[{"account_id": "A1", "industry": "n/a"}, {"account_id": "A2", '
+                                       '"industry": "Retail", "tech_stack": ["Slack", "Zoom"]}]')
+    frame = load_accounts(array).frame
+    assert frame.get_column("industry").to_list() == [None, "Retail"]
+    lines = write(tmp_path / "b.json", '{"account_id": "A1", "name": "Acme"}\n{"account_id": "A2", "name": "Beta"}\n')
+    assert load_accounts(lines).frame.get_column("name").to_list() == ["Acme", "Beta"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"totalSize": 2, "done": true}', "this one is a dict with keys totalSize, done"),
+        ('{"records": []}', "this one is an empty list"),
+        ("[1, 2, 3]", "this one is a list"),
+        ('{"records": [{"Name": "Acme"}', "is not JSON"),
+    ],
+)
+def test_other_json_says_which_forms_are_read(tmp_path: Path, text: str, said: str) -> None:
+    from abm_tui.errors import AbmError
+
+    with pytest.raises(AbmError) as info:
+        load_accounts(write(tmp_path / "x.json", text))
+    message = str(info.value)
+    assert said in message and "Salesforce DX tree" in message and len(message.splitlines()) == 1
+    assert "no account_id" not in message

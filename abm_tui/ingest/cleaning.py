@@ -426,13 +426,13 @@ def _country_key(column: str | pl.Expr) -> pl.Expr:
 
 
 def country_form(values: pl.Series) -> CountryForm:
-    """The form most of a column's filled cells take (a name, `US` or `USA`); names when none is known."""
+    """The form most of a column's filled cells take (a name, `US` or `USA`); names on a tie or when none is known."""
     keys, _, forms = _countries()
-    form = _filled_sample(values).select(
+    read = _filled_sample(values).select(
         _country_key("value").replace_strict(keys, [str(f) for f in forms], default=None, return_dtype=pl.String)
-        .drop_nulls().mode().sort().first()
-    ).item()
-    return CountryForm(form) if form else CountryForm.NAME
+    ).to_series()
+    counts = dict(read.drop_nulls().value_counts().iter_rows())
+    return max(CountryForm, key=lambda form: counts.get(str(form), 0))  # the first of equals: NAME
 
 
 def country(column: str | pl.Expr, form: CountryForm = CountryForm.NAME) -> tuple[pl.Expr, pl.Expr]:
