@@ -443,3 +443,37 @@ def test_other_json_says_which_forms_are_read(tmp_path: Path, text: str, said: s
     message = str(info.value)
     assert said in message and "Salesforce DX tree" in message and len(message.splitlines()) == 1
     assert "no account_id" not in message
+
+
+# --- 6. events dated after today ---------------------------------------------------------------------------------
+
+
+def test_one_future_event_does_not_set_as_of(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from abm_tui.engine.features import resolve_as_of
+
+    events = pl.DataFrame({"date": [dt.date(2026, 11, 20), dt.date(2026, 11, 28), dt.date(2099, 1, 1)]})
+    today = dt.date(2026, 12, 2)
+    assert resolve_as_of(None, events, today) == dt.date(2026, 11, 28)
+    assert resolve_as_of(dt.date(2026, 10, 1), events, today) == dt.date(2026, 10, 1)  # the plan's date wins
+    ahead = pl.DataFrame({"date": [dt.date(2099, 1, 1), dt.date(2099, 2, 1)]})
+    assert resolve_as_of(None, ahead, today) == dt.date(2099, 2, 1)  # every event ahead: the clock is off
+
+
+def test_init_with_a_typo_in_the_future_counts_it_and_keeps_the_window(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    accounts = write(tmp_path / "accounts.csv", "account_id,name\nA1,Acme\nA2,Beta\nA3,Gamma\n")
+    day = dt.date.today() - dt.timedelta(days=3)
+    rows = [f"A{1 + i % 3},{day - dt.timedelta(days=i)},demo_request\n" for i in range(12)]
+    events = write(tmp_path / "events.csv", "account_id,date,channel\n" + "".join(rows) + "A1,2206-11-02,webinar\n")
+    assert main(["init", str(accounts), "--engagement", str(events)]) == 0
+    out = capsys.readouterr().out
+    assert "1 row is dated after as_of and is ignored" in out
+    from abm_tui.session import Session
+
+    session = Session.open(tmp_path / "plan.toml")
+    assert session.as_of == day  # the newest event not after today, so the 30-day window holds the demo requests
+    assert session.workspace.table.get_column("demo_request_recent").sum() == 12

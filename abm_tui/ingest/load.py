@@ -72,7 +72,9 @@ class LoadReport:
                 lines.append(f"  dropped {self.events_dropped:,} rows with a blank channel or an unreadable date")
             lines.extend(f"  {line}" for line in (self.match.summary() if self.match else []))
             if self.events_after_as_of:
-                lines.append(f"  {self.events_after_as_of:,} rows are dated after as_of and are ignored")
+                late = self.events_after_as_of
+                said = "row is dated after as_of and is" if late == 1 else "rows are dated after as_of and are"
+                lines.append(f"  {late:,} {said} ignored")
         return lines
 
 
