@@ -477,3 +477,23 @@ def test_init_with_a_typo_in_the_future_counts_it_and_keeps_the_window(tmp_path:
     session = Session.open(tmp_path / "plan.toml")
     assert session.as_of == day  # the newest event not after today, so the 30-day window holds the demo requests
     assert session.workspace.table.get_column("demo_request_recent").sum() == 12
+
+
+# --- 8. existing customers stay out of the acquisition tiers -----------------------------------------------------
+
+
+def test_existing_customers_stay_out_of_tiers_1_to_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    types = ("Customer - Direct", "Prospect", "Prospect", "Customer - Channel", "Prospect")
+    rows = "".join(f"001{i:012d}AAA,Co {i},{types[i % 5]},{'Software' if i % 2 else 'Retail'},{100 + 37 * i},US\n"
+                   for i in range(60))
+    accounts = write(tmp_path / "sf.csv", "Id,Name,Type,Industry,NumberOfEmployees,BillingCountry\n" + rows)
+    assert main(["init", str(accounts)]) == 0
+    out = capsys.readouterr().out
+    assert "Tiers 1 to 3 leave out the 24 accounts that are customers already" in out
+    text = (tmp_path / "plan.toml").read_text()
+    assert 'not = { crm_stage = { in = ["closed_won", "customer"] } }' in text
+    assert main(["run", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "run")]) == 0
+    assignments = pl.read_csv(next((tmp_path / "run").rglob("assignments.csv")), infer_schema=False)
+    customer_ids = [f"001{i:012d}AAA" for i in range(60) if i % 5 in (0, 3)]
+    customers = assignments.filter(pl.col("account_id").is_in(customer_ids))
+    assert customers.height == 24 and set(customers.get_column("tier").to_list()) == {"Not target"}

@@ -21,9 +21,10 @@ import polars as pl
 from abm_tui.engine.features import feature_names
 from abm_tui.engine.guidance import size_warnings
 from abm_tui.engine.segment import Engine
+from abm_tui.ingest.presets import WON
 from abm_tui.onboarding.bundled import demo_plan
 from abm_tui.plan import rules
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Criterion, DataSource, Plan, Play, Rule, Sql, Tier
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Condition, Criterion, DataSource, Not, Plan, Play, Rule, Sql, Tier
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.rules import format_value
 from abm_tui.plan.validate import sections
@@ -392,6 +393,34 @@ def _counted(section: str, notes: tuple[str, ...], codes: np.ndarray, labels: tu
 
 
 @dataclass(frozen=True)
+class _Bars:
+    """What a tier asks beside its fit score: Tier 1 the recent engagement, every tier that the account is
+    not a customer already (acquisition tiers: existing customers are the customer team's)."""
+
+    intent: Compare | None = None
+    not_customer: Not | None = None
+
+    def extra(self, tier: int) -> tuple[Condition, ...]:
+        asks = (self.intent,) if tier == 0 and self.intent is not None else ()
+        return asks + ((self.not_customer,) if self.not_customer is not None else ())
+
+
+def _not_customers(table: pl.DataFrame) -> tuple[Not | None, np.ndarray, tuple[str, ...]]:
+    """A visible `not` condition keeping existing customers (`crm_stage` closed_won or customer: `Customer -
+    Direct`, `closed_won`) out of the acquisition tiers, the accounts it leaves out, and the finding."""
+    everyone = np.zeros(table.height, dtype=bool)
+    if not _is_text(table, "crm_stage"):
+        return None, everyone, ()
+    won = tuple(str(stage) for stage in WON)
+    customers = table.select(pl.col("crm_stage").cast(pl.String).is_in(won).fill_null(False)).to_series().to_numpy()
+    if not customers.any():
+        return None, everyone, ()
+    note = (f"Tiers 1 to 3 leave out the {_accounts(int(customers.sum()))} that are customers already (crm_stage "
+            f"{' or '.join(won)}): they are acquisition tiers; delete the tiers' `not` condition to include them")
+    return Not(AllOf((Compare("crm_stage", "in", won),))), customers, (note,)
+
+
+@dataclass(frozen=True)
 class _TierCut:
     threshold: int  # fit_score min
     limit: int | None
@@ -403,23 +432,25 @@ def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[T
     that really occurs and the tier holds about the intended share of the list. Tier 1 also asks for
     recent engagement: high fit and high intent, as the seeds define it.
     """
-    scores = engine.fit(plan)[0]
+    not_customer, customers, customer_notes = _not_customers(engine.table)
+    scores = engine.fit(plan)[0][~customers]
     ranked = np.sort(scores[scores > 0])[::-1]
     intent = None if engagement.missing else Compare("engagement_recent", "min", engagement.recent_p75)
+    bars = _Bars(intent, not_customer)
     if ranked.size == 0:
         chosen = [_TierCut(100, None, 100)] * len(_TIERS)
-        return _built(chosen, intent), ("no account meets a fit criterion, so every tier is empty",)
+        return _built(chosen, bars), ("no account meets a fit criterion, so every tier is empty", *customer_notes)
     targets = _targets(scores.size, ranked.size)
     chosen = [_TierCut(level, None, level) for level in (_nearest_level(ranked, k) for k in targets)]
-    sizes = _sizes(engine, plan, chosen, intent)
+    sizes = _sizes(engine, plan, chosen, bars)
     if intent is not None:
-        chosen, sizes = _reach_engaged(engine, plan, chosen, intent, ranked, sizes)
-    chosen, sizes = _capped(engine, plan, chosen, intent, sizes)
-    chosen, sizes = _split_ties(engine, plan, chosen, intent, targets, sizes)
-    tiers = _built(chosen, intent)
-    notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement)
-                  for tier, cut, rank, size in zip(tiers, chosen, targets, sizes, strict=True))
-    return tiers, notes
+        chosen, sizes = _reach_engaged(engine, plan, chosen, bars, ranked, sizes)
+    chosen, sizes = _capped(engine, plan, chosen, bars, sizes)
+    chosen, sizes = _split_ties(engine, plan, chosen, bars, targets, sizes)
+    tiers = _built(chosen, bars)
+    notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement, i == 0 and intent is not None)
+                  for i, (tier, cut, rank, size) in enumerate(zip(tiers, chosen, targets, sizes, strict=True)))
+    return tiers, (*customer_notes, *notes)
 
 
 def _targets(accounts: int, scored: int) -> list[int]:
@@ -439,7 +470,7 @@ def _nearest_level(ranked: np.ndarray, rank: int) -> int:
     return int(at)
 
 
-def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare, ranked: np.ndarray,
+def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, ranked: np.ndarray,
                    sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
     """If no account at Tier 1's fit is recently engaged enough, Tier 1 reaches down one achievable
     score at a time, but never below Tier 3's: a 1:1 account must still be a target."""
@@ -448,22 +479,22 @@ def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: C
         if sizes[0]:
             break
         chosen[0] = replace(chosen[0], threshold=level)
-        sizes = _sizes(engine, plan, chosen, intent)
+        sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None,
+def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars,
             sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
     """Tier 1 always carries the 1:1 cap (the plan stays within guidance as the data grows); Tier 2
     gets its cap only when it would be bigger, so a small list has no limit to puzzle over."""
     for i, (*_, cap) in enumerate(_TIERS):
         if cap is not None and (i == 0 or sizes[i] > cap):
             chosen[i] = replace(chosen[i], limit=cap)
-            sizes = _sizes(engine, plan, chosen, intent)
+            sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None, targets: list[int],
+def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, targets: list[int],
                 sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
     """Scores are discrete, so one score can straddle two quantiles. Then the tier above would take
     the whole tie and leave the next tier empty or smaller than itself; a limit of its intended
@@ -473,32 +504,32 @@ def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Comp
         tied = chosen[i].threshold == chosen[i + 1].threshold
         if (tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want:
             chosen[i] = replace(chosen[i], limit=want)
-            sizes = _sizes(engine, plan, chosen, intent)
+            sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _built(chosen: list[_TierCut], intent: Compare | None) -> tuple[Tier, ...]:
+def _built(chosen: list[_TierCut], bars: _Bars) -> tuple[Tier, ...]:
     tiers = []
     for i, ((name, motion, _, _), cut) in enumerate(zip(_TIERS, chosen, strict=True)):
-        fit = Compare("fit_score", "min", cut.threshold)
-        where = AllOf((fit, intent)) if i == 0 and intent is not None else AllOf((fit,))
+        where = AllOf((Compare("fit_score", "min", cut.threshold), *bars.extra(i)))
         tiers.append(Tier(name, where, motion, cut.limit))
     return tuple(tiers)
 
 
-def _sizes(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None) -> list[int]:
-    codes = engine.tiers(replace(plan, tiers=_built(chosen, intent)))[0]
+def _sizes(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars) -> list[int]:
+    codes = engine.tiers(replace(plan, tiers=_built(chosen, bars)))[0]
     return np.bincount(codes, minlength=len(chosen) + 1)[: len(chosen)].tolist()
 
 
-def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: int, engagement: _Engagement) -> str:
+def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: int, engagement: _Engagement,
+               engaged: bool) -> str:
     quantile = f"the achievable score nearest the top {rank / scores.size:.1%} ({rank:,} of {scores.size:,})"
     if cut.threshold != cut.quantile_score:
         quantile = (f"lowered from {cut.quantile_score} ({quantile}) because no account scoring that was "
                     "engaged enough")
     reached = int(np.count_nonzero(scores >= cut.threshold))
     note = f"{tier.name} ({tier.motion}): fit_score ≥ {cut.threshold}, {quantile}; {_accounts(reached)} reach it"
-    if tier.where.items[1:]:
+    if engaged:
         note += (f"; and engagement_recent ≥ {format_value(engagement.recent_p75)} (75th percentile among "
                  f"{engagement.recent_engaged:,} recently engaged accounts)")
     if cut.limit is not None:
