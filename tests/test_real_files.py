@@ -497,3 +497,36 @@ def test_existing_customers_stay_out_of_tiers_1_to_3(tmp_path: Path, capsys: pyt
     customer_ids = [f"001{i:012d}AAA" for i in range(60) if i % 5 in (0, 3)]
     customers = assignments.filter(pl.col("account_id").is_in(customer_ids))
     assert customers.height == 24 and set(customers.get_column("tier").to_list()) == {"Not target"}
+
+
+# --- 9. revenue in millions or billions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "figures", "unit"),
+    [
+        ("revenue ($M)", (120_000, 45_000, 30_000, 98_000), "millions"),  # the header says so, whatever the figures
+        ("Revenue", (523.9, 280.5, 264.9, 12.1), "millions"),
+        ("sales", (4.4, 2.1, 0.9, 12.5), "billions"),
+    ],
+)
+def test_revenue_in_millions_or_billions_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str,
+                                                 figures: tuple[float, ...], unit: str) -> None:
+    rows = "".join(f"C{i},Co {i},{figures[i % 4]}\n" for i in range(40))
+    accounts = write(tmp_path / "list.csv", f"id,company,{header}\n" + rows)
+    assert main(["init", str(accounts)]) == 0
+    out = capsys.readouterr().out
+    assert f"annual_revenue looks like {unit} of dollars" in out
+
+
+def test_revenue_in_dollars_is_not_questioned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = "".join(f"C{i},Co {i},{(i + 1) * 1_250_000}\n" for i in range(40))
+    assert main(["init", str(write(tmp_path / "list.csv", "id,company,Annual revenue\n" + rows))]) == 0
+    assert "looks like" not in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+def test_forbes_sales_are_said_to_be_billions(realdata: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(realdata / "Forbes2000.csv"), "--out", str(tmp_path / "plan.toml")]) == 0
+    assert "annual_revenue looks like billions of dollars" in capsys.readouterr().out

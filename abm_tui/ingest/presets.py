@@ -49,6 +49,9 @@ class Preset:
         return next((words for label, words in self.stage_values.items() if _key(label) == _key(header)), None)
 
 
+_BRACKETED = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
+
+
 def _key(header: str) -> str:
     """Case, spacing and punctuation do not tell two labels apart."""
     return re.sub(r"[^a-z0-9]", "", header.lower())
@@ -220,6 +223,8 @@ def resolve(name: str, frame: pl.DataFrame, explicit: tuple[tuple[str, str], ...
     by_key: dict[str, str] = {}
     for header in headers:
         by_key.setdefault(_key(header), header)
+    for header in headers:  # `revenue ($M)`, `Employees (2023)`: a label with its unit or year in brackets
+        by_key.setdefault(_key(_BRACKETED.sub("", header)), header)
     chosen = {canonical: found[0] for canonical, found in _found(preset, by_key, set(headers)).items()}
     why = ""
     if "account_id" not in headers and "account_id" not in dict(explicit):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -78,7 +79,7 @@ def starter_plan(table: pl.DataFrame, channels: tuple[str, ...] | None, data: Da
     tiers, tier_notes = _tiers(engine, plan, engagement)
     plan = replace(plan, tiers=tiers, plays=_plays(tiers))
     assignment = engine.assign(plan)
-    findings = (_columns_used(plan, table, channels), *findings, *tier_notes)
+    findings = (_columns_used(plan, table, channels), *findings, *_money_unit(table, data), *tier_notes)
     findings += _counted("Stages", stage_notes, assignment.stage, assignment.stage_labels)
     findings += _counted("Buckets", bucket_notes, assignment.bucket, assignment.bucket_labels)
     findings += tuple(size_warnings(plan, engine.matrix(assignment, "tier", "stage")))
@@ -224,6 +225,37 @@ def _existing_tech(table: pl.DataFrame) -> _Found:
     used = table.select(pl.col("tech_stack").list.eval(pl.element().is_in(list(tools))).list.any().mean()).item()
     note = f"tech_stack contains {' or '.join(tools)}: the most common tools, {used:.0%} of accounts run one"
     return _Found("Existing tech", where, note)
+
+
+# A header that names its unit, and the figure a company's yearly revenue in dollars is hardly ever under.
+_UNITS = (
+    (re.compile(r"(?i)\bbillions?\b|\bbn\b|\$\s*b\b|\(b\)"), "billions"),
+    (re.compile(r"(?i)\bmillions?\b|\bmn\b|\bmm\b|\$\s*m\b|\(m\)"), "millions"),
+    (re.compile(r"(?i)\bthousands?\b|\$\s*k\b|\(k\)"), "thousands"),
+)
+_SMALL_REVENUE = 10_000
+_BILLIONS_BELOW = 100  # a median revenue under this is billions rather than millions (Forbes 2000: 4.4)
+_SCALE = {"thousands": "1,000", "millions": "1,000,000", "billions": "1,000,000,000"}
+
+
+def _money_unit(table: pl.DataFrame, data: DataSource) -> tuple[str, ...]:
+    """When annual_revenue is in millions or billions (a header such as `revenue ($M)`, or a median no company's
+    dollar revenue has), say so: `annual_revenue ≥ 4.4` is four billion in Forbes' file, four dollars to a reader."""
+    if not _is_number(table, "annual_revenue"):
+        return ()
+    header = dict(data.columns).get("annual_revenue", "annual_revenue")
+    median = _nearest_quantile(table["annual_revenue"], 0.5)
+    named = next((unit for pattern, unit in _UNITS if pattern.search(header)), None)
+    if named is not None:
+        why = f"its header {header!r} says so"
+    elif 0 < median < _SMALL_REVENUE:
+        named = "billions" if median < _BILLIONS_BELOW else "millions"
+        why = f"its median, {format_value(median)}, is too small for companies' yearly revenue in dollars"
+    else:
+        return ()
+    return (f"annual_revenue looks like {named} of dollars ({why}): the Revenue threshold and every rule on it are "
+            f"in {named}; to plan in dollars, multiply the column by {_SCALE[named]} in the file, or keep the "
+            f"figures as they are and read them as {named}",)
 
 
 _BUILDERS: tuple[Callable[[pl.DataFrame], _Found], ...] = (
