@@ -11,6 +11,7 @@ import pytest
 from abm_tui.cli import main
 from abm_tui.ingest.load import load_accounts
 from abm_tui.ingest.presets import CrmStage
+from abm_tui.plan.model import Compare
 from abm_tui.plan.parse import load_plan
 
 
@@ -530,3 +531,26 @@ def test_forbes_sales_are_said_to_be_billions(realdata: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", str(realdata / "Forbes2000.csv"), "--out", str(tmp_path / "plan.toml")]) == 0
     assert "annual_revenue looks like billions of dollars" in capsys.readouterr().out
+
+
+# --- 7. tiers that mean something when fit scores tie ------------------------------------------------------------
+
+
+def test_a_tie_at_the_top_score_is_split_by_revenue_not_by_id(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Two fit columns, so most of the list ties at the top score: the ids run against revenue, so a split by
+    id would put the smallest companies in Tier 1."""
+    rows = "".join(f"C{i:03d},Co {i},{'Software' if i % 4 else 'Retail'},{1000 - i}\n" for i in range(200))
+    accounts = write(tmp_path / "list.csv", "id,company,sector,revenue\n" + rows)
+    assert main(["init", str(accounts)]) == 0
+    out = capsys.readouterr().out
+    plan = load_plan(tmp_path / "plan.toml")
+    tier_1 = plan.tiers[0].where.items
+    assert any(isinstance(c, Compare) and c.column == "annual_revenue" and c.op == "min" for c in tier_1)
+    assert "the biggest of the" in out
+    assert main(["run", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "run")]) == 0
+    assignments = pl.read_csv(next((tmp_path / "run").rglob("assignments.csv")), infer_schema=False)
+    index = pl.col("account_id").str.slice(1).cast(pl.Int64)  # revenue falls as the id rises
+    by_tier = dict(assignments.group_by("tier").agg(index.min().alias("first"), index.max().alias("last"))
+                   .select("tier", pl.struct("first", "last")).iter_rows())
+    assert by_tier["Tier 1"]["first"] == 1 and by_tier["Tier 1"]["last"] < by_tier["Tier 2"]["first"]

@@ -42,6 +42,7 @@ _HOME_SHARE = 0.3  # a country is the home market only when it clearly dominates
 # covers 1:1; 300 keeps a 1:few programme to what a few campaigns can personalise).
 # Limits follow the size guidance (1:1 at most 50, 1:many at most 1,000), so a starter plan never starts out warned.
 _TIERS = (("Tier 1", "1:1", 0.01, 50), ("Tier 2", "1:few", 0.05, 300), ("Tier 3", "1:many", 0.25, 1000))
+_TIE_COLUMNS = ("annual_revenue", "employees")  # what breaks a tie of fit scores, the way a planner would
 _SPIKING_SQL = "engagement_recent >= 3 * (engagement_window - engagement_recent) / 2"
 _CRM_STAGES = (
     ("Closed Won", ("closed_won", "customer")),
@@ -457,6 +458,8 @@ class _TierCut:
     threshold: int  # fit_score min
     limit: int | None
     quantile_score: int  # the score the tier's quantile gave, before Tier 1 reached down for engagement
+    size_cut: Compare | None = None  # the biggest of a tie at the threshold, by revenue or headcount
+    tied: int = 0  # how many accounts the size cut chose from
 
 
 def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[Tier, ...], tuple[str, ...]]:
@@ -528,28 +531,53 @@ def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars,
 
 def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, targets: list[int],
                 sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
-    """Scores are discrete, so one score can straddle two quantiles. Then the tier above would take
-    the whole tie and leave the next tier empty or smaller than itself; a limit of its intended
-    size hands the rest of the tie on (the more engaged first, then by account_id)."""
+    """Scores are discrete, so one score can straddle two quantiles (Forbes: 98 at the top score for a Tier 1
+    of 20, and with few fit columns all three tiers at the top score). Then the tier above would take the whole
+    tie and leave the next tier empty or smaller than itself, so it takes the biggest of the tie by revenue,
+    else headcount: a `min` the planner sees and can change, and the rest of the tie goes on down. Only a
+    file with neither column gets a limit of the tier's intended size (ties then by engagement, then id)."""
+    column = next((c for c in _TIE_COLUMNS if _is_number(engine.table, c)), None)
+    values = None if column is None else engine.table.get_column(column).cast(pl.Float64).to_numpy()
     for i in range(len(chosen) - 1):
         want = max(1, targets[i] - sum(sizes[:i]))
         tied = chosen[i].threshold == chosen[i + 1].threshold
-        if (tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want:
+        if not ((tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want):
+            continue
+        unlimited = [*chosen[:i], replace(chosen[i], limit=None), *chosen[i + 1:]]  # the whole tie, not the cap's
+        cut = None if values is None else _biggest(values[_codes(engine, plan, unlimited, bars) == i], want)
+        if cut is None or column is None:
             chosen[i] = replace(chosen[i], limit=want)
-            sizes = _sizes(engine, plan, chosen, bars)
+        else:
+            tie = int(np.count_nonzero(_codes(engine, plan, unlimited, bars) == i))
+            chosen[i] = replace(chosen[i], size_cut=Compare(column, "min", cut), tied=tie)
+        sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
+
+
+def _biggest(values: np.ndarray, want: int) -> int | float | None:
+    """The figure the `want`-th biggest of `values` has (a `min` there keeps them), or None when too few are known."""
+    known = np.sort(values[~np.isnan(values)])[::-1]
+    if known.size <= want:
+        return None
+    cut = float(known[want - 1])
+    return int(cut) if cut.is_integer() else cut
 
 
 def _built(chosen: list[_TierCut], bars: _Bars) -> tuple[Tier, ...]:
     tiers = []
     for i, ((name, motion, _, _), cut) in enumerate(zip(_TIERS, chosen, strict=True)):
-        where = AllOf((Compare("fit_score", "min", cut.threshold), *bars.extra(i)))
+        size = (cut.size_cut,) if cut.size_cut is not None else ()
+        where = AllOf((Compare("fit_score", "min", cut.threshold), *size, *bars.extra(i)))
         tiers.append(Tier(name, where, motion, cut.limit))
     return tuple(tiers)
 
 
+def _codes(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars) -> np.ndarray:
+    return engine.tiers(replace(plan, tiers=_built(chosen, bars)))[0]
+
+
 def _sizes(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars) -> list[int]:
-    codes = engine.tiers(replace(plan, tiers=_built(chosen, bars)))[0]
+    codes = _codes(engine, plan, chosen, bars)
     return np.bincount(codes, minlength=len(chosen) + 1)[: len(chosen)].tolist()
 
 
@@ -564,6 +592,9 @@ def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: i
     if engaged:
         note += (f"; and engagement_recent ≥ {format_value(engagement.recent_p75)} (75th percentile among "
                  f"{engagement.recent_engaged:,} recently engaged accounts)")
+    if cut.size_cut is not None:
+        note += (f"; and {rules.describe(AllOf((cut.size_cut,)))}, the biggest of the {cut.tied:,} accounts the fit "
+                 "score alone would put here")
     if cut.limit is not None:
         ties = "account_id" if engagement.missing else "higher engagement_recent, then account_id"
         note += f"; limit {cut.limit:,} (the best by fit; ties by {ties})"
