@@ -45,7 +45,7 @@ def nearest(name: str, known: Iterable[str], n: int = 3) -> str:
         close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
     if not close:
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    return " (did you mean " + " or ".join(repr(str(c)) for c in close) + "?)"
 
 
 def first_line(err: BaseException) -> str:

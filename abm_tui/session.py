@@ -176,12 +176,12 @@ class Session:
 
     def problems(self, plan: Plan | None = None) -> list[Problem]:
         plan = plan or self.plan
-        schema = self._engine.frame(plan).schema
-        if self._checked_schema != schema:
-            self._checked, self._checked_schema = {}, schema
+        frame = self._engine.frame(plan)
+        if self._checked_schema != frame.schema:
+            self._checked, self._checked_schema = {}, frame.schema
         missing = set() if self._workspace.channels else set(
             features.feature_names(features.CHANNELS, plan.engagement.half_life_days))
-        return check_plan(plan, schema, missing, self._checked)
+        return check_plan(plan, frame.schema, missing, self._checked, frame)
 
     def check(self, plan: Plan) -> None:
         problems = self.problems(plan)

@@ -18,8 +18,9 @@ import pytest
 
 from abm_tui import cli
 from abm_tui.history.diff import diff
-from abm_tui.history.movement import FLOW_DIMENSIONS, Movement, changes_frame, compare
+from abm_tui.history.movement import Movement, changes_frame, compare
 from abm_tui.history.snapshots import META_KEY, write_snapshot
+from abm_tui.plan.model import FLOW_DIMENSIONS
 from tests.test_cli import abm
 from tests.test_history import HAND_ACCOUNTS, HAND_PLAN, NEWCOMER, copy_demo, hand_frame, set_as_of, write_hand_made
 

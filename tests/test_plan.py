@@ -21,7 +21,6 @@ from abm_tui.plan import edits
 from abm_tui.plan.dump import dumps_plan, plan_to_dict, save_plan, where_to_dict
 from abm_tui.plan.model import (
     MATCH_ALL,
-    OPS,
     AllOf,
     AnyOf,
     Compare,
@@ -35,6 +34,7 @@ from abm_tui.plan.model import (
     Sql,
     Tier,
 )
+from abm_tui.plan.ops import OPS
 from abm_tui.plan.parse import load_plan, loads_plan, parse_where, plan_from_dict
 
 REPO = Path(__file__).resolve().parent.parent
@@ -699,7 +699,7 @@ column_names = st.one_of(
     ),
     st.text(min_size=1, max_size=6),
 ).filter(lambda s: s not in _SPECIAL)
-numbers = st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False))
+numbers = st.one_of(st.integers(-(2**63 - 1), 2**63 - 1), st.floats(allow_nan=False))
 scalars = st.one_of(numbers, st.text(max_size=8), st.booleans(), st.dates())
 OP_VALUES = {
     "min": st.one_of(numbers, st.dates()),

@@ -16,11 +16,10 @@ from pathlib import Path
 
 from abm_tui import __version__
 from abm_tui.errors import AbmError
+from abm_tui.plan.model import DESTINATIONS, FLOW_DIMENSIONS  # the model is standard library only: cheap to import
 
 COMMANDS = ("run", "matrix", "validate", "explain", "demo", "init", "export", "diff", "review")
-DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")  # as abm_tui.plan.model, without importing it
 FORMATS = ("table", "csv", "json")
-FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")  # as abm_tui.history.movement
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:

@@ -15,11 +15,11 @@ from pathlib import Path
 import polars as pl
 
 from abm_tui.errors import AbmError
-from abm_tui.history.movement import FLOW_DIMENSIONS, Movement, compare
+from abm_tui.history.movement import Movement, compare
 from abm_tui.history.review import read_snapshot_frame, snapshot_schema
 from abm_tui.history.snapshots import Snapshot, read_snapshot, snapshot_frame
 from abm_tui.plan.changes import Change, plan_changes
-from abm_tui.plan.model import Plan
+from abm_tui.plan.model import FLOW_DIMENSIONS, Plan
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.validate import check_plan
 from abm_tui.session import Session, build_workspace, data_key

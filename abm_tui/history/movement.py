@@ -20,10 +20,19 @@ from abm_tui.engine.features import PERIODS
 from abm_tui.engine.segment import Assignment
 from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan import rules
-from abm_tui.plan.model import NOT_TARGET, AllOf, AnyOf, Condition, Not, Plan, Rule, Tier
+from abm_tui.plan.model import (
+    FLOW_DIMENSIONS,
+    NOT_TARGET,
+    RULE_DIMENSIONS,
+    AllOf,
+    AnyOf,
+    Condition,
+    Not,
+    Plan,
+    Rule,
+    Tier,
+)
 
-DIMENSIONS = ("tier", "stage", "bucket")
-FLOW_DIMENSIONS = ("segment", "tier", "stage", "bucket", "play")
 ENTERED, LEFT, MOVED = "entered", "left", "moved"
 _SIDES = ("before", "after")
 _OUTCOMES = ("crm_stage", "opportunity_amount")
@@ -77,7 +86,7 @@ def compare(before: pl.DataFrame, after: pl.DataFrame, labels: tuple[str, str],
     keep = _needed([c for c in before.columns if c in after.columns], plans)
     joined = _side_by_side(before.select(keep), after.select(keep))
     name = pl.coalesce("after_name", "before_name").alias("name") if "name" in keep else pl.lit(None).alias("name")
-    moved = pl.any_horizontal(pl.col(f"before_{d}") != pl.col(f"after_{d}") for d in DIMENSIONS)
+    moved = pl.any_horizontal(pl.col(f"before_{d}") != pl.col(f"after_{d}") for d in RULE_DIMENSIONS)
     change = (
         pl.when(pl.col("before_tier").is_null()).then(pl.lit(ENTERED))
         .when(pl.col("after_tier").is_null()).then(pl.lit(LEFT))
@@ -230,7 +239,7 @@ def _explain(moved: pl.DataFrame, plans: tuple[Plan | None, Plan | None],
     sides = _sides(moved)
     context = [c for c in ("after_last_channel", "after_last_engaged") if c in moved.columns]
     sentences = []
-    for dim in DIMENSIONS:
+    for dim in RULE_DIMENSIONS:
         before, after = moved.get_column(f"before_{dim}"), moved.get_column(f"after_{dim}")
         changed = before != after
         flips = _flipped(sides, (before, after), _tests(plans, dim))
@@ -400,7 +409,7 @@ def assignment_flows(before: Assignment, after: Assignment, dim: str) -> list[tu
 def preview_text(before: Assignment, after: Assignment, shown: int = 3) -> str:
     """"moves 23 accounts: Tier 2 → Tier 1 (23)" per dimension that changes; "moves no account" otherwise."""
     parts = []
-    for dim in DIMENSIONS:
+    for dim in RULE_DIMENSIONS:
         flows = assignment_flows(before, after, dim)
         if flows:
             total = sum(n for *_, n in flows)

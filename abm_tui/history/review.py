@@ -51,7 +51,6 @@ import polars as pl
 from abm_tui.engine.segment import BLANK
 from abm_tui.errors import AbmError, first_line, nearest
 from abm_tui.files import guard_inputs, write_text
-from abm_tui.history.movement import FLOW_DIMENSIONS
 from abm_tui.history.snapshots import (
     ENGAGEMENT_COLUMNS,
     OUTCOME_COLUMNS,
@@ -62,7 +61,7 @@ from abm_tui.history.snapshots import (
 )
 from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan.dump import plan_hash
-from abm_tui.plan.model import Plan
+from abm_tui.plan.model import FLOW_DIMENSIONS, Plan
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType

@@ -24,7 +24,7 @@ from abm_tui.engine.guidance import size_warnings
 from abm_tui.engine.segment import Engine
 from abm_tui.ingest.presets import WON
 from abm_tui.onboarding.bundled import demo_plan
-from abm_tui.plan import rules
+from abm_tui.plan import limits, rules
 from abm_tui.plan.model import AllOf, AnyOf, Compare, Condition, Criterion, DataSource, Not, Plan, Play, Rule, Sql, Tier
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.rules import format_value
@@ -297,8 +297,9 @@ def _nearest_quantile(values: pl.Series, q: float) -> float:
 
 
 def _two_figures(value: float) -> int | float:
+    """Two significant figures; a whole number only where a 64-bit column can hold it (1e40 stays a float)."""
     rounded = float(f"{value:.2g}")
-    return int(rounded) if rounded.is_integer() else rounded
+    return int(rounded) if rounded.is_integer() and abs(rounded) <= limits.WHOLE else rounded
 
 
 # --- engagement ----------------------------------------------------------------------------------

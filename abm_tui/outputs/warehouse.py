@@ -50,10 +50,9 @@ def plan_sql(
     Text is ordered byte-wise as Polars orders it: DuckDB's default collation already does, and on
     Postgres the query says `COLLATE "C"`.
 
-    What is not: `sql = "..."` rules are Polars SQL, copied verbatim. Comparisons, arithmetic, AND /
-    OR / NOT, IS NULL and the common functions read the same in DuckDB; a function Polars names
-    differently will not run, and on Postgres `/` between whole numbers truncates where Polars
-    divides, and unquoted names fold to lower case. Engagement scores add the channels left to right
+    `sql = "..."` rules are rendered from the same checked parse tree the engine uses
+    (`plan.sql_rule`): columns quoted, comments dropped, true division with division by zero giving
+    a missing value, only functions every dialect here runs alike. Engagement scores add the channels left to right
     in `channels` order, while the engine's `sum_horizontal` adds them in an order that depends on
     its thread count: with weights such as 0.1 a score can differ in its last bit, which can only
     move an account sitting exactly on a threshold or on a limit's tie. The same holds for a channel

@@ -14,7 +14,8 @@ from typing import Any
 
 from abm_tui.errors import AbmError, nearest
 from abm_tui.plan import rules
-from abm_tui.plan.model import OPS, AllOf, AnyRule, Compare, Plan, Scalar, Section, Tier
+from abm_tui.plan.model import AllOf, AnyRule, Compare, Plan, Scalar, Section, Tier
+from abm_tui.plan.ops import OPS
 
 Value = Scalar | tuple[Scalar, ...]
 
@@ -172,6 +173,8 @@ def rename(plan: Plan, section: Section | str, index: int, name: str) -> Plan:
     old = rules[index].name
     if not name:
         raise AbmError("expected a name, got nothing")
+    if kind.fallback and name.casefold() == kind.fallback.casefold():
+        raise AbmError(f'"{kind.fallback}" is where accounts no rule takes are counted; choose another name')
     if name != old and name in {r.name for r in rules}:
         raise AbmError(f'"{name}" is already the name of another rule in {kind.key}')
     changed = _replace_rule(plan, kind, index, name=name)

@@ -21,8 +21,6 @@ LIST_SPLITS = ("segment", "tier")
 HUBSPOT_KEYS = ("auto", "record_id", "domain")
 SQL_DIALECTS = ("duckdb", "postgres")
 LINKEDIN_MIN_SIZE = 300  # LinkedIn refuses to run a matched audience smaller than this
-OPS = ("min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null")
-ORDER_OPS = ("min", "max", "gt", "lt")
 
 Scalar = str | int | float | bool | dt.date
 
@@ -233,6 +231,11 @@ class Section(StrEnum):
         return "fit.criteria" if self is Section.CRITERIA else self.value
 
     @property
+    def fallback(self) -> str | None:
+        """The label of accounts no rule of this section takes: a name no rule may have."""
+        return {Section.TIERS: NOT_TARGET, Section.STAGES: UNSTAGED, Section.BUCKETS: UNCLASSIFIED}.get(self)
+
+    @property
     def play_key(self) -> str | None:
         """The play key that names this section's rules (criteria are not named by plays)."""
         return None if self is Section.CRITERIA else self.value[:-1]
@@ -244,6 +247,22 @@ class Section(StrEnum):
     def with_rules(self, plan: Plan, rules: tuple[AnyRule, ...]) -> Plan:
         changes: dict[str, Any] = {self.value: rules}
         return replace(plan, **changes)
+
+
+class Dimension(StrEnum):
+    """A label the plan gives every account: a column of the assignments, a way to group the matrix,
+    the review and a diff. Tier, stage and bucket come from rule sections; the segment and the play
+    follow from them."""
+
+    SEGMENT = "segment"
+    TIER = "tier"
+    STAGE = "stage"
+    BUCKET = "bucket"
+    PLAY = "play"
+
+
+FLOW_DIMENSIONS = tuple(Dimension)  # what moves between two snapshots, and what a review groups by
+RULE_DIMENSIONS = (Dimension.TIER, Dimension.STAGE, Dimension.BUCKET)  # those a section of rules decides
 
 
 NOT_TARGET = "Not target"

@@ -7,12 +7,14 @@ are found by `plan.validate`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from abm_tui.errors import AbmError, PlanError, Problem, nearest
+from abm_tui.plan import limits
 from abm_tui.plan.model import (
     DESTINATIONS,
     FORMAT_VERSION,
@@ -20,8 +22,6 @@ from abm_tui.plan.model import (
     LIST_SPLITS,
     MATCH_ALL,
     NOT_TARGET,
-    OPS,
-    ORDER_OPS,
     PRESETS,
     SQL_DIALECTS,
     UNCLASSIFIED,
@@ -45,6 +45,7 @@ from abm_tui.plan.model import (
     Tier,
     plain_number,
 )
+from abm_tui.plan.ops import OPS, TABLE, Takes
 
 T = TypeVar("T")
 
@@ -97,23 +98,31 @@ class _Reader:
             return ""
         return value
 
-    def integer(self, value: Any, path: str, *, minimum: int | None = None) -> int | None:
+    def integer(self, value: Any, path: str, *, minimum: int | None = None, maximum: int = limits.WHOLE) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(path, f"expected a whole number, got {_show(value)}")
             return None
-        if minimum is not None and value < minimum:
-            self.fail(path, f"expected a whole number of at least {minimum}, got {value}")
+        if minimum is not None and value < minimum and maximum == limits.WHOLE:
+            self.fail(path, f"expected a whole number of at least {minimum}, got {limits.short(value)}")
+            return None
+        problem = limits.number_problem(value, maximum, "a whole number", minimum)
+        if problem:
+            self.fail(path, problem)
             return None
         return value
 
-    def number(self, value: Any, path: str) -> float | None:
+    def number(self, value: Any, path: str, bound: float = limits.WEIGHT) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, f"expected a number, got {_show(value)}")
+            return None
+        problem = limits.number_problem(value, bound)
+        if problem:
+            self.fail(path, problem)
             return None
         return float(value)
 
     def positive(self, value: Any, path: str) -> float | None:
-        number = self.number(value, path)
+        number = self.number(value, path, limits.DAYS)
         if number is not None and number <= 0:
             self.fail(path, f"expected a number of days above 0, got {plain_number(number)}")
             return None
@@ -166,20 +175,25 @@ def parse_where(value: Any, path: str, reader: _Reader | None = None) -> AllOf:
     return condition
 
 
-def _parse_where(value: Any, path: str, reader: _Reader) -> AllOf:
+def _parse_where(value: Any, path: str, reader: _Reader, depth: int = 0) -> AllOf:
     if not isinstance(value, Mapping):
         reader.fail(path, f"expected a table such as {{ fit_score = {{ min = 80 }} }}, got {_show(value)}")
         return MATCH_ALL
     items: list[Condition] = []
     for key, spec in value.items():
         key_path = _join(path, key)
+        if key in ("any", "not") and depth >= limits.RULE_DEPTH:
+            reader.fail(key_path, f"any and not are nested more than {limits.RULE_DEPTH} levels deep; "
+                                  "expected a flatter rule (or one sql test)")
+            continue
         if key == "any":
             if not isinstance(spec, list) or not spec:
                 reader.fail(key_path, f"expected a non-empty list of where tables, got {_show(spec)}")
                 continue
-            items.append(AnyOf(tuple(_parse_where(s, f"{key_path}[{i}]", reader) for i, s in enumerate(spec))))
+            items.append(AnyOf(tuple(_parse_where(s, f"{key_path}[{i}]", reader, depth + 1)
+                                     for i, s in enumerate(spec))))
         elif key == "not":
-            items.append(Not(_parse_where(spec, key_path, reader)))
+            items.append(Not(_parse_where(spec, key_path, reader, depth + 1)))
         elif key == "sql":
             text = reader.text(spec, key_path)
             if text is not None:
@@ -210,30 +224,37 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _parse_op_value(op: str, raw: Any, path: str, reader: _Reader) -> Scalar | tuple[Scalar, ...] | None:
-    if op in ORDER_OPS:
-        if isinstance(raw, bool) or not isinstance(raw, int | float | dt.date):
-            reader.fail(path, f"expected a number or a date, got {_show(raw)}")
+    numbers = raw if isinstance(raw, list) else [raw]
+    for number in numbers:
+        problem = _where_number_problem(number)
+        if problem:
+            reader.fail(path, problem)
             return None
-        return raw
-    if op in ("in", "not_in"):
-        if not isinstance(raw, list) or not raw or not all(_is_scalar(v) for v in raw):
-            reader.fail(path, f"expected a non-empty list of values, got {_show(raw)}")
-            return None
-        return tuple(raw)
-    if op == "is_null":
-        if not isinstance(raw, bool):
-            reader.fail(path, f"expected true or false, got {_show(raw)}")
-            return None
-        return raw
-    if op == "contains":
-        if not isinstance(raw, str) or not raw:
-            reader.fail(path, f"expected a non-empty string, got {_show(raw)}")
-            return None
-        return raw
-    if not _is_scalar(raw):
-        reader.fail(path, f"expected a single value, got {_show(raw)}")
+    takes = TABLE[op].takes
+    if takes is Takes.ORDERED:
+        ok = not isinstance(raw, bool) and isinstance(raw, int | float | dt.date)
+    elif takes is Takes.LIST:
+        ok = isinstance(raw, list) and bool(raw) and all(_is_scalar(v) for v in raw)
+    elif takes is Takes.FLAG:
+        ok = isinstance(raw, bool)
+    elif takes is Takes.TEXT:
+        ok = isinstance(raw, str) and bool(raw)
+    else:
+        ok = _is_scalar(raw)
+    if not ok:
+        reader.fail(path, f"expected {takes.value}, got {_show(raw)}")
         return None
-    return raw
+    return tuple(raw) if takes is Takes.LIST else raw
+
+
+def _where_number_problem(value: Any) -> str | None:
+    """A `where` number must be one a 64-bit column can be compared with exactly. `inf` is kept (`lt = inf`
+    is any known number, and renders as SQL that runs); `nan` orders differently in Polars and SQL."""
+    if isinstance(value, float):
+        return f"expected a number, got {value}" if math.isnan(value) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return limits.number_problem(value, limits.WHOLE)
 
 
 def _names(value: Any, path: str, reader: _Reader) -> tuple[str, ...] | None:
@@ -341,8 +362,10 @@ def _choice(value: Any, path: str, allowed: tuple[str, ...], reader: _Reader) ->
 
 def _engagement(value: Any, reader: _Reader) -> EngagementSettings:
     table = reader.table(value, "engagement", ENGAGEMENT_KEYS)
-    recent = reader.integer(table.get("recent_days", 30), "engagement.recent_days", minimum=1) or 30
-    window = reader.integer(table.get("window_days", 90), "engagement.window_days", minimum=1) or 90
+    recent = reader.integer(table.get("recent_days", 30), "engagement.recent_days", minimum=1,
+                            maximum=limits.DAYS) or 30
+    window = reader.integer(table.get("window_days", 90), "engagement.window_days", minimum=1,
+                            maximum=limits.DAYS) or 90
     if recent > window:
         reader.fail("engagement.recent_days", f"expected at most window_days ({window}), got {recent}")
     weights = reader.pairs(table.get("weights", {}), "engagement.weights", "channel = weight", reader.number)
@@ -363,7 +386,7 @@ def _criteria(value: Any, reader: _Reader) -> tuple[Criterion, ...]:
     for path, item in reader.rules(table.get("criteria", []), "fit.criteria"):
         spec = reader.table(item, path, CRITERION_KEYS)
         name = reader.text(spec.get("name"), f"{path}.name") or "?"
-        points = reader.integer(spec.get("points"), f"{path}.points")
+        points = reader.integer(spec.get("points"), f"{path}.points", maximum=limits.POINTS)
         where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
         enabled = reader.boolean(spec.get("enabled", True), f"{path}.enabled")
         found.append(Criterion(name, points or 0, where, enabled))
@@ -374,7 +397,7 @@ def _tier(item: Any, path: str, reader: _Reader) -> Tier:
     spec = reader.table(item, path, TIER_KEYS)
     name = reader.text(spec.get("name"), f"{path}.name") or "?"
     motion = reader.text(spec.get("motion"), f"{path}.motion", optional=True)
-    limit = reader.integer(spec["limit"], f"{path}.limit", minimum=1) if "limit" in spec else None
+    limit = reader.integer(spec["limit"], f"{path}.limit", minimum=1, maximum=limits.LIMIT) if "limit" in spec else None
     where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
     return Tier(name, where, motion, limit, reader.boolean(spec.get("enabled", True), f"{path}.enabled"))
 
@@ -404,6 +427,9 @@ def _check_names(plan: Plan, reader: _Reader) -> None:
         rules = section.rules(plan)
         seen: set[str] = set()
         for i, rule in enumerate(rules):
+            if section.fallback and rule.name.strip().casefold() == section.fallback.casefold():
+                reader.fail(f"{section.key}[{i}].name", f'"{section.fallback}" is where accounts no rule takes '
+                                                        "are counted; expected another name")
             if rule.name in seen:
                 reader.fail(f"{section.key}[{i}].name",
                             f'"{rule.name}" is used by an earlier rule; names must be unique')
@@ -441,5 +467,10 @@ def loads_plan(text: str, source: str = "plan", base_dir: Path = Path(".")) -> P
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise AbmError(f"{source}: not valid TOML: {err}") from None
+    except RecursionError:
+        line = limits.deepest_line(text)
+        where = f"line {line}: " if line else ""
+        raise AbmError(f"{source}: {where}tables and lists are nested more than {limits.TOML_DEPTH} levels deep; "
+                       "expected a flatter plan") from None
     return plan_from_dict(doc, source, base_dir)
 

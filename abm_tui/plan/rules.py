@@ -13,12 +13,12 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from abm_tui.plan import sql_rule
 from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Scalar, Sql
+from abm_tui.plan.ops import TABLE
 
 Schema = Mapping[str, pl.DataType]
 
-_SYMBOLS = {"min": ">=", "max": "<=", "gt": ">", "lt": "<", "eq": "=", "ne": "!="}
-_WORDS = {"min": "≥", "max": "≤", "gt": ">", "lt": "<", "eq": "=", "ne": "≠"}
 
 
 # --- Polars ---------------------------------------------------------------------------------
@@ -34,7 +34,7 @@ def to_expr(condition: Condition, schema: Schema) -> pl.Expr:
     if isinstance(condition, Not):
         return ~to_expr(condition.item, schema)
     if isinstance(condition, Sql):
-        return pl.sql_expr(condition.text).fill_null(False)
+        return pl.sql_expr(sql_rule.render(condition.text, "polars")).fill_null(False)
     return _compare_expr(condition, schema).fill_null(False)
 
 
@@ -85,7 +85,7 @@ def columns(condition: Condition) -> set[str]:
         return set().union(*(columns(c) for c in condition.items))
     if isinstance(condition, Not):
         return columns(condition.item)
-    return set(pl.sql_expr(condition.text).meta.root_names())
+    return sql_rule.columns(condition.text)
 
 
 def section_columns(plan: Plan) -> dict[str, set[str]]:
@@ -109,14 +109,14 @@ def to_sql(condition: Condition, schema: Schema, dialect: str = "duckdb") -> str
     if isinstance(condition, Not):
         return f"(NOT {to_sql(condition.item, schema, dialect)})"
     if isinstance(condition, Sql):
-        return f"COALESCE(({condition.text}), FALSE)"
+        return f"COALESCE(({sql_rule.render(condition.text, dialect)}), FALSE)"
     return f"COALESCE({_compare_sql(condition, schema, dialect)}, FALSE)"
 
 
 def _compare_sql(c: Compare, schema: Schema, dialect: str) -> str:
     column = quote_identifier(c.column)
-    if c.op in _SYMBOLS:
-        return f"{column} {_SYMBOLS[c.op]} {sql_literal(c.value)}"
+    if TABLE[c.op].sql:
+        return f"{column} {TABLE[c.op].sql} {sql_literal(c.value)}"
     if c.op in ("in", "not_in"):
         listed = ", ".join(sql_literal(v) for v in c.value)  # type: ignore[union-attr]
         return f"{column} {'IN' if c.op == 'in' else 'NOT IN'} ({listed})"
@@ -164,8 +164,8 @@ def describe(condition: Condition) -> str:
 
 
 def describe_compare(c: Compare) -> str:
-    if c.op in _WORDS:
-        return f"{c.column} {_WORDS[c.op]} {format_value(c.value)}"
+    if TABLE[c.op].words:
+        return f"{c.column} {TABLE[c.op].words} {format_value(c.value)}"
     if c.op in ("in", "not_in"):
         listed = ", ".join(format_value(v) for v in c.value)  # type: ignore[union-attr]
         return f"{c.column} {'in' if c.op == 'in' else 'not in'} [{listed}]"
@@ -175,6 +175,8 @@ def describe_compare(c: Compare) -> str:
 
 
 def format_value(value: object) -> str:
+    if isinstance(value, float) and abs(value) >= 1e15:
+        return f"{value:.3g}"
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
     if isinstance(value, int) and not isinstance(value, bool):
