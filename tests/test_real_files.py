@@ -554,3 +554,12 @@ def test_a_tie_at_the_top_score_is_split_by_revenue_not_by_id(tmp_path: Path,
     by_tier = dict(assignments.group_by("tier").agg(index.min().alias("first"), index.max().alias("last"))
                    .select("tier", pl.struct("first", "last")).iter_rows())
     assert by_tier["Tier 1"]["first"] == 1 and by_tier["Tier 1"]["last"] < by_tier["Tier 2"]["first"]
+
+
+@pytest.mark.realdata
+def test_a_tie_nothing_ranks_is_said(realdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The S&P list has sectors and no size column: one achievable score, so the limits pick by id, and init
+    says so rather than presenting the split as a ranking."""
+    assert main(["init", str(realdata / "constituents.csv"), "--out", str(tmp_path / "plan.toml")]) == 0
+    assert "Tier 1 and Tier 2 share a fit score with the tier below and differ only by limits, taken by " \
+           "account_id: nothing in the file ranks the tie" in capsys.readouterr().out

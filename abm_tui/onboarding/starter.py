@@ -486,7 +486,19 @@ def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[T
     tiers = _built(chosen, bars)
     notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement, i == 0 and intent is not None)
                   for i, (tier, cut, rank, size) in enumerate(zip(tiers, chosen, targets, sizes, strict=True)))
-    return tiers, (*customer_notes, *notes)
+    return tiers, (*customer_notes, *notes, *_unranked(chosen, engine.table, engagement))
+
+
+def _unranked(chosen: list[_TierCut], table: pl.DataFrame, engagement: _Engagement) -> tuple[str, ...]:
+    """Tiers that share a threshold and differ only by limits, said plainly: nothing in the file ranks the tie."""
+    shared = [i + 1 for i in range(len(chosen) - 1) if chosen[i].threshold == chosen[i + 1].threshold
+              and chosen[i].size_cut is None and chosen[i].limit is not None]
+    if not shared or any(_is_number(table, c) for c in _TIE_COLUMNS):
+        return ()
+    by = "account_id" if engagement.missing else "engagement_recent, then account_id"
+    names = " and ".join(f"Tier {i}" for i in shared)
+    return (f"{names} share a fit score with the tier below and differ only by limits, taken by {by}: nothing in "
+            "the file ranks the tie; map annual_revenue or employees in [data.columns], or add a fit criterion",)
 
 
 def _targets(accounts: int, scored: int) -> list[int]:
