@@ -563,3 +563,33 @@ def test_a_tie_nothing_ranks_is_said(realdata: Path, tmp_path: Path, capsys: pyt
     assert main(["init", str(realdata / "constituents.csv"), "--out", str(tmp_path / "plan.toml")]) == 0
     assert "Tier 1 and Tier 2 share a fit score with the tier below and differ only by limits, taken by " \
            "account_id: nothing in the file ranks the tie" in capsys.readouterr().out
+
+
+# --- 10. a file's own engagement columns -------------------------------------------------------------------------
+
+
+def test_per_account_engagement_columns_are_engagement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = "".join(f"A{i},Co {i},{'Software' if i % 2 else 'Retail'},{100 + 10 * i},{i % 4},{1 if i % 5 == 0 else 0},"
+                   f"{i * 7}\n" for i in range(40))
+    accounts = write(tmp_path / "acc.csv",
+                     "account_id,name,industry,employees,pricing_visits,demo_requests,Impressions\n" + rows)
+    assert main(["init", str(accounts)]) == 0
+    out = capsys.readouterr().out
+    assert ("engagement from the accounts file's own columns: pricing_visits as pricing_page_visit, demo_requests "
+            "as demo_request, Impressions as ad_impression") in out
+    assert "no engagement file" not in out and "Considering: any pricing_page_visit or demo_request" in out
+    from abm_tui.session import Session
+
+    session = Session.open(tmp_path / "plan.toml")
+    table = session.workspace.table
+    assert table.get_column("demo_request_total").to_list() == [1.0 if i % 5 == 0 else 0.0 for i in range(40)]
+    assert table.get_column("pricing_page_visit_recent").sum() == sum(i % 4 for i in range(40))
+
+
+def test_engagement_columns_that_are_not_numbers_are_not_engagement(tmp_path: Path) -> None:
+    from abm_tui.plan.model import DataSource, Plan
+    from abm_tui.session import load_dataset
+
+    write(tmp_path / "acc.csv", "account_id,webinars\nA1,yes\nA2,no\n")
+    dataset = load_dataset(Plan(data=DataSource("acc.csv"), base_dir=tmp_path))
+    assert dataset.events is None and dataset.report.events_file is None

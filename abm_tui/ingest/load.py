@@ -239,6 +239,47 @@ def load_events(path: Path) -> Events:
     return Events(typed, table.first_row, tuple(notes))
 
 
+# Per-account engagement columns an accounts file may carry (a LinkedIn company report or a marketing export
+# merged in): the channel each counts, by its header in snake case. The design's channel names count as well.
+_CHANNEL_NAMES = ("ad_impression", "ad_click", "ad_engagement", "website_visit", "pricing_page_visit",
+                  "demo_request", "webinar", "email_open", "email_click", "content_download", "form_fill")
+AGGREGATED = {
+    **AD_METRICS, **{name: name for name in _CHANNEL_NAMES}, **{f"{name}s": name for name in _CHANNEL_NAMES},
+    "ad_impressions_count": "ad_impression", "website_visits": "website_visit", "site_visits": "website_visit",
+    "web_visits": "website_visit", "visits": "website_visit", "pricing_visits": "pricing_page_visit",
+    "pricing_page_views": "pricing_page_visit", "demo_requests": "demo_request", "demos_requested": "demo_request",
+    "webinar_attendances": "webinar", "webinars_attended": "webinar", "email_opens": "email_open",
+    "email_clicks": "email_click", "downloads": "content_download", "content_downloads": "content_download",
+    "form_fills": "form_fill", "form_submissions": "form_fill",
+}
+
+
+def aggregated_engagement(accounts: pl.DataFrame, day: dt.date) -> tuple[pl.DataFrame | None, tuple[str, ...]]:
+    """Engagement from the accounts file's own per-account columns (`pricing_visits`, `demo_requests`, LinkedIn
+    `Impressions` and `Clicks` per company), as the design's "Data in" allows, when there is no engagement file:
+    one event row per account and channel with the column's figure as its count, dated `day` (the file gives
+    totals, not dates), in the shape `load_dataset` gives matched events. None when the file has no such column."""
+    found: dict[str, str] = {}
+    for column in accounts.columns:
+        channel = AGGREGATED.get(re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_"))
+        if channel and accounts.schema[column].is_numeric() and channel not in found.values():
+            found[column] = channel
+    if not found:
+        return None, ()
+    wide = accounts.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+                           *(pl.col(column).cast(pl.Float64).alias(channel) for column, channel in found.items()))
+    long = wide.unpivot(index="_row", variable_name="channel", value_name="count").filter(pl.col("count") > 0)
+    events = long.select(
+        pl.lit(day, pl.Date).alias("date"), pl.col("channel").cast(pl.Categorical),
+        pl.lit(None, pl.String).alias("campaign"), *(pl.lit(None, pl.String).cast(pl.Categorical).alias(c)
+                                                     for c in ("intent_theme", "persona")),
+        "count", "_row",
+    )
+    mapped = ", ".join(f"{column} as {channel}" for column, channel in found.items())
+    return events, (f"engagement from the accounts file's own columns: {mapped}; dated {day.isoformat()}, since "
+                    "the file gives totals, not dates (set as_of in the plan to fix the day)",)
+
+
 def usable() -> pl.Expr:
     """A row counts when it has a channel and a readable date; the rest are dropped and counted."""
     return pl.col("channel").is_not_null() & pl.col("date").is_not_null()
