@@ -21,7 +21,7 @@ from abm_tui.engine.assignments import assignments_frame
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
-from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, load_accounts, load_events, usable
+from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, aggregated_engagement, load_accounts, load_events, usable
 from abm_tui.ingest.matching import match_events
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
@@ -55,7 +55,11 @@ def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Datase
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns, plan.data.preset, plan.data.sheet)
     report = accounts.report
     if not plan.data.engagement:
-        return Dataset(accounts.frame, None, report)
+        own, notes = aggregated_engagement(accounts.frame, plan.as_of or dt.date.today())
+        if own is not None:
+            report = replace(report, events_file=f"{plan.data.accounts} (engagement columns)",
+                             events_read=own.height, events_notes=notes)
+        return Dataset(accounts.frame, own, report)
     events_path = plan.resolve(plan.data.engagement)
     progress(f"reading {plan.data.engagement}")
     events = load_events(events_path)

@@ -76,6 +76,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     sub["init"].add_argument("--sheet", help="the workbook sheet to read (default: the first)")
     sub["init"].add_argument("--name", help="the plan's name (default: from the file name)")
     sub["init"].add_argument("--force", action="store_true", help="replace the plan file if it exists")
+    sub["init"].add_argument("--id", dest="id_column", metavar="COLUMN",
+                             help="the column naming each account (default: the layout's id, else a unique one)")
     sub["export"].add_argument("--to", required=True, type=_destinations,
                                help="hubspot, salesforce, linkedin or sql (several: comma-separated)")
     sub["export"].add_argument("--out", help="output folder (default: exports/ beside the plan)")
@@ -218,7 +220,7 @@ def _init(args: argparse.Namespace) -> int:
     engagement = Path(args.engagement) if args.engagement else None
     out = Path(args.out) if args.out else accounts.resolve().parent / "plan.toml"
     result = write_starter(accounts, engagement, out, preset=args.preset, sheet=args.sheet, name=args.name,
-                           force=args.force)
+                           force=args.force, id_column=args.id_column)
     print("\n".join(result.report.summary()))
     print()
     print("\n".join(result.findings))
