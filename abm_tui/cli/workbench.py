@@ -1,0 +1,26 @@
+"""`abm-tui [PLAN]`: open the workbench on a plan, or on the bundled demo when none is given."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from abm_tui.cli.command import Command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", nargs="?", help="plan file to open (default: the bundled demo)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from abm_tui.onboarding.bundled import demo_plan
+    from abm_tui.plan.parse import load_plan
+
+    path = Path(args.plan) if args.plan else demo_plan()
+    load_plan(path)  # a bad plan fails here, before the terminal is taken over
+    from abm_tui.tui.app import run_app
+
+    return run_app(path, writable=args.plan is not None)
+
+
+COMMAND = Command("", "Account-Based Marketing segmentation workbench.", add_arguments, run)
