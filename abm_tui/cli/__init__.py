@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from abm_tui import __version__
 from abm_tui.cli import demo, diff, explain, export, init, matrix, review, run, validate, workbench
-from abm_tui.cli.command import Command
+from abm_tui.cli.command import Command, UsageError
 from abm_tui.errors import AbmError
 
 COMMANDS: dict[str, Command] = {
@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = command.run(args)
         sys.stdout.flush()
         return status
+    except UsageError as err:
+        print(f"abm-tui: {err}", file=sys.stderr)
+        return 2
     except AbmError as err:
         print(f"abm-tui: {err}", file=sys.stderr)
         return 1

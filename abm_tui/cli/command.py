@@ -11,6 +11,12 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from abm_tui.errors import AbmError
+
+
+class UsageError(AbmError):
+    """The command was called the wrong way (exit 2, as argparse's own refusals), said in one line."""
+
 
 @dataclass(frozen=True)
 class Command:

@@ -1,5 +1,5 @@
-"""What several commands share: opening a plan's session, the default output folder, the matrix as text,
-and writing a run's files with what happened in words."""
+"""What several commands share: checking their arguments, opening a plan's session, the default output folder,
+the matrix as text, and writing a run's files with what happened in words."""
 
 from __future__ import annotations
 
@@ -7,16 +7,59 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from abm_tui.errors import AbmError
+
 if TYPE_CHECKING:
     from abm_tui.engine.segment import Matrix
     from abm_tui.session import Session
+
+# Names that say "a table of records": what a planner exports from a CRM or a spreadsheet, never a plan.
+DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".ndjson", ".jsonl")
+
+
+def check_plan_argument(text: str) -> Path:
+    """The path given where a plan belongs; a data file there is named as one, with the command that starts a
+    plan from it, instead of a TOML parser's complaint about its first line."""
+    path = Path(text)
+    if path.suffix.lower() in DATA_SUFFIXES and path.is_file():
+        raise AbmError(f"{path}: is a data file, not a plan (a .toml file); to start a plan from it: "
+                       f"abm-tui init {path}")
+    return path
+
+
+def check_data_argument(text: str, expected: str) -> Path:
+    """The path given where a data file belongs; a plan there is named as one, with how to open it."""
+    from abm_tui.history.diff import PLAN_SUFFIX
+
+    path = Path(text)
+    if path.suffix.lower() == PLAN_SUFFIX and path.is_file():
+        raise AbmError(f"{path}: is a plan, not {expected}; open it with: abm-tui {path}")
+    return path
+
+
+def check_range(flag: str, value: int | None, low: int, high: int | None = None) -> None:
+    """A whole-number flag inside its bounds, refused in one line before anything is read or written."""
+    if value is None:
+        return
+    if value < low:
+        raise AbmError(f"{flag}: expected a whole number of at least {low:,}, got {value}")
+    if high is not None and value > high:
+        raise AbmError(f"{flag}: expected a whole number of at most {high:,}, got {value}")
 
 
 def open_session(plan_path: str) -> Session:
     """The plan's session, its data loaded; imported here so that --help never loads Polars."""
     from abm_tui.session import Session
 
-    return Session.open(plan_path)
+    return Session.open(check_plan_argument(plan_path))
+
+
+def open_publishable(plan_path: str) -> Session:
+    """The session of a run that writes files: a load with no account, or with engagement that matched none,
+    is refused before anything is printed or written."""
+    session = open_session(plan_path)
+    session.check_publishable()
+    return session
 
 
 def out_dir(args: argparse.Namespace, plan_path: Path) -> Path:

@@ -7,7 +7,11 @@ import time
 from pathlib import Path
 
 from abm_tui.cli.command import Command
-from abm_tui.errors import AbmError
+from abm_tui.cli.common import check_range
+
+# Bounds that catch a typo before a folder is half written: 1M accounts with 20M events take about 12 s and 3 GB.
+MAX_ACCOUNTS = 10_000_000
+MAX_EVENTS = 200_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from abm_tui.onboarding.demo import write_demo
 
-    if args.accounts < 1:
-        raise AbmError(f"--accounts: expected a whole number of at least 1, got {args.accounts}")
-    if args.events is not None and args.events < 0:
-        raise AbmError(f"--events: expected a whole number of at least 0, got {args.events}")
+    check_range("--accounts", args.accounts, 1, MAX_ACCOUNTS)
+    check_range("--events", args.events, 1, MAX_EVENTS)
+    check_range("--seed", args.seed, 0)
     started = time.perf_counter()
     written = write_demo(Path(args.out), args.accounts, args.events, args.seed, force=args.force, layout=args.layout)
     for path in written:

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from abm_tui.cli.command import Command
+from abm_tui.cli.common import check_range
 from abm_tui.cli.matrix import FORMATS
 
 if TYPE_CHECKING:
     from abm_tui.history.diff import Diff
+
+MAX_LIMIT = 1_000_000_000  # more accounts than any list holds; a bigger number is a typo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from abm_tui.history.diff import diff
 
+    check_range("--limit", args.limit, 0, MAX_LIMIT)
     result = diff(Path(args.a), Path(args.b))
     render = {"table": _table, "csv": _csv, "json": _json}[args.format]
     sys.stdout.write(render(result, args).rstrip("\n") + "\n")
@@ -53,7 +57,7 @@ def _table(result: Diff, args: argparse.Namespace) -> str:
         lines += ["", "plan changes:", describe_changes(result.changes)]
     lines += [f"note: {note}" for note in result.notes]
     changed = changes_frame(movement)
-    shown = changed.head(max(args.limit, 0))
+    shown = changed.head(args.limit)
     if shown.height:
         lines += ["", f"accounts ({shown.height:,} of {changed.height:,}; --format csv lists all):"]
         lines += [f"  {_who(row['account_id'], row['name'])}: {row['reason']}" for row in shown.iter_rows(named=True)]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from abm_tui.cli.command import Command
-from abm_tui.cli.common import open_session, out_dir, publish
+from abm_tui.cli.common import open_publishable, out_dir, publish
 from abm_tui.plan.model import DESTINATIONS, LIST_SPLITS
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     plan_path = Path(args.plan)
-    session = open_session(args.plan)
+    session = open_publishable(args.plan)
     if args.per:
         session.apply(replace(session.plan, export=replace(session.plan.export, linkedin_per=args.per)))
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")

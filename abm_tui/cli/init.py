@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from abm_tui.cli.command import Command
-from abm_tui.cli.common import format_table
+from abm_tui.cli.common import check_data_argument, format_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from abm_tui.onboarding.init import write_starter
 
-    accounts = Path(args.accounts)
-    engagement = Path(args.engagement) if args.engagement else None
+    accounts = check_data_argument(args.accounts, "an accounts file")
+    engagement = check_data_argument(args.engagement, "an engagement file") if args.engagement else None
     out = Path(args.out) if args.out else accounts.resolve().parent / "plan.toml"
     result = write_starter(accounts, engagement, out, preset=args.preset, sheet=args.sheet, name=args.name,
                            force=args.force)

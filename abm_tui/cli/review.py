@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from abm_tui.cli.command import Command
+from abm_tui.cli.common import check_plan_argument
 
 
 def date(text: str) -> dt.date:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from abm_tui.plan.parse import load_plan
     from abm_tui.plan.paths import input_paths
 
-    plan = load_plan(args.plan)
+    plan = load_plan(check_plan_argument(args.plan))
     result = review_plan(plan, args.start, args.end, args.by)
     text = review_markdown(result) if args.format == "markdown" else review_csv(result)
     sys.stdout.write(text.rstrip("\n") + "\n")

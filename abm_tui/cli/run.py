@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from abm_tui.cli.command import Command
-from abm_tui.cli.common import format_table, open_session, out_dir, publish
+from abm_tui.cli.common import format_table, open_publishable, out_dir, publish
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     plan_path = Path(args.plan)
-    session = open_session(args.plan)
+    session = open_publishable(args.plan)
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
     print("\n".join(session.report.summary()))
     matrix = session.matrix()

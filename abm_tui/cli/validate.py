@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as err:
         print(f"abm-tui: {err}", file=sys.stderr)
         return 1
+    session.check_publishable()  # what run would refuse, a check before the run refuses it
     report = session.report
     print("\n".join(report.summary()))
     for line in listed(report.dropped):

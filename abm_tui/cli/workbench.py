@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
-from abm_tui.cli.command import Command
+from abm_tui.cli.command import Command, UsageError
+from abm_tui.cli.common import check_plan_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,8 +17,12 @@ def run(args: argparse.Namespace) -> int:
     from abm_tui.onboarding.bundled import demo_plan
     from abm_tui.plan.parse import load_plan
 
-    path = Path(args.plan) if args.plan else demo_plan()
+    path = check_plan_argument(args.plan) if args.plan else demo_plan()
     load_plan(path)  # a bad plan fails here, before the terminal is taken over
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a scheduler, a pipe: escape codes nobody reads
+        shown = args.plan or "PLAN"
+        raise UsageError(f"the workbench needs a terminal; to segment and write the exports without one: "
+                         f"abm-tui run {shown}")
     from abm_tui.tui.app import run_app
 
     return run_app(path, writable=args.plan is not None)
