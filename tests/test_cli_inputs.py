@@ -67,7 +67,8 @@ def test_engagement_that_matched_no_account_exits_1(tmp_path: Path, capsys: pyte
         "account_id,date,channel\nzz1,2026-11-01,web_visit\nzz2,2026-11-02,web_visit\nzz3,2026-11-03,ad_click\n"
     )
     plan = write_plan(tmp_path, 'engagement = "events.csv"\n')
-    flags = {"run": ["--out", tmp_path / "out"], "export": ["--to", "sql", "--out", tmp_path / "out"], "validate": []}
+    out = str(tmp_path / "out")
+    flags = {"run": ["--out", out], "export": ["--to", "sql", "--out", out], "validate": []}
     message = refused(capsys, command, plan, *flags[command])
     assert message.startswith(f"{tmp_path / 'events.csv'}: none of its 3 engagement rows matched an account")
     assert nothing_written(tmp_path)
@@ -156,16 +157,21 @@ def test_diff_limit_zero_and_large_work(demo_dir: Path, capsys: pytest.CaptureFi
 # --- 12.13: matrix --measure names a real column or refuses it ----------------------------------------
 
 
-@pytest.mark.parametrize("column", ["fit_score", "engagement_recent", "opportunity_amount", "employees"])
-def test_matrix_measure_sums_columns_of_the_assignments(demo_plan_path: Path, demo_session: Session,
-                                                        capsys: pytest.CaptureFixture[str], column: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "source"),
+    [("fit_score", "assignments"), ("engagement_recent", "assignments"), ("engagement_total", "assignments"),
+     ("opportunity_amount", "accounts"), ("employees", "accounts")],
+)
+def test_matrix_measure_sums_a_numeric_column(demo_plan_path: Path, demo_session: Session,
+                                              capsys: pytest.CaptureFixture[str], column: str, source: str) -> None:
+    """The assignments' own numbers (fit_score, the engagement scores of the plan's weights) as well as the
+    accounts' columns: the sum over the matrix is the column's sum."""
     import json
 
     status, out, err = cli(capsys, "matrix", demo_plan_path, "--measure", column, "--format", "json")
     assert status == 0, err
-    expected = demo_session.assignments().get_column(column).cast(pl.Float64).fill_null(0).sum() \
-        if column in demo_session.assignments().columns else demo_session.engine.table.get_column(column).sum()
-    assert json.loads(out)["total"] == pytest.approx(expected)
+    frame = demo_session.assignments() if source == "assignments" else demo_session.engine.table
+    assert json.loads(out)["total"] == pytest.approx(frame.get_column(column).sum())
     table = cli(capsys, "matrix", demo_plan_path, "--measure", column)[1]
     assert table.rstrip("\n").endswith(f"(sum of {column})")
 
@@ -203,7 +209,7 @@ def test_matrix_measure_refuses_what_cannot_be_summed(demo_plan_path: Path, caps
 def test_a_data_file_given_as_the_plan_is_named_as_one(demo_dir: Path, capsys: pytest.CaptureFixture[str],
                                                        command: list[str], name: str) -> None:
     data = demo_dir / name
-    args = [*command[:1], data, *command[1:]]
+    args: list[str | Path] = [*command[:1], data, *command[1:]]
     assert refused(capsys, *args) == (
         f"{data}: is a data file, not a plan (a .toml file); to start a plan from it: abm-tui init {data}"
     )
@@ -220,7 +226,8 @@ def test_a_plan_given_to_init_as_data_is_named_as_one(demo_dir: Path, tmp_path: 
     plan = demo_dir / "plan.toml"
     args = [plan] if flag is None else [demo_dir / "accounts.csv", flag, plan]
     out = tmp_path / "started.toml"
-    assert refused(capsys, "init", *args, "--out", out) == f"{plan}: is a plan, not {expected}; open it with: abm-tui {plan}"
+    message = refused(capsys, "init", *args, "--out", out)
+    assert message == f"{plan}: is a plan, not {expected}; open it with: abm-tui {plan}"
     assert not out.exists()
 
 
