@@ -233,6 +233,35 @@ def test_headless_commands_do_not_import_textual(demo_plan_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+# Runs abm-tui with argv[1:] in-process, then prints which of the heavy packages it loaded.
+_LOADED = """
+import json, sys
+from abm_tui.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = ("textual", "rich", "polars", "numpy", "abm_tui.outputs", "abm_tui.tui", "abm_tui.history")
+print(json.dumps(sorted({name for name in heavy for m in sys.modules if m == name or m.startswith(name + ".")})))
+"""
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize(
+    ("command", "allowed"),
+    [(["--help"], set()), (["run", "--help"], set()), (["diff", "--help"], {"polars", "numpy", "abm_tui.history"}),
+     (["validate"], {"polars", "numpy"})],
+)
+def test_help_and_validate_start_without_the_workbench_or_the_writers(
+    demo_plan_path: Path, command: list[str], allowed: set[str]
+) -> None:
+    """--help loads nothing heavy; validate loads the data, never Textual or the exports writer."""
+    argv = [*command, str(demo_plan_path)] if command == ["validate"] else command
+    result = subprocess.run([sys.executable, "-c", _LOADED, *argv], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout.splitlines()[-1])) <= allowed
+
+
 @pytest.mark.realdata
 def test_run_on_the_real_fortune_1000(tmp_path: Path, realdata: Path) -> None:
     plan = tmp_path / "plan.toml"
