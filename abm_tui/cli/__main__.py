@@ -4,4 +4,5 @@ import sys
 
 from abm_tui.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # imported (as the architecture check imports every module), it does nothing
+    sys.exit(main())
