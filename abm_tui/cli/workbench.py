@@ -19,13 +19,18 @@ def run(args: argparse.Namespace) -> int:
 
     path = check_plan_argument(args.plan) if args.plan else demo_plan()
     load_plan(path)  # a bad plan fails here, before the terminal is taken over
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a scheduler, a pipe: escape codes nobody reads
+    if not _on_a_terminal():
         shown = args.plan or "PLAN"
         raise UsageError(f"the workbench needs a terminal; to segment and write the exports without one: "
                          f"abm-tui run {shown}")
     from abm_tui.tui.app import run_app
 
     return run_app(path, writable=args.plan is not None)
+
+
+def _on_a_terminal() -> bool:
+    """Both ends at a terminal; a scheduler, a pipe or a closed stdin would get escape codes nobody reads."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
 
 
 COMMAND = Command("", "Account-Based Marketing segmentation workbench.", add_arguments, run)
