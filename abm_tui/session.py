@@ -257,7 +257,7 @@ class Session:
 
     def matrix(self, rows: str = "tier", cols: str = "stage", measure: str | None = None,
                plan: Plan | None = None) -> Matrix:
-        return self._engine.matrix(self.assignment(plan), rows, cols, measure)
+        return self._engine.matrix(self.assignment(plan), rows, cols, measure, plan or self.plan)
 
     def assignments(self, plan: Plan | None = None) -> pl.DataFrame:
         """One row per account with its segment, play and the reason, as `run` exports it."""
@@ -277,6 +277,22 @@ class Session:
                     raise AbmError(f"{dim} has no value {label!r}")
                 keep &= codes == labels.index(label)
         return assignments_frame(self._engine, plan, assignment, np.flatnonzero(keep))
+
+    def check_publishable(self) -> None:
+        """A scheduled run must fail loudly rather than publish empty or unengaged segments: refuse a load that
+        kept no account, or whose engagement rows matched none of the accounts."""
+        report = self.report
+        if not report.rows_kept:
+            raise AbmError(
+                f"{report.accounts_file}: no account kept: all {report.rows_read:,} rows have a blank account_id; "
+                'expected an id on every row, or map the id column with [data.columns] account_id = "<header>"'
+            )
+        match = report.match
+        if match is not None and match.rows and not match.matched:
+            raise AbmError(
+                f"{report.events_file}: none of its {match.rows:,} engagement rows matched an account; expected "
+                f"them to name accounts of {report.accounts_file} by account_id, domain or company name"
+            )
 
     def explain(self, account_id: str) -> str:
         source = self.report.accounts_file
