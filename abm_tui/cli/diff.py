@@ -18,7 +18,7 @@ MAX_LIMIT = 1_000_000_000  # more accounts than any list holds; a bigger number 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from abm_tui.history.movement import FLOW_DIMENSIONS
+    from abm_tui.plan.model import FLOW_DIMENSIONS
 
     parser.add_argument("a", help="the earlier side: a snapshot (.parquet) or a plan (.toml)")
     parser.add_argument("b", help="the later side: a snapshot (.parquet) or a plan (.toml)")

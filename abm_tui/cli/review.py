@@ -19,7 +19,7 @@ def date(text: str) -> dt.date:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from abm_tui.history.movement import FLOW_DIMENSIONS
+    from abm_tui.plan.model import FLOW_DIMENSIONS
 
     parser.add_argument("plan", help="plan file (.toml); its [history] folder holds the snapshots")
     parser.add_argument("--from", dest="start", type=date, help="start date (default: 13 weeks before --to)")

@@ -26,7 +26,19 @@ from abm_tui.engine.features import (
 )
 from abm_tui.errors import AbmError, PlanError
 from abm_tui.plan import rules
-from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Section, Tier, play_label
+from abm_tui.plan.model import (
+    NO_PLAY,
+    NOT_TARGET,
+    UNCLASSIFIED,
+    UNSTAGED,
+    AllOf,
+    Plan,
+    Play,
+    Rule,
+    Section,
+    Tier,
+    play_label,
+)
 from abm_tui.plan.validate import DERIVED_TYPES, check_plan
 
 DIALECTS = ("duckdb", "postgres")
