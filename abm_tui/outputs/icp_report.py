@@ -126,7 +126,7 @@ def _heading(report: IcpReport) -> list[str]:
 
 def _attribute_rows(report: IcpReport) -> list[list[str]]:
     rows = report.lift.rows.head(SHOWN_ROWS)
-    top = max(rows.get_column("lift").max() or 0.0, 1.0)  # type: ignore[type-var, arg-type]
+    top = _top_lift(rows)
     return [
         [r["column"], r["value"] + (" *" if r["small"] else ""), f"{r['accounts']:,}", f"{r['won']:,}",
          _percent(r["win_rate"]), f"{_percent(r['low'])} – {_percent(r['high'])}", _lift(r["lift"]),
@@ -141,12 +141,20 @@ _TIER_HEAD = ["tier", "accounts", "won", "win rate", "95% interval", "lift", ""]
 
 def _rate_rows(frame: pl.DataFrame, label: str) -> list[list[str]]:
     """Tiers or bands; a target tier converting worse than Not target is flagged."""
-    top = max(frame.get_column("lift").max() or 0.0, 1.0)  # type: ignore[type-var, arg-type]
+    top = _top_lift(frame)
     return [
-        [r[label] + (" (below Not target)" if r.get("below_not_target") else ""), f"{r['accounts']:,}", f"{r['won']:,}", _percent(r["win_rate"]),
-         f"{_percent(r['low'])} – {_percent(r['high'])}" if r["accounts"] else "", _lift(r["lift"]), bar(r["lift"], top)]
+        [r[label] + (" (below Not target)" if r.get("below_not_target") else ""), f"{r['accounts']:,}",
+         f"{r['won']:,}", _percent(r["win_rate"]),
+         f"{_percent(r['low'])} – {_percent(r['high'])}" if r["accounts"] else "", _lift(r["lift"]),
+         bar(r["lift"], top)]
         for r in frame.iter_rows(named=True)
     ]
+
+
+def _top_lift(frame: pl.DataFrame) -> float:
+    """The longest bar's lift: the table's largest, and at least 1 so that the base rate is never a full bar."""
+    largest = frame.get_column("lift").drop_nans().max()
+    return max(float(largest), 1.0) if isinstance(largest, int | float) else 1.0
 
 
 def _gain_rows(bt: Backtest) -> list[list[str]]:
