@@ -145,10 +145,10 @@ def _finish(table: pl.DataFrame, accounts: int, won: int) -> pl.DataFrame:
     )
 
 
-def _physical(name: str, dtype: pl.DataType) -> pl.Expr:
-    """Numbers as numbers (NaN as missing), dates as day numbers: what the quantiles and the cut read."""
-    column = pl.col(name).to_physical()
-    return column.fill_nan(None) if dtype.is_float() else column
+def _physical(name: str) -> pl.Expr:
+    """Numbers as they are, dates as day numbers: what the quantiles and the bins read. NaN stays NaN, which
+    Polars orders above every number, so it falls in the top bin exactly as a `min` criterion counts it."""
+    return pl.col(name).to_physical()
 
 
 def _bins(lazy: pl.LazyFrame, schema: pl.Schema, columns: list[str]) -> dict[str, dict[str, tuple]]:
@@ -156,8 +156,8 @@ def _bins(lazy: pl.LazyFrame, schema: pl.Schema, columns: list[str]) -> dict[str
     if not columns:
         return {}
     stats = lazy.select(
-        *(_physical(c, schema[c]).min().alias(f"{c}\0min") for c in columns),
-        *(_physical(c, schema[c]).quantile(q, "lower").alias(f"{c}\0{q}") for c in columns for q in QUANTILES),
+        *(_physical(c).min().alias(f"{c}\0min") for c in columns),
+        *(_physical(c).quantile(q, "lower").alias(f"{c}\0{q}") for c in columns for q in QUANTILES),
     ).collect().row(0, named=True)
     out: dict[str, dict[str, tuple]] = {}
     for c in columns:
@@ -193,24 +193,23 @@ def _shown(value: Bound) -> str:
 
 
 def _counts(lazy: pl.LazyFrame, name: str, kind: Kind, bins: dict[str, tuple] | None) -> pl.LazyFrame:
-    """One group_by: accounts and wins per value of one column."""
+    """One group_by: accounts and wins per value of one column (a bin is grouped by its number, named after)."""
     column = pl.col(name)
+    label = pl.col("value")
     if kind is Kind.ELEMENT:
-        value = column.cast(pl.List(pl.String)).list.unique()
-        source = lazy.select(value.alias("value"), _WON).explode("value")
+        source = lazy.select(column.cast(pl.List(pl.String)).list.unique().alias("value"), _WON).explode("value")
     elif kind is Kind.VALUE:
         source = lazy.select(column.cast(pl.String).alias("value"), _WON)
     else:
-        labels = list(bins or {})
-        physical = _physical(name, lazy.collect_schema()[name])
-        breaks = [_physical_bound(lo) for lo, _ in (bins or {}).values() if lo is not None]
-        value = physical.cut(breaks, labels=labels, left_closed=True).cast(pl.String) if labels else physical.cast(
-            pl.String)
-        source = lazy.select(value.alias("value"), _WON)
+        edges = [_physical_bound(lo) for lo, _ in (bins or {}).values() if lo is not None]
+        physical = _physical(name)
+        number = pl.sum_horizontal([pl.lit(0, pl.UInt8), *((physical >= edge).cast(pl.UInt8) for edge in edges)])
+        source = lazy.select(pl.when(physical.is_not_null()).then(number).alias("value"), _WON)
+        label = label.replace_strict(dict(enumerate(bins or {})), default=None, return_dtype=pl.String)
     return (
-        source.group_by(pl.col("value").fill_null(BLANK))
-        .agg(pl.len().alias("accounts"), pl.col(_WON).sum().cast(pl.UInt32).alias("won"))
-        .select(pl.lit(name).alias("column"), "value", pl.col("accounts").cast(pl.UInt32), "won")
+        source.group_by("value")
+        .agg(pl.len().cast(pl.UInt32).alias("accounts"), pl.col(_WON).sum().cast(pl.UInt32).alias("won"))
+        .select(pl.lit(name).alias("column"), label.fill_null(BLANK).alias("value"), "accounts", "won")
     )
 
 
