@@ -158,7 +158,7 @@ def _top_lift(frame: pl.DataFrame) -> float:
 
 
 def _gain_rows(bt: Backtest) -> list[list[str]]:
-    return [[f"top {r['top']:.0%}", f"{r['accounts']:,}", f"{r['won']:,}", _percent(r["share_of_wins"]),
+    return [[f"top {r['top']:.0%}", f"{r['accounts']:,}", f"{r['won']:,.0f}", _percent(r["share_of_wins"]),
              bar(r["share_of_wins"], 1.0)] for r in bt.gains.iter_rows(named=True)]
 
 
@@ -175,7 +175,7 @@ def _backtest_lines(bt: Backtest) -> list[str]:
 
 def _suggestion_lines(suggestions: Suggestions) -> list[str]:
     if not suggestions.items:
-        return ["none: no attribute value's 95% interval lies above the base rate"]
+        return ["none: no attribute value wins more often than chance explains (see the README, ICP discovery)"]
     lines = [f"{s.points:+4d}  {s.evidence}" for s in suggestions.items]
     lines += [f"left out: {d.name} (phi {d.phi:.2f} with {d.kept}: counted once)" for d in suggestions.duplicates]
     return lines

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from abm_tui.engine.outcomes.lift import attribute_lift, rates
@@ -30,7 +31,7 @@ class Backtest:
     tiers: pl.DataFrame  # tier, accounts, won, win_rate, lift, low, high, below_not_target
     bands: pl.DataFrame  # band (a fit_score bin), accounts, won, win_rate, lift, low, high, lowest band first
     auc: float | None  # None when every account is won, or none is
-    gains: pl.DataFrame  # top (share of accounts by fit score), accounts, won, share_of_wins
+    gains: pl.DataFrame  # top (share of accounts by fit score), accounts, won (expected, with ties), share_of_wins
     tier_from: dt.date | None = None  # the snapshot the tiers and scores come from (None: the current data)
     outcome_from: dt.date | None = None  # the date of the outcomes
 
@@ -70,29 +71,42 @@ def _bands(scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def score_counts(scored: pl.DataFrame) -> pl.DataFrame:
+    """Accounts and wins per distinct fit score, highest first: all that the AUC and the gains need."""
+    return (
+        scored.group_by("fit_score")
+        .agg(pl.len().cast(pl.Int64).alias("accounts"), pl.col("won").sum().cast(pl.Int64).alias("won"))
+        .sort("fit_score", descending=True)
+    )
+
+
 def auc(score: pl.Series, won: pl.Series) -> float | None:
-    """Mann-Whitney: (sum of the won accounts' average ranks - P(P+1)/2) / (P * N)."""
-    positives = int(won.sum())
-    negatives = won.len() - positives
+    """Mann-Whitney from the score counts: each won account beats the not-won ones scored below it and ties
+    half of those scored the same. None when every account is won, or none is."""
+    counts = score_counts(pl.DataFrame({"fit_score": score, "won": won}))
+    wins = counts.get_column("won").to_numpy().astype(np.float64)
+    losses = counts.get_column("accounts").to_numpy().astype(np.float64) - wins
+    positives, negatives = wins.sum(), losses.sum()
     if positives == 0 or negatives == 0:
         return None
-    ranks = score.cast(pl.Float64).rank("average")
-    rank_sum = float(ranks.filter(won).sum())
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    below = negatives - np.cumsum(losses)  # not-won accounts scored lower than each (descending) score
+    return float((wins * (below + losses / 2)).sum() / (positives * negatives))
 
 
 def gains(scored: pl.DataFrame) -> pl.DataFrame:
-    """The share of all wins held by the top 10%, 20%, ... of accounts by fit score (ties by account_id)."""
-    size = scored.height
-    total = max(int(scored.get_column("won").sum()), 1)
-    cuts = pl.DataFrame({"top": list(GAIN_SHARES)}).with_columns(
-        (pl.col("top") * size).ceil().cast(pl.Int64).alias("accounts"))
-    ranked = scored.sort(["fit_score", "account_id"], descending=[True, False]).select(
-        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64)).alias("accounts"),
-        pl.col("won").cast(pl.Int64).cum_sum().alias("won"),
-    )
-    return cuts.join(ranked, on="accounts", how="left", maintain_order="left").with_columns(
-        pl.col("won").fill_null(0), (pl.col("won").fill_null(0) / total).alias("share_of_wins"))
+    """The share of all wins held by the top 10%, 20%, ... of accounts by fit score.
+
+    Where a cut falls inside a group of equal scores, the group's wins are shared in proportion (what any
+    order of the tied accounts gives on average), so no tie-break decides the curve.
+    """
+    counts = score_counts(scored)
+    accounts = np.concatenate([[0], np.cumsum(counts.get_column("accounts").to_numpy())]).astype(np.float64)
+    wins = np.concatenate([[0], np.cumsum(counts.get_column("won").to_numpy())]).astype(np.float64)
+    total = max(wins[-1], 1.0)
+    cuts = np.ceil(np.array(GAIN_SHARES) * scored.height)
+    won = np.interp(cuts, accounts, wins)  # linear inside a tie group: its wins in proportion
+    return pl.DataFrame({"top": list(GAIN_SHARES), "accounts": cuts.astype(np.int64), "won": won,
+                         "share_of_wins": won / total})
 
 
 def judged_later(earlier: pl.DataFrame, later: pl.DataFrame) -> pl.DataFrame:

@@ -2,8 +2,9 @@
 
 The method, in the README's words:
 1. Candidates are the lift table's rows that are not small, whose whole 95% interval lies above the base
-   rate, on the columns the caller allows (account columns: engagement is the tiers' other axis, and after
-   a deal a consequence of winning), at most `MAX_CANDIDATES` of them, most evidence first.
+   rate and whose evidence (z against the base rate) clears a Bonferroni bar over the rows tried (5% for
+   the whole table), on the columns the caller allows (account columns: engagement is the tiers' other
+   axis, and after a deal a consequence of winning), at most `MAX_CANDIDATES` of them, most evidence first.
 2. Each candidate is an indicator: the row's own `where`, so a criterion counts exactly the accounts its
    evidence line counts. Two indicators with |phi| > 0.7 (the correlation of two yes/no columns) say the
    same thing: the one with less evidence is dropped, so nothing counts twice.
@@ -16,6 +17,7 @@ The regression runs on the distinct indicator patterns and their counts (one gro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -26,6 +28,7 @@ from abm_tui.plan import rules
 from abm_tui.plan.model import AllOf, Criterion
 
 MAX_CANDIDATES = 25
+FAMILY_ERROR = 0.05  # the chance that any candidate at all is there by chance alone
 MAX_PHI = 0.7
 RIDGE = 1.0  # the prior's precision: 1 / sd**2 with sd 1 on the log-odds scale
 POINTS_PER_LOG_ODDS = 20
@@ -119,9 +122,16 @@ def suggest(frame: pl.DataFrame, won: pl.Series, lift: Lift, columns: set[str] |
     return Suggestions(tuple(items), tuple(duplicates))
 
 
+def evidence_bar(lift: Lift, family: float = FAMILY_ERROR) -> float:
+    """The z a row's wins must clear to be a candidate: one-sided, Bonferroni over the rows tried, so that
+    in a table of a few hundred values chance alone suggests nothing `family` of the time."""
+    tried = max(lift.rows.filter(~pl.col("small")).height, 1)
+    return NormalDist().inv_cdf(1 - family / tried)
+
+
 def _candidates(lift: Lift, columns: set[str] | None) -> pl.DataFrame:
     rows = lift.rows.filter(
-        ~pl.col("small") & (pl.col("low") > lift.base_rate)
+        ~pl.col("small") & (pl.col("low") > lift.base_rate) & (pl.col("evidence") > evidence_bar(lift))
         & ~((pl.col("value") == BLANK) & pl.col("column").is_in(
             [c for c, kind in lift.kinds.items() if kind is Kind.ELEMENT]))  # `is_null` misses an empty list
     )
