@@ -129,6 +129,19 @@ def test_lift_rows_equal_an_independent_count() -> None:
         assert row["small"] == (accounts < 20 or accounts * min(base, 1 - base) < 5)
 
 
+def test_every_account_is_counted_once_per_column_and_an_empty_list_is_blank() -> None:
+    frame = planted(3000)
+    lift = attribute_lift(frame, outcome_flags(frame, Outcome.WON))
+    totals = dict(lift.rows.group_by("column").agg(pl.col("accounts").sum()).iter_rows())
+    for column, kind in lift.kinds.items():
+        if kind is not Kind.ELEMENT:
+            assert totals[column] == frame.height, column
+    empty = frame.select((pl.col("tech_stack").list.len() == 0).sum()).item()
+    assert empty > 0
+    blank = lift.rows.filter((pl.col("column") == "tech_stack") & (pl.col("value") == BLANK))
+    assert blank.get_column("accounts").to_list() == [empty]
+
+
 def test_every_row_becomes_a_where_that_counts_the_same_accounts() -> None:
     frame = planted(3000)
     lift = attribute_lift(frame, outcome_flags(frame, Outcome.WON))

@@ -116,7 +116,7 @@ def attribute_lift(frame: pl.DataFrame, won: pl.Series, columns: list[str] | Non
     schema = frame.schema
     chosen = attribute_columns(schema) if columns is None else columns
     kinds = {c: kind for c in chosen if (kind := kind_of(schema[c])) is not None}
-    lazy = frame.select(list(kinds)).with_columns(won.alias(_WON)).lazy()
+    lazy = frame.select(*kinds, pl.lit(won).alias(_WON)).lazy()
     bins = _bins(lazy, schema, [c for c, kind in kinds.items() if kind is Kind.BIN])
     counts = pl.collect_all([_counts(lazy, c, kind, bins.get(c)) for c, kind in kinds.items()])
     accounts, total_won = frame.height, int(won.sum())
@@ -204,7 +204,8 @@ def _counts(lazy: pl.LazyFrame, name: str, kind: Kind, bins: dict[str, tuple] | 
     column = pl.col(name)
     label = pl.col("value")
     if kind is Kind.ELEMENT:
-        source = lazy.select(column.cast(pl.List(pl.String)).list.unique().alias("value"), _WON).explode("value")
+        elements = column.cast(pl.List(pl.String)).list.unique().alias("value")
+        source = lazy.select(elements, _WON).explode("value", empty_as_null=True, keep_nulls=True)  # [] is blank
     elif kind is Kind.VALUE:
         source = lazy.select(column.cast(pl.String).alias("value"), _WON)
     else:
