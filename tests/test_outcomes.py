@@ -403,3 +403,10 @@ def test_icp_csv_is_spreadsheet_safe(demo_plan_path: Path) -> None:
         pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("=1+1")).otherwise(pl.col("value")).alias("value"))))
     assert icp_csv(risky).splitlines()[1].split(",")[1] == "'=1+1"
     assert icp_document(report)["accounts"] == session.engine.size
+
+
+def test_the_command_spells_the_outcomes_as_the_engine_does() -> None:
+    """`cli/icp.py` spells them itself to keep --help free of Polars; this keeps the two the same."""
+    assert tuple(Outcome) == icp.OUTCOMES
+    with pytest.raises(SystemExit):
+        icp_args("plan.toml", "--outcome", "lost")
