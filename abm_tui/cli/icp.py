@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from abm_tui.cli.command import Command
+
 NAME = "icp"
 DESCRIPTION = ("What closed-won accounts share (lift of every attribute value against the base rate), suggested fit "
                "criteria with their evidence, and the plan's backtest: per tier, the AUC of fit_score, the gains, "
@@ -49,3 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}: {len(report.suggestions.items)} suggested criteria, at most {total} points; its "
               "tiers are the plan's, so check their fit_score thresholds", file=sys.stderr)
     return 0
+
+
+COMMAND = Command(NAME, DESCRIPTION, add_arguments, run)
