@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,14 +56,13 @@ def read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
                        "--out folder") from None
 
 
-def write_manifest(out_dir: Path, deliveries: Iterable[Path], prov: Provenance,
-                   inputs: frozenset[Path] = frozenset()) -> Path:
-    """Record each file with its rows, hash and plan, keeping the entries of earlier deliveries still present."""
-    path = out_dir / MANIFEST
-    guard_inputs([path], set(inputs))
-    entries = {name: entry for name, entry in read_manifest(out_dir).items() if (out_dir / name).is_file()}
-    for file in deliveries:
-        name = file.resolve().relative_to(out_dir.resolve()).as_posix()
+def manifest_text(out_dir: Path, files: Mapping[str, Path], prov: Provenance, removed: Iterable[str] = ()) -> str:
+    """The manifest for `files` (each final name with the file that holds its bytes now, staged or in place),
+    keeping the entries of earlier deliveries still present in out_dir and not `removed`."""
+    gone = set(removed)
+    entries = {name: entry for name, entry in read_manifest(out_dir).items()
+               if name not in gone and (out_dir / name).is_file()}
+    for name, file in files.items():
         entries[name] = {"name": name, "rows": _rows(file), "sha256": _sha256(file), "plan_hash": prov.plan_hash,
                          "as_of": prov.as_of.isoformat(), "generated_at": prov.generated_at}
     doc = {
@@ -71,7 +70,16 @@ def write_manifest(out_dir: Path, deliveries: Iterable[Path], prov: Provenance,
         "generated_at": prov.generated_at, "version": prov.version,
         "files": [entries[name] for name in sorted(entries)],
     }
-    return write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_manifest(out_dir: Path, deliveries: Iterable[Path], prov: Provenance,
+                   inputs: frozenset[Path] = frozenset()) -> Path:
+    """Record each file with its rows, hash and plan, keeping the entries of earlier deliveries still present."""
+    path = out_dir / MANIFEST
+    guard_inputs([path], set(inputs))
+    files = {file.resolve().relative_to(out_dir.resolve()).as_posix(): file for file in deliveries}
+    return write_text(path, manifest_text(out_dir, files, prov))
 
 
 def _rows(path: Path) -> int | None:

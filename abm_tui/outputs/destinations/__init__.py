@@ -19,15 +19,15 @@ from pathlib import Path
 import polars as pl
 
 from abm_tui.errors import AbmError, nearest
-from abm_tui.files import guard_inputs, write_csv, write_text
+from abm_tui.files import commit, guard_inputs, inside, locked, stage
 from abm_tui.outputs.destinations import hubspot, linkedin, salesforce, sql
 from abm_tui.outputs.destinations.common import Draft, ExportContext, some
 from abm_tui.outputs.destinations.linkedin import LINKEDIN_HEADER
 from abm_tui.outputs.manifest import Provenance, provenance, read_manifest, write_manifest
 from abm_tui.plan.model import DESTINATIONS
 
-__all__ = ["LINKEDIN_HEADER", "TARGETS", "Delivery", "ExportContext", "Target", "deliver", "provenance",
-           "write_manifest"]
+__all__ = ["LINKEDIN_HEADER", "TARGETS", "Delivery", "ExportContext", "Planned", "Target", "deliver", "plan_delivery",
+           "provenance", "write_manifest"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,22 @@ class Delivery:
     warnings: tuple[str, ...]
     rows: int
 
-def deliver(destination: str, context: ExportContext, out_dir: Path,
-            progress: Callable[[str], None] | None = None) -> Delivery:
-    """Write one destination's files into out_dir, replacing those of its earlier delivery there."""
+
+@dataclass(frozen=True)
+class Planned:
+    """One destination's delivery, drafted and checked, nothing written: its files by name relative to the
+    output folder, and the files of its earlier delivery there that it replaces."""
+
+    destination: str
+    files: tuple[tuple[str, pl.DataFrame | str], ...]
+    stale: tuple[str, ...]
+    warnings: tuple[str, ...]
+    rows: int
+
+
+def plan_delivery(destination: str, context: ExportContext, out_dir: Path) -> Planned:
+    """Everything a delivery into out_dir will write and remove, checked before a byte is written: not over an
+    input, not outside out_dir, not past a manifest abm-tui cannot read."""
     if destination not in TARGETS:
         raise AbmError(f"unknown destination {destination!r}; expected one of {', '.join(DESTINATIONS)}"
                        + nearest(destination, DESTINATIONS))
@@ -65,16 +78,19 @@ def deliver(destination: str, context: ExportContext, out_dir: Path,
     draft = TARGETS[destination].build(context, provenance(context.plan, context.as_of))
     names = [name for name, _ in draft.files]
     stale = [name for name in earlier if TARGETS[destination].owned.fullmatch(name) and name not in names]
+    inside(out_dir, names + stale)
     guard_inputs([out_dir / name for name in names + stale], set(context.inputs))
-    written = []
-    for name, content in draft.files:
-        if progress is not None:
-            progress(name)
-        path = out_dir / name
-        written.append(write_csv(content, path) if isinstance(content, pl.DataFrame) else write_text(path, content))
     gone = [name for name in stale if (out_dir / name).is_file()]
-    for name in gone:
-        (out_dir / name).unlink()
     notes = [f"removed {len(gone)} file(s) of an earlier delivery that this plan no longer makes: "
              + some(gone)] if gone else []
-    return Delivery(destination, tuple(written), draft.warnings + tuple(notes), draft.rows)
+    return Planned(destination, draft.files, tuple(gone), draft.warnings + tuple(notes), draft.rows)
+
+
+def deliver(destination: str, context: ExportContext, out_dir: Path,
+            progress: Callable[[str], object] | None = None) -> Delivery:
+    """Write one destination's files into out_dir, replacing those of its earlier delivery there, all at once."""
+    planned = plan_delivery(destination, context, out_dir)
+    names = [name for name, _ in planned.files]
+    with locked(out_dir):
+        commit(out_dir, stage(out_dir, planned.files, progress), names, planned.stale)
+    return Delivery(destination, tuple(out_dir / name for name in names), planned.warnings, planned.rows)
