@@ -145,10 +145,14 @@ def guard_inputs(targets: list[Path], inputs: set[Path]) -> None:
 
 def inside(folder: Path, names: Iterable[str]) -> None:
     """Refuse a name whose folder resolves outside `folder` (a `linkedin` symlink to elsewhere, a `..`), so an
-    export never writes or deletes a file the planner did not point it at."""
+    export never writes or deletes a file the planner did not point it at; and a name taken by a folder, so
+    the moves into place cannot fail half-way."""
     root = folder.resolve()
     for name in names:
         path = folder / name
+        if path.is_dir():
+            raise AbmError(f"{path}: is a folder where this run writes a file; move it away or choose another "
+                           "--out folder")
         if not path.parent.resolve().is_relative_to(root):
             link = next((p for p in (path.parent, *path.parent.parents) if p.is_symlink()), path.parent)
             raise AbmError(f"{path}: is outside the output folder {folder} (through {link}); refusing to write there."
@@ -167,7 +171,9 @@ def writable_folder(folder: Path) -> Path:
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on `folder` (flock on the folder itself, so no lock file is left behind): two runs
-    at once on one folder take turns instead of interleaving their files or their snapshots."""
+    at once on one folder take turns instead of interleaving their files or their snapshots. A folder made here
+    and left empty (the run failed) is removed again, so a failed run leaves no trace."""
+    made = not folder.exists()
     writable_folder(folder)
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -175,6 +181,9 @@ def locked(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
 
 
 # --- staged publishing ----------------------------------------------------------------------------

@@ -61,18 +61,11 @@ def publish(context: ExportContext, matrix: Matrix, report: LoadReport, out_dir:
     With `history` (the session `abm-tui run` segmented), the run's snapshot is kept in the plan's
     history folder and what moved since the last one is written beside the exports.
     """
-    created = not out_dir.exists()
-    try:
-        with locked(out_dir), _history_locked(history, out_dir):
-            notes = recover(out_dir)
-            if history is not None:
-                notes += recover(history_folder(history.plan), depth=0)
-            return _publish(context, matrix, report, out_dir, run_files, destinations, progress, history, notes)
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()  # only when empty: a folder this run made and left nothing in
-        raise
+    with locked(out_dir), _history_locked(history, out_dir):
+        notes = recover(out_dir)
+        if history is not None:
+            notes += recover(history_folder(history.plan), depth=0)
+        return _publish(context, matrix, report, out_dir, run_files, destinations, progress, history, notes)
 
 
 @contextlib.contextmanager
