@@ -28,6 +28,8 @@ def write_with(path: Path, write: Callable[[Path], object]) -> Path:
 
     An OSError (a folder below a file, no permission, a full disk) becomes an AbmError naming the path,
     so every caller, the workbench's workers included, says it in one line instead of crashing."""
+    if path.is_dir():
+        raise AbmError(f"{path}: is a folder; expected the name of a file to write")
     with _said_as_cannot_write(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
