@@ -15,7 +15,7 @@ import polars as pl
 
 from abm_tui.engine.segment import Matrix
 from abm_tui.errors import AbmError
-from abm_tui.files import Content, commit, csv_text, guard_inputs, locked, stage, writable_folder
+from abm_tui.files import Content, commit, csv_text, guard_inputs, locked, stage
 from abm_tui.ingest.load import LoadReport
 from abm_tui.plan.dump import dumps_plan
 from abm_tui.plan.model import Plan
@@ -75,7 +75,6 @@ def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, 
     """Write the files of `abm-tui run` (or the chosen ones) into out_dir, all at once; `progress` hears each name."""
     drafts = run_files(frame, matrix, plan, out_dir, files)
     guard_inputs([out_dir / name for name, _ in drafts], input_paths(plan, plan_file))
-    writable_folder(out_dir)
     with locked(out_dir):
         commit(out_dir, stage(out_dir, drafts, progress), [name for name, _ in drafts])
     return [out_dir / name for name, _ in drafts]
