@@ -49,14 +49,29 @@ def write_with(path: Path, write: Callable[[Path], object]) -> Path:
 def _said_as_cannot_write(path: Path) -> Iterator[None]:
     try:
         yield
-    except OSError as err:
+    except (OSError, pl.exceptions.PolarsError) as err:
         if isinstance(err, FileExistsError) and err.filename is None:
             raise  # write_new's own "every name is taken", already worded
+        code = _errno(err)
+        if code is None and not isinstance(err, OSError):
+            raise  # a Polars error that is not the disk's: not ours to word
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
             raise AbmError(f"{path}: cannot write: {blocker} is a file, not a folder") from err
-        reason = (err.strerror or str(err)).lower()
-        raise AbmError(f"{path}: cannot write: {reason}") from err
+        reason = os.strerror(code) if code is not None else (getattr(err, "strerror", None) or str(err))
+        raise AbmError(f"{path}: cannot write: {reason.lower()}") from err
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _errno(err: BaseException) -> int | None:
+    """The OS error behind `err`: an OSError's own, or the `(os error 28)` Polars puts in the text of the
+    ComputeError it raises when a Parquet write hits a full disk."""
+    if isinstance(err, OSError) and err.errno:
+        return err.errno
+    found = _OS_ERROR.search(str(err))
+    return int(found.group(1)) if found else None
 
 
 def write_new(names: Iterable[Path], write: Callable[[Path], object]) -> Path:

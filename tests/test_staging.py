@@ -11,7 +11,9 @@ import errno
 import hashlib
 import json
 import shutil
+import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -272,3 +274,56 @@ def test_a_read_only_folder_is_said_as_such(
         out.chmod(0o755)
     assert status == 1 and err == f"abm-tui: {out}: cannot write: permission denied\n"
     assert tree(out) == {} and not (tmp_path / "history").exists()
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 8 MB tmpfs, where the machine lets the tests mount one (root in a container with the right); the
+    injected-error tests above cover the rest."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Take the disk's free space down to `leave` bytes."""
+    free = shutil.disk_usage(disk).free
+    (disk / "filler").write_bytes(b"\0" * max(free - leave, 0))
+
+
+def test_a_really_full_output_disk_keeps_the_old_set(
+    tiny_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = demo_copy(tmp_path / "plan")
+    out = tiny_disk / "exports"
+    assert cli.main(["run", str(plan), "--out", str(out)]) == 0
+    set_as_of(plan, "2026-11-27")
+    before, history = tree(out), tree(tmp_path / "plan" / "history")
+    fill(tiny_disk, 1_000_000)
+    capsys.readouterr()
+    status = cli.main(["run", str(plan), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1 and err.count("\n") == 1 and err.rstrip().endswith("cannot write: no space left on device")
+    assert tree(out) == before and tree(tmp_path / "plan" / "history") == history
+    check_complete(out)
+
+
+def test_a_really_full_history_disk_is_one_line(
+    tiny_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The snapshot, a Parquet file, is written last; Polars says a full disk as a ComputeError."""
+    plan = demo_copy(tmp_path / "plan", f'\n[history]\nfolder = "{tiny_disk / "history"}"\n')
+    fill(tiny_disk, 100_000)
+    capsys.readouterr()
+    status = cli.main(["run", str(plan)])
+    err = capsys.readouterr().err
+    assert (status, err) == (1, f"abm-tui: {tiny_disk / 'history' / '2026-11-20.parquet'}: cannot write: no space "
+                                "left on device\n")
+    assert not (tiny_disk / "history").exists(), "the history folder this run made is gone again"
+    check_complete(tmp_path / "plan" / "exports")
