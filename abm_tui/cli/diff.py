@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _csv(result: Diff, _: argparse.Namespace) -> str:
     """One row per account that changed, formula-safe as every CSV the tool writes."""
-    from abm_tui.files import spreadsheet_safe
+    from abm_tui.files import csv_text
     from abm_tui.history.movement import changes_frame
 
-    return spreadsheet_safe(changes_frame(result.movement)).write_csv()
+    return csv_text(changes_frame(result.movement))
 
 
 def _table(result: Diff, args: argparse.Namespace) -> str:

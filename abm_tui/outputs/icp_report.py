@@ -17,7 +17,7 @@ from abm_tui.engine.outcomes.outcome import Outcome
 from abm_tui.engine.outcomes.report import Earlier, IcpReport, icp_report
 from abm_tui.engine.outcomes.suggest import POINTS_PER_LOG_ODDS, Suggestions
 from abm_tui.errors import AbmError, first_line
-from abm_tui.files import guard_inputs, spreadsheet_safe, write_text
+from abm_tui.files import csv_text, guard_inputs, write_text
 from abm_tui.history.snapshots import history_folder, list_snapshots
 from abm_tui.plan.dump import dumps_plan, where_to_dict
 from abm_tui.plan.model import Plan
@@ -66,7 +66,7 @@ def earliest_snapshot(plan: Plan, session: Session) -> Earlier | None:
 
 def icp_csv(report: IcpReport) -> str:
     """`column,value,accounts,won,win_rate,lift,low,high`: one row per attribute value, most evidence first."""
-    return spreadsheet_safe(report.lift.rows.select(ROW_COLUMNS)).write_csv()
+    return csv_text(report.lift.rows.select(ROW_COLUMNS))
 
 
 def icp_document(report: IcpReport) -> dict[str, Any]:

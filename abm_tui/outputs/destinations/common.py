@@ -41,16 +41,6 @@ class ExportContext:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """The files one destination got; `rows` counts data rows written (0 for SQL)."""
-
-    destination: str
-    files: tuple[Path, ...]
-    warnings: tuple[str, ...]
-    rows: int
-
-
-@dataclass(frozen=True)
 class Draft:
     """A destination's files before anything is written: names relative to the output folder."""
 
