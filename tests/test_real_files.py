@@ -3,12 +3,14 @@ own export is read (`load_accounts`, `abm-tui init`), and the public files in sh
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from abm_tui.cli import main
+from abm_tui.errors import AbmError
 from abm_tui.ingest.load import load_accounts
 from abm_tui.ingest.presets import CrmStage
 from abm_tui.plan.model import Compare
@@ -593,3 +595,18 @@ def test_engagement_columns_that_are_not_numbers_are_not_engagement(tmp_path: Pa
     write(tmp_path / "acc.csv", "account_id,webinars\nA1,yes\nA2,no\n")
     dataset = load_dataset(Plan(data=DataSource("acc.csv"), base_dir=tmp_path))
     assert dataset.events is None and dataset.report.events_file is None
+
+
+@pytest.mark.parametrize(("column", "values", "said"), [
+    ("opportunity_amount", [["Salesforce", "=cmd()"], []], "column opportunity_amount holds lists; expected numbers"),
+    ("opportunity_amount", [b"\x00", b"1"], "column opportunity_amount holds bytes; expected numbers"),
+    ("domain", [{"host": "a.com"}, {"host": "b.com"}], "column domain holds records (structs); expected text"),
+    ("domain", [b"a.com", b"b.com"], "column domain holds bytes; expected text"),
+])
+def test_a_typed_file_holding_nested_values_where_numbers_or_text_belong(
+        tmp_path: Path, column: str, values: list[object], said: str) -> None:
+    """Parquet can hold lists, records and bytes anywhere; abm-tui says so rather than fail in a writer."""
+    path = tmp_path / "accounts.parquet"
+    pl.DataFrame({"account_id": ["1", "2"], "name": ["A", "B"], column: values}).write_parquet(path)
+    with pytest.raises(AbmError, match=re.escape(f"{path}: {said}")):
+        load_accounts(path)
