@@ -22,6 +22,7 @@ import io
 import math
 import tomllib
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 
 from abm_tui.cli import main
+from abm_tui.files import FORMULA_PREFIXES
+from abm_tui.plan import limits
 
 # --- the bounds: the whole file in well under 40 s on 2 cores ------------------------------------------------------
 
@@ -48,6 +51,9 @@ FAST = settings(
 SLOW = settings(FAST, max_examples=35)
 OK_STATUSES = (0, 1, 2)
 BAD_WORDS = ("internal error", "Traceback")
+# In a file no plan names (see `base`): if any of these reaches the output, a plan read a file it does not name.
+CANARY = "canary_column_5eb1,other\nCANARY_VALUE_77a2,1\n"
+LEAKS = ("canary_column_5eb1", "CANARY_VALUE_77a2", "root:x:0:0")
 
 
 class FuzzCounts(UserWarning):
@@ -81,6 +87,7 @@ class Tally:
     tried: int = 0
     failed: int = 0
     failures: dict[str, Failure] = field(default_factory=dict)
+    statuses: Counter[int | None] = field(default_factory=Counter)
 
     def record(self, failures: list[Failure]) -> None:
         self.tried += 1
@@ -91,7 +98,9 @@ class Tally:
 
     def finish(self) -> None:
         """Says the counts, then fails with one reproducer per distinct defect if any case failed."""
-        warnings.warn(FuzzCounts(f"fuzz {self.name}: {self.tried} cases tried, {self.failed} failures"), stacklevel=2)
+        statuses = ", ".join(f"{count} x {status}" for status, count in sorted(self.statuses.items(), key=str))
+        warnings.warn(FuzzCounts(f"fuzz {self.name}: {self.tried} cases tried, {self.failed} failures "
+                                 f"(commands exited {statuses})"), stacklevel=2)
         if self.failures:
             report = "\n\n".join(
                 f"[{sig}]\nargv: {f.argv}\nwhy: {f.why}\noutput:\n{f.output[-1500:]}\ninput:\n{f.case[:3000]}"
@@ -129,13 +138,36 @@ def call(argv: list[str], capsys: pytest.CaptureFixture[str], case: str) -> tupl
         why = f"exit status {status}"
     if not why and any(word in output for word in BAD_WORDS):
         why = "internal error or traceback in the output"
+    if not why and any(leak in output for leak in LEAKS):
+        why = "data from a file the plan does not name in the output"
     return status, Failure(argv, why, output, case) if why else None
 
 
-def run_all(commands: list[list[str]], capsys: pytest.CaptureFixture[str], case: str) -> list[Failure]:
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def formula_cells(folders: list[Path], argv: list[str], case: str) -> list[Failure]:
+    """Every CSV written under the folders is safe to open in a spreadsheet: no cell starts as a formula."""
+    failures = []
+    for path in sorted(p for folder in folders for p in folder.rglob("*.csv")):
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        risky = [c for c in cells if c.startswith(FORMULA_PREFIXES) and not (c.startswith("-") and is_number(c))]
+        if risky:
+            failures.append(Failure(argv, f"formula cell in {path.name}", f"{risky[0]!r} in {path}", case))
+    return failures
+
+
+def run_all(commands: list[list[str]], capsys: pytest.CaptureFixture[str], case: str, tally: Tally) -> list[Failure]:
     failures = []
     for argv in commands:
-        _, failure = call(argv, capsys, case)
+        status, failure = call(argv, capsys, case)
+        tally.statuses[status] += 1
         if failure:
             failures.append(failure)
     return failures
@@ -153,6 +185,7 @@ class Base:
     header: list[str]
     rows: list[list[str]]
     snapshots: list[Path]
+    secret: Path
 
     @property
     def plan_path(self) -> Path:
@@ -176,7 +209,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     plan = tomllib.loads((folder / "plan.toml").read_text(encoding="utf-8"))
     with (folder / "accounts.csv").open(encoding="utf-8", newline="") as handle:
         header, *rows = list(csv.reader(handle))
-    return Base(folder, plan, header, rows, sorted((folder / "history").glob("*.parquet")))
+    secret = tmp_path_factory.mktemp("fuzz-secret") / "secret.csv"
+    secret.write_text(CANARY, encoding="utf-8")
+    return Base(folder, plan, header, rows, sorted((folder / "history").glob("*.parquet")), secret)
 
 
 class Cases:
@@ -205,11 +240,20 @@ ODD_NAMES = ["Not target", "not target", "Unstaged", "Unclassified", "NOT TARGET
 OTHER_VALUES: list[Any] = [True, False, [], {}, [1, "a"], {"x": 1}, dt.date(1, 1, 1), dt.date(9999, 12, 31),
                            dt.datetime(2026, 11, 20, 12, 0), dt.time(12, 0)]
 
-numbers = st.sampled_from(EDGE_INTS + EDGE_FLOATS) | st.integers() | st.floats()
+# Just inside and just outside each bound a plan may hold: where overflow hides in the numbers that are accepted.
+BOUNDS = [limits.POINTS, limits.WEIGHT, limits.DAYS, limits.LIMIT, limits.WHOLE]
+AT_BOUNDS = [n for bound in BOUNDS for n in (bound, -bound, bound + 1, float(bound), float(bound) * (1 + 1e-12))]
+numbers = (st.sampled_from(AT_BOUNDS) | st.sampled_from(EDGE_INTS + EDGE_FLOATS) | st.integers()
+           | st.floats())
 names = st.sampled_from(ODD_NAMES) | st.text(max_size=12)
 anything = numbers | names | st.sampled_from(OTHER_VALUES)
 
+SECRET = "__fuzz_secret_path__"  # replaced by the canary file's path when the plan is written
 SQL_FRAGMENTS = [
+    f"(SELECT nosuch FROM read_csv('{SECRET}')) > 0",
+    f"(SELECT nosuch FROM read_csv('{SECRET}', skip_rows => 1)) > 0",
+    f"fit_score IN (SELECT canary_column_5eb1 FROM read_csv('{SECRET}'))",
+    f"(SELECT count(*) FROM read_csv('{SECRET}')) > 0",
     "(SELECT 1 FROM read_csv('/etc/passwd')) > 0",
     "(SELECT nosuch FROM read_csv('/etc/passwd')) > 0",
     "(SELECT nosuch FROM read_csv('/etc/passwd', skip_rows => 3)) > 0",
@@ -362,6 +406,7 @@ def value_mutation(draw: st.DrawFn, base_plan: dict[str, Any]) -> tuple[str, Mut
     """A key anywhere in the plan set to an edge value of its own type, or of any type."""
     paths = list(leaf_paths(base_plan)) + OPTIONAL_PATHS
     path = draw(st.sampled_from(paths))
+    value: Any
     if path == ("history", "folder"):
         value = draw(st.sampled_from(HISTORY_FOLDERS))  # relative only: a fuzzed run never writes outside its case
     else:
@@ -430,7 +475,7 @@ def data_mutation(draw: st.DrawFn, base: Base) -> tuple[str, Mutation]:
 def plan_mutations(base: Base) -> st.SearchStrategy[list[tuple[str, Mutation]]]:
     one = (value_mutation(base.plan) | value_mutation(base.plan) | where_mutation(base.plan)
            | where_mutation(base.plan) | deep_mutation(base.plan) | shape_mutation(base.plan) | data_mutation(base))
-    return st.lists(one, min_size=1, max_size=3)
+    return st.lists(one, min_size=1, max_size=2)
 
 
 def nested_text(spec: str) -> str:
@@ -476,7 +521,7 @@ def write_plan(base: Base, folder: Path, mutations: list[tuple[str, Mutation]]) 
     except (TypeError, ValueError):  # a value no TOML file can hold: not a plan anyone writes, so no case
         reject()
     path = folder / "plan.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text.replace(SECRET, str(base.secret)), encoding="utf-8")
     summary = "\n".join(description for description, _ in mutations)
     return path, f"the demo plan with its data paths made absolute, then:\n{summary}\n(written to {path})"
 
@@ -514,7 +559,7 @@ def test_plan_mutations_read(base: Base, tmp_path: Path, capsys: pytest.CaptureF
     def case(data: st.DataObject) -> None:
         path, summary = write_plan(base, cases.new(), data.draw(plan_mutations(base), label="mutations"))
         commands = data.draw(read_commands(base, str(path)), label="commands")
-        tally.record(run_all(commands, capsys, summary))
+        tally.record(run_all(commands, capsys, summary, tally))
 
     case()
     tally.finish()
@@ -534,10 +579,11 @@ def test_plan_mutations_write(base: Base, tmp_path: Path, capsys: pytest.Capture
         folder = cases.new()
         path, summary = write_plan(base, folder, mutations)
         export = ["export", str(path), "--to", to, "--out", str(folder / "exp")] + (["--per", per] if per else [])
-        failures = run_all([["run", str(path), "--out", str(folder / "out")], export], capsys, summary)
+        failures = run_all([["run", str(path), "--out", str(folder / "out")], export], capsys, summary, tally)
+        failures += formula_cells([folder / "out", folder / "exp"], ["run", str(path)], summary)
         for snapshot in sorted(folder.rglob("*.parquet"))[:3]:  # the kept snapshots, and assignments.parquet
             failures += run_all([["diff", str(snapshot), str(base.plan_path)],
-                                 ["diff", str(base.snapshots[-1]), str(snapshot)]], capsys, summary)
+                                 ["diff", str(base.snapshots[-1]), str(snapshot)]], capsys, summary, tally)
         tally.record(failures)
 
     case()
@@ -627,15 +673,13 @@ def accounts_files(draw: st.DrawFn, base: Base) -> tuple[bytes, str]:
     return raw, "\n".join(notes)
 
 
-def write_accounts_case(base: Base, folder: Path, raw: bytes, engagement: bool) -> Path:
-    """accounts.csv and a copy of the base plan reading it (with or without the demo engagement)."""
+def write_accounts_case(base: Base, folder: Path, raw: bytes) -> Path:
+    """accounts.csv and a copy of the base plan reading it with the demo engagement (the plan's rules name
+    engagement features; `init` covers a plan without engagement)."""
     (folder / "accounts.csv").write_bytes(raw)
     doc = copy.deepcopy(base.plan)
     doc["data"]["accounts"] = "accounts.csv"
-    if engagement:
-        doc["data"]["engagement"] = str(base.engagement)
-    else:
-        doc["data"].pop("engagement", None)
+    doc["data"]["engagement"] = str(base.engagement)
     path = folder / "plan.toml"
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
     return path
@@ -656,17 +700,17 @@ def test_accounts_files_read(base: Base, tmp_path: Path, capsys: pytest.CaptureF
     tally, cases = Tally("accounts files (validate, matrix, explain, init)"), Cases(tmp_path)
 
     @FAST
-    @given(file=accounts_files(base), engagement=st.booleans())
-    def case(file: tuple[bytes, str], engagement: bool) -> None:
+    @given(file=accounts_files(base))
+    def case(file: tuple[bytes, str]) -> None:
         raw, notes = file
         folder = cases.new()
-        plan = str(write_accounts_case(base, folder, raw, engagement))
+        plan = str(write_accounts_case(base, folder, raw))
         init = str(folder / "init.toml")
         commands = [["validate", plan], ["matrix", plan, "--measure", "annual_revenue"],
                     ["explain", plan, first_id(raw)], ["init", str(folder / "accounts.csv"), "--out", init]]
-        failures = run_all(commands, capsys, describe(notes, raw))
+        failures = run_all(commands, capsys, describe(notes, raw), tally)
         if Path(init).exists():
-            failures += run_all([["validate", init], ["matrix", init]], capsys, describe(notes, raw))
+            failures += run_all([["validate", init], ["matrix", init]], capsys, describe(notes, raw), tally)
         tally.record(failures)
 
     case()
@@ -679,15 +723,16 @@ def test_accounts_files_write(base: Base, tmp_path: Path, capsys: pytest.Capture
     tally, cases = Tally("accounts files (run, export, diff)"), Cases(tmp_path)
 
     @SLOW
-    @given(file=accounts_files(base), engagement=st.booleans())
-    def case(file: tuple[bytes, str], engagement: bool) -> None:
+    @given(file=accounts_files(base))
+    def case(file: tuple[bytes, str]) -> None:
         raw, notes = file
         folder = cases.new()
-        plan = str(write_accounts_case(base, folder, raw, engagement))
+        plan = str(write_accounts_case(base, folder, raw))
         commands = [["run", plan, "--out", str(folder / "out")],
                     ["export", plan, "--to", "hubspot,salesforce,linkedin,sql", "--out", str(folder / "exp")],
                     ["diff", str(base.plan_path), plan], ["diff", str(base.snapshots[-1]), plan]]
-        tally.record(run_all(commands, capsys, describe(notes, raw)))
+        failures = run_all(commands, capsys, describe(notes, raw), tally)
+        tally.record(failures + formula_cells([folder / "out", folder / "exp"], commands[0], describe(notes, raw)))
 
     case()
     tally.finish()
