@@ -178,7 +178,8 @@ def run_all(commands: list[list[str]], capsys: pytest.CaptureFixture[str], case:
 
 @dataclass(frozen=True)
 class Base:
-    """A small demo set written by `abm-tui demo`: its folder, plan as a table, account ids and snapshots."""
+    """A small demo set written by `abm-tui demo` and run once into out/: its folder, plan as a table, the
+    accounts file's header and rows, its snapshots, and a file no plan names (`CANARY`)."""
 
     folder: Path
     plan: dict[str, Any]
@@ -205,6 +206,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     folder = tmp_path_factory.mktemp("fuzz-base")
     with contextlib.redirect_stdout(io.StringIO()):
         status = main(["demo", "--accounts", "25", "--events", "400", "--seed", "5", "--out", str(folder)])
+        status += main(["run", str(folder / "plan.toml"), "--out", str(folder / "out"), "--no-history"])
     assert status == 0
     plan = tomllib.loads((folder / "plan.toml").read_text(encoding="utf-8"))
     with (folder / "accounts.csv").open(encoding="utf-8", newline="") as handle:
@@ -323,8 +325,30 @@ COLUMNS = ["fit_score", "employees", "annual_revenue", "industry", "tech_stack",
            "any", "not", "sql", "Ünïcødé", "a b", "a.b"]
 OPS = ["min", "max", "gt", "lt", "eq", "ne", "in", "not_in", "contains", "is_null", "bogus", ""]
 op_values = numbers | names | st.booleans() | st.lists(numbers | names, max_size=3) | st.sampled_from(OTHER_VALUES)
+NUMBER_COLUMNS = ["fit_score", "employees", "annual_revenue", "opportunity_amount", "engagement_recent",
+                  "engagement_window", "demo_request_window", "days_since_engaged", "persona_count"]
+TEXT_COLUMNS = ["industry", "name", "crm_stage", "region", "account_id", "top_intent_theme"]
+LIST_COLUMNS = ["tech_stack", "intent_themes", "personas_engaged"]
+edge_numbers = st.sampled_from(AT_BOUNDS + EDGE_INTS + EDGE_FLOATS)
+# Conditions a validator accepts (a real column, an op of its type) with values at the edges, so the run-time
+# paths see them too; the hostile leaves below mostly stop at validation.
+plausible_where = st.one_of(
+    st.builds(lambda c, op, v: {c: {op: v}}, st.sampled_from(NUMBER_COLUMNS),
+              st.sampled_from(["min", "max", "gt", "lt", "eq", "ne"]), edge_numbers),
+    st.builds(lambda c, op, v: {c: {op: v}}, st.sampled_from(NUMBER_COLUMNS), st.sampled_from(["in", "not_in"]),
+              st.lists(edge_numbers, max_size=3)),
+    st.builds(lambda c, op, v: {c: {op: v}}, st.sampled_from(TEXT_COLUMNS),
+              st.sampled_from(["eq", "ne", "contains"]), names),
+    st.builds(lambda c, op, v: {c: {op: v}}, st.sampled_from(TEXT_COLUMNS), st.sampled_from(["in", "not_in"]),
+              st.lists(names, max_size=3)),
+    st.builds(lambda c, v: {c: {"contains": v}}, st.sampled_from(LIST_COLUMNS), names),
+    st.builds(lambda c, v: {c: {"is_null": v}}, st.sampled_from(NUMBER_COLUMNS + TEXT_COLUMNS + LIST_COLUMNS),
+              st.booleans()),
+)
 leaf_where = (
-    st.dictionaries(st.sampled_from(COLUMNS), st.dictionaries(st.sampled_from(OPS), op_values, max_size=2),
+    plausible_where
+    | plausible_where
+    | st.dictionaries(st.sampled_from(COLUMNS), st.dictionaries(st.sampled_from(OPS), op_values, max_size=2),
                     min_size=1, max_size=2)
     | st.builds(lambda sql: {"sql": sql}, sql_text)
     | st.sampled_from([{}, {"any": []}, {"not": {}}, {"sql": 1}, {"any": {}}, {"not": []}])
@@ -339,7 +363,7 @@ wheres = st.recursive(
 
 # --- plan mutations ------------------------------------------------------------------------------------------------
 
-DEEP = "__fuzz_deep_nesting__"
+RAW = "__fuzz_raw_toml__"  # {RAW: text}: spliced into the plan as TOML text, for what no TOML writer writes
 RULE_SECTIONS = ("tiers", "stages", "buckets")
 OPTIONAL_PATHS: list[tuple[Any, ...]] = [
     ("as_of",), ("version",), ("name",), ("engagement", "half_life_days", "demo_request"),
@@ -362,6 +386,15 @@ def leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ..
         return
     for key, child in items:
         yield from leaf_paths(child, (*path, key))
+
+
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    """doc[path], or None where the path does not exist yet."""
+    with contextlib.suppress(KeyError, IndexError, TypeError):
+        for key in path:
+            doc = doc[key]
+        return doc
+    return None
 
 
 def set_path(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
@@ -410,10 +443,7 @@ def value_mutation(draw: st.DrawFn, base_plan: dict[str, Any]) -> tuple[str, Mut
     if path == ("history", "folder"):
         value = draw(st.sampled_from(HISTORY_FOLDERS))  # relative only: a fuzzed run never writes outside its case
     else:
-        current: Any = base_plan
-        with contextlib.suppress(KeyError, IndexError, TypeError):
-            for key in path:
-                current = current[key]
+        current = _at(base_plan, path)
         typed = numbers if isinstance(current, int | float) and not isinstance(current, bool) else names
         value = draw(typed | anything if isinstance(current, str | int | float) else anything)
     return f"set {path} = {value!r}", lambda doc: set_path(doc, path, value)
@@ -439,7 +469,16 @@ def deep_mutation(draw: st.DrawFn, base_plan: dict[str, Any]) -> tuple[str, Muta
     kinds = draw(st.lists(st.sampled_from(["any", "not"]), min_size=1, max_size=2))
     path = (section, index, "where")
     return (f"set {path} = {'/'.join(kinds)} nested {depth} deep",
-            lambda doc: set_path(doc, path, {DEEP: f"{depth}:{','.join(kinds)}"}))
+            lambda doc: set_path(doc, path, {RAW: nested_text(depth, kinds)}))
+
+
+@st.composite
+def digits_mutation(draw: st.DrawFn, base_plan: dict[str, Any]) -> tuple[str, Mutation]:
+    """A number of more digits than Python reads as a whole number (4,300), or a float literal past 1e308."""
+    paths = [p for p in leaf_paths(base_plan) if isinstance(_at(base_plan, p), int | float)]
+    path = draw(st.sampled_from(paths))
+    text = draw(st.sampled_from(["1" + "0" * 5000, "-1" + "0" * 4301, "1e99999", "1" + "0" * 400 + ".5"]))
+    return f"set {path} = <{len(text)} characters of digits>", lambda doc: set_path(doc, path, {RAW: text})
 
 
 @st.composite
@@ -468,35 +507,36 @@ def data_mutation(draw: st.DrawFn, base: Base) -> tuple[str, Mutation]:
     key = draw(st.sampled_from(["accounts", "engagement"]))
     target = draw(st.sampled_from(["nosuch.csv", "", ".", "plan.toml", "*.csv", "a?.csv", "[ab].csv",
                                    str(base.engagement), str(base.accounts), str(base.snapshots[0]),
+                                   str(base.folder / "out" / "assignments.csv"),
+                                   str(base.folder / "out" / "assignments.parquet"),
                                    str(base.folder), "accounts.xlsx", "accounts.ndjson", "\x00"]))
     return f"set data.{key} = {target!r}", lambda doc: set_path(doc, ("data", key), target)
 
 
 def plan_mutations(base: Base) -> st.SearchStrategy[list[tuple[str, Mutation]]]:
     one = (value_mutation(base.plan) | value_mutation(base.plan) | where_mutation(base.plan)
-           | where_mutation(base.plan) | deep_mutation(base.plan) | shape_mutation(base.plan) | data_mutation(base))
+           | where_mutation(base.plan) | deep_mutation(base.plan) | digits_mutation(base.plan)
+           | shape_mutation(base.plan) | data_mutation(base))
     return st.lists(one, min_size=1, max_size=2)
 
 
-def nested_text(spec: str) -> str:
+def nested_text(depth: int, kinds: list[str]) -> str:
     """`{ any = [{ not = { ... fit_score = { min = 1 } ... } }] }` as TOML text, `depth` levels deep."""
-    depth, kinds = spec.split(":")
-    order = kinds.split(",")
     text = "{ fit_score = { min = 1 } }"
-    for level in range(int(depth)):
-        kind = order[level % len(order)]
+    for level in range(depth):
+        kind = kinds[level % len(kinds)]
         text = f"{{ any = [{text}] }}" if kind == "any" else f"{{ not = {text} }}"
     return text
 
 
 def plan_text(doc: dict[str, Any]) -> str:
-    """The mutated plan as TOML; deep nesting is spliced in as text, as no TOML writer nests 2,000 levels."""
+    """The mutated plan as TOML; raw pieces (2,000 levels of nesting, 5,000 digits) are spliced in as text."""
     deep: list[str] = []
 
     def swap(value: Any) -> Any:
-        if isinstance(value, dict) and set(value) == {DEEP}:
-            deep.append(nested_text(value[DEEP]))
-            return f"{DEEP}{len(deep) - 1}"
+        if isinstance(value, dict) and set(value) == {RAW}:
+            deep.append(value[RAW])
+            return f"{RAW}{len(deep) - 1}"
         if isinstance(value, dict):
             return {k: swap(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -505,7 +545,7 @@ def plan_text(doc: dict[str, Any]) -> str:
 
     text = tomli_w.dumps(swap(doc))
     for number, nested in enumerate(deep):
-        text = text.replace(f'"{DEEP}{number}"', nested)
+        text = text.replace(f'"{RAW}{number}"', nested)
     return text
 
 
@@ -699,7 +739,7 @@ def test_accounts_files_read(base: Base, tmp_path: Path, capsys: pytest.CaptureF
     """Messy accounts files through validate, matrix, explain, and init (which derives thresholds from the data)."""
     tally, cases = Tally("accounts files (validate, matrix, explain, init)"), Cases(tmp_path)
 
-    @FAST
+    @settings(FAST, max_examples=50)  # six commands a case: the dearest of the four
     @given(file=accounts_files(base))
     def case(file: tuple[bytes, str]) -> None:
         raw, notes = file
