@@ -19,6 +19,7 @@ import copy
 import csv
 import datetime as dt
 import io
+import json
 import math
 import tomllib
 import warnings
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+import pyarrow.parquet as pq
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, Phase, given, reject, settings
@@ -773,6 +776,100 @@ def test_accounts_files_write(base: Base, tmp_path: Path, capsys: pytest.Capture
                     ["diff", str(base.plan_path), plan], ["diff", str(base.snapshots[-1]), plan]]
         failures = run_all(commands, capsys, describe(notes, raw), tally)
         tally.record(failures + formula_cells([folder / "out", folder / "exp"], commands[0], describe(notes, raw)))
+
+    case()
+    tally.finish()
+
+
+# --- snapshots -----------------------------------------------------------------------------------------------------
+
+SNAPSHOT_KEY = b"abm_tui.snapshot"
+KEY_COLUMNS = ["account_id", "tier", "stage", "bucket", "segment", "play", "fit_score", "engagement_recent",
+               "opportunity_amount", "name", "tech_stack", "close_date"]
+
+
+def _retyped(frame: pl.DataFrame, column: str, kind: str) -> pl.DataFrame:
+    """One column of a snapshot damaged the way an edit in another tool damages it."""
+    if column not in frame.columns:
+        return frame
+    if kind == "drop":
+        return frame.drop(column)
+    if kind == "text":
+        return frame.with_columns(pl.col(column).cast(pl.String) if frame[column].dtype != pl.List(pl.String)
+                                  else pl.col(column).list.join(";"))
+    if kind == "nulls":
+        return frame.with_columns(pl.lit(None, dtype=frame[column].dtype).alias(column))
+    if kind == "huge":
+        return frame.with_columns(pl.lit(2**63 - 1, dtype=pl.Int64).alias(column))
+    if kind == "inf":
+        return frame.with_columns(pl.lit(math.inf).alias(column))
+    if kind == "odd names":
+        return frame.with_columns(pl.lit("Not target").alias(column))
+    return frame.rename({column: column.upper()})
+
+
+@st.composite
+def snapshot_files(draw: st.DrawFn, base: Base) -> tuple[bytes, str]:
+    """A history snapshot with its table damaged (columns dropped, retyped, nulled, renamed; rows removed or
+    repeated), its embedded plan and metadata altered (the route by which `diff` reads a plan from a snapshot), or
+    its bytes cut or flipped."""
+    source = draw(st.sampled_from(base.snapshots))
+    meta = json.loads(pq.read_metadata(source).metadata[SNAPSHOT_KEY])
+    frame = pl.read_parquet(source)
+    notes = [f"from {source.name}"]
+    for _ in range(draw(st.integers(0, 2))):
+        column, kind = draw(st.sampled_from(KEY_COLUMNS)), draw(st.sampled_from(
+            ["drop", "text", "nulls", "huge", "inf", "odd names", "rename"]))
+        frame = _retyped(frame, column, kind)
+        notes.append(f"{column}: {kind}")
+    rows = draw(st.sampled_from(["all", "all", "none", "repeated", "one"]))
+    frame = {"none": frame.head(0), "repeated": pl.concat([frame, frame]), "one": frame.head(1)}.get(rows, frame)
+    notes.append(f"rows: {rows}")
+    meta_kind = draw(st.sampled_from(["same", "same", "plan", "plan", "key", "no metadata", "not json"]))
+    if meta_kind == "plan":
+        doc = copy.deepcopy(base.plan)
+        for description, mutate in draw(plan_mutations(base)):
+            mutate(doc)
+            notes.append(f"embedded plan: {description}")
+        try:
+            meta["plan"] = plan_text(doc).replace(SECRET, str(base.secret))
+        except (TypeError, ValueError):
+            reject()
+    elif meta_kind == "key":
+        key = draw(st.sampled_from(sorted(meta)))
+        meta[key] = draw(anything | st.none())
+        notes.append(f"metadata {key} = {meta[key]!r}")
+    metadata = {} if meta_kind == "no metadata" else {
+        SNAPSHOT_KEY: b"{not json" if meta_kind == "not json" else json.dumps(meta, default=str).encode()}
+    notes.append(f"metadata: {meta_kind}")
+    out = io.BytesIO()
+    arrow = frame.to_arrow()
+    pq.write_table(arrow.replace_schema_metadata(metadata), out)
+    raw = out.getvalue()
+    damage = draw(st.sampled_from(["none", "none", "none", "truncated", "flipped"]))
+    if damage == "truncated":
+        raw = raw[: draw(st.integers(0, len(raw) - 1))]
+    elif damage == "flipped":
+        at = draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + bytes([raw[at] ^ 0xFF]) + raw[at + 1:]
+    notes.append(f"bytes: {damage}")
+    return raw, "\n".join(notes)
+
+
+def test_snapshot_files(base: Base, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Damaged and edited snapshots through diff, against a plan and against a sound snapshot, both ways."""
+    tally, cases = Tally("snapshots (diff)"), Cases(tmp_path)
+
+    @settings(FAST, max_examples=50)
+    @given(file=snapshot_files(base), by=st.sampled_from(["segment", "tier", "stage", "bucket", "play"]))
+    def case(file: tuple[bytes, str], by: str) -> None:
+        raw, notes = file
+        snapshot = cases.new() / "2026-11-27.parquet"
+        snapshot.write_bytes(raw)
+        commands = [["diff", str(snapshot), str(base.plan_path), "--by", by],
+                    ["diff", str(base.snapshots[-1]), str(snapshot), "--format", "json"],
+                    ["diff", str(snapshot), str(base.snapshots[0]), "--format", "csv", "--by", by]]
+        tally.record(run_all(commands, capsys, f"{notes}\n(written to {snapshot})", tally))
 
     case()
     tally.finish()
