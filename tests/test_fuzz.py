@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import HealthCheck, Phase, example, given, reject, settings
 from hypothesis import strategies as st
 
 from abm_tui.cli import main
@@ -577,20 +577,79 @@ MEASURES = [None, "opportunity_amount", "fit_score", "engagement_recent", "name"
 LIMITS = ["0", "-1", "1", "2147483648", "9223372036854775808", "1" + "0" * 30, "1e30", "nan", "x"]
 
 
+@dataclass(frozen=True)
+class ReadFlags:
+    """The drawn flags of the read commands, apart from the plan they run on (so explicit examples can name them)."""
+
+    format: str = "table"
+    matrix_flags: tuple[str, ...] = ()
+    account: str = "A000001"
+    diff_from: int = 0  # 0: the base plan, i: the base's i-th snapshot
+    diff_flags: tuple[str, ...] = ()
+
+    def commands(self, base: Base, plan: str) -> list[list[str]]:
+        """validate, matrix, explain and diff (from the base plan or a snapshot to this plan, and back)."""
+        earlier = str([base.plan_path, *base.snapshots][self.diff_from])
+        return [["validate", plan], ["matrix", plan, "--format", self.format, *self.matrix_flags],
+                ["explain", plan, self.account], ["diff", earlier, plan, *self.diff_flags],
+                ["diff", plan, str(base.plan_path)]]
+
+
 @st.composite
-def read_commands(draw: st.DrawFn, base: Base, plan: str) -> list[list[str]]:
-    """validate, matrix (odd axes and measures), explain (a real or odd id) and diff against the base."""
-    matrix = ["matrix", plan, "--format", draw(st.sampled_from(["table", "csv", "json"]))]
+def read_flags(draw: st.DrawFn, base: Base) -> ReadFlags:
+    """Odd matrix axes and measures, real and odd account ids, every diff grouping, odd limits."""
+    matrix: list[str] = []
     for flag, choices in (("--rows", MATRIX_AXES), ("--cols", MATRIX_AXES), ("--measure", MEASURES)):
         choice = draw(st.sampled_from([None, *choices]))
         if choice is not None:
             matrix += [flag, choice]
     account = draw(st.sampled_from([row[0] for row in base.rows[:3]] + ["", "nosuch", " A000001", "=cmd()", "\n"]))
-    diff = ["diff", str(draw(st.sampled_from([base.plan_path, *base.snapshots]))), plan,
-            "--format", draw(st.sampled_from(["table", "csv", "json"])),
+    diff = ["--format", draw(st.sampled_from(["table", "csv", "json"])),
             "--by", draw(st.sampled_from(["segment", "tier", "stage", "bucket", "play"])),
             "--limit", draw(st.sampled_from(LIMITS))]
-    return [["validate", plan], matrix, ["explain", plan, account], diff, ["diff", plan, str(base.plan_path)]]
+    return ReadFlags(draw(st.sampled_from(["table", "csv", "json"])), tuple(matrix), account,
+                     draw(st.integers(0, len(base.snapshots))), tuple(diff))
+
+
+def fixed(path: tuple[Any, ...], value: Any) -> list[tuple[str, Mutation]]:
+    """One mutation spelled out, for the explicit examples."""
+    return [(f"set {path} = {value!r}"[:300], lambda doc: set_path(doc, path, value))]
+
+
+# The issue's own reproducers (issue 12), tried in every run before the generated cases.
+ISSUE_12 = [
+    fixed(("tiers", 2, "where"), {"sql": f"(SELECT nosuch FROM read_csv('{SECRET}', skip_rows => 1)) > 0"}),
+    fixed(("tiers", 2, "where"), {"sql": f"fit_score IN (SELECT canary_column_5eb1 FROM read_csv('{SECRET}'))"}),
+    fixed(("tiers", 2, "where"), {"sql": "(SELECT 1 FROM read_parquet('/nonexistent.parquet')) > 0"}),
+    fixed(("tiers", 2, "where"), {"sql": "fit_score > 10 -- comment"}),
+    fixed(("tiers", 2, "where"), {"sql": "employees <=> 5"}),
+    fixed(("tiers", 2, "where"), {"sql": "employees / 1000 >= 1.5"}),
+    fixed(("tiers", 2, "where"), {"sql": "CAST(name AS INT) > 5"}),
+    fixed(("tiers", 2, "where"), {"sql": "1; DROP TABLE accounts"}),
+    fixed(("engagement", "weights", "demo_request"), math.inf),
+    fixed(("engagement", "weights", "demo_request"), math.nan),
+    fixed(("engagement", "weights", "demo_request"), 1e308),
+    fixed(("engagement", "half_life_days", "ad_click"), math.nan),
+    fixed(("fit", "criteria", 0, "points"), 2**63),
+    fixed(("fit", "criteria", 0, "points"), 10**30),
+    fixed(("tiers", 0, "where"), {"employees": {"min": 10**40}}),
+    fixed(("tiers", 0, "name"), "Not target"),
+    fixed(("stages", 0, "name"), "Unstaged"),
+    fixed(("buckets", 0, "name"), "Unclassified"),
+    fixed(("tiers", 2, "name"), "=Tier3()"),
+    fixed(("tiers", 0, "where"), {RAW: nested_text(200, ["any"])}),
+    fixed(("tiers", 0, "where"), {RAW: nested_text(2000, ["not"])}),
+    fixed(("data", "accounts"), "*.csv"),
+]
+
+
+def with_issue_examples(**others: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Adds each of ISSUE_12 as an explicit example (with `others` for the test's other arguments)."""
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        for mutations in ISSUE_12:
+            test = example(mutations=mutations, **others)(test)
+        return test
+    return decorate
 
 
 def test_plan_mutations_read(base: Base, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -598,11 +657,11 @@ def test_plan_mutations_read(base: Base, tmp_path: Path, capsys: pytest.CaptureF
     tally, cases = Tally("plan mutations (validate, matrix, explain, diff)"), Cases(tmp_path)
 
     @FAST
-    @given(data=st.data())
-    def case(data: st.DataObject) -> None:
-        path, summary = write_plan(base, cases.new(), data.draw(plan_mutations(base), label="mutations"))
-        commands = data.draw(read_commands(base, str(path)), label="commands")
-        tally.record(run_all(commands, capsys, summary, tally))
+    @given(mutations=plan_mutations(base), flags=read_flags(base))
+    @with_issue_examples(flags=ReadFlags())
+    def case(mutations: list[tuple[str, Mutation]], flags: ReadFlags) -> None:
+        path, summary = write_plan(base, cases.new(), mutations)
+        tally.record(run_all(flags.commands(base, str(path)), capsys, summary, tally))
 
     case()
     tally.finish()
@@ -618,6 +677,7 @@ def test_plan_mutations_write(base: Base, tmp_path: Path, capsys: pytest.Capture
     @given(mutations=plan_mutations(base), to=st.sampled_from(["hubspot", "salesforce", "linkedin", "sql",
                                                               "hubspot,salesforce,linkedin,sql", "", "nosuch"]),
            per=st.sampled_from([None, "segment", "tier"]))
+    @with_issue_examples(to="hubspot,salesforce,linkedin,sql", per=None)
     def case(mutations: list[tuple[str, Mutation]], to: str, per: str | None) -> None:
         folder = cases.new()
         path, summary = write_plan(base, folder, mutations)
