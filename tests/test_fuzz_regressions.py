@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from abm_tui import cli
@@ -92,3 +93,24 @@ def test_a_snapshot_given_as_the_accounts_file_names_its_feature_columns(
     assert "snapshot.parquet: columns engagement_recent, engagement_window, " in said
     assert "more are also computed from the engagement file" in said
     assert "internal error" not in said
+
+
+def _parquet_accounts(demo: Path, folder: Path, column: str, values: pl.Expr) -> Path:
+    accounts = pl.read_csv(demo / "accounts.csv", infer_schema_length=0).with_columns(values.alias(column))
+    accounts.write_parquet(folder / "accounts.parquet")
+    return _plan_reading(demo, folder, "accounts.parquet")
+
+
+def test_contains_text_in_a_list_of_numbers_is_refused_with_the_key_path(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Parquet tech_stack of whole numbers: validate said "valid", then run and matrix said internal error
+    ('list.contains' cannot check for String values in List(Int64) data)."""
+    plan = _parquet_accounts(demo, tmp_path, "tech_stack", pl.lit([1, 2]))
+    for command in ("validate", "run", "matrix"):
+        status, said = _said([command, str(plan)], capsys)
+        assert status == 1
+        assert ('fit.criteria[5].where.any[0].tech_stack.contains: expected a number, got "Salesforce" '
+                "(tech_stack holds lists of numbers)") in said
+        assert "internal error" not in said
+
