@@ -11,6 +11,7 @@ import pytest
 
 from abm_tui import cli
 from abm_tui.errors import AbmError
+from abm_tui.ingest import cleaning
 from abm_tui.plan.limits import short
 from abm_tui.plan.parse import loads_plan
 
@@ -114,3 +115,19 @@ def test_contains_text_in_a_list_of_numbers_is_refused_with_the_key_path(
                 "(tech_stack holds lists of numbers)") in said
         assert "internal error" not in said
 
+
+
+@pytest.mark.parametrize("cell", ["1e400", "-1e400", "9" * 400, "$" + "9" * 400, "1" + "0" * 400 + ".5"])
+def test_a_figure_past_the_largest_float_is_unread_not_infinite(cell: str) -> None:
+    """`1e400` read as inf (while `inf` itself is unread): a rule's min then matched it and exports wrote inf."""
+    assert pl.DataFrame({"v": [cell, "$1,200"]}).select(cleaning.money("v")).to_series().to_list() == [None, 1200.0]
+
+
+def test_figures_past_the_largest_float_are_counted_as_unreadable(demo: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = pl.read_csv(demo / "accounts.csv", infer_schema_length=0)
+    revenue = pl.Series(["1e400", "9" * 400]).extend(accounts.get_column("annual_revenue").slice(2))
+    accounts.with_columns(revenue.alias("annual_revenue")).write_csv(tmp_path / "accounts.csv")
+    status, said = _said(["validate", str(_plan_reading(demo, tmp_path, "accounts.csv"))], capsys)
+    assert status == 0, said
+    assert 'annual_revenue: 2 values are not numbers (first at row 2: "1e400"); treated as missing' in said

@@ -186,7 +186,7 @@ def _plain_figure(text: pl.Expr) -> pl.Expr:
     Anything else, padded cells included, is left to `money`. A `$` can only lead such a cell, and cutting a
     prefix costs a fraction of a search through the cell."""
     digits = text.str.strip_prefix("$").str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
-    return pl.when(text.str.contains(_PLAIN_FIGURE)).then(digits)
+    return pl.when(text.str.contains(_PLAIN_FIGURE) & digits.is_finite()).then(digits)  # 400 nines: left to money
 
 
 def _is_bare_host(text: pl.Expr) -> pl.Expr:
