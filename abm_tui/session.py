@@ -21,7 +21,7 @@ from abm_tui.engine.assignments import assignments_frame
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
-from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, load_accounts, load_events, usable
+from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, aggregated_engagement, load_accounts, load_events, usable
 from abm_tui.ingest.matching import match_events
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
@@ -55,7 +55,11 @@ def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Datase
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns, plan.data.preset, plan.data.sheet)
     report = accounts.report
     if not plan.data.engagement:
-        return Dataset(accounts.frame, None, report)
+        own, notes = aggregated_engagement(accounts.frame, plan.as_of or dt.date.today())
+        if own is not None:
+            report = replace(report, events_file=f"{plan.data.accounts} (engagement columns)",
+                             events_read=own.height, events_notes=notes)
+        return Dataset(accounts.frame, own, report)
     events_path = plan.resolve(plan.data.engagement)
     progress(f"reading {plan.data.engagement}")
     events = load_events(events_path)
@@ -121,8 +125,8 @@ class Session:
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
         self.lock = threading.RLock()  # the workbench's workers and screens take turns with it
-        self._checked: dict = {}  # per-rule validation results for one schema (see problems)
-        self._checked_schema: pl.Schema | None = None
+        self._checked: dict = {}  # per-rule validation results for one engine's data (see problems)
+        self._checked_for: tuple[Engine, pl.Schema] | None = None
         self.check(plan)
         self._history: list[Plan] = [plan]
         self._position = 0
@@ -177,12 +181,12 @@ class Session:
 
     def problems(self, plan: Plan | None = None) -> list[Problem]:
         plan = plan or self.plan
-        schema = self._engine.frame(plan).schema
-        if self._checked_schema != schema:
-            self._checked, self._checked_schema = {}, schema
+        frame = self._engine.frame(plan)
+        if self._checked_for != (self._engine, frame.schema):  # sql rules are run on the data: new data, new checks
+            self._checked, self._checked_for = {}, (self._engine, frame.schema)
         missing = set() if self._workspace.channels else set(
             features.feature_names(features.CHANNELS, plan.engagement.half_life_days))
-        return check_plan(plan, schema, missing, self._checked)
+        return check_plan(plan, frame.schema, missing, self._checked, frame)
 
     def check(self, plan: Plan) -> None:
         problems = self.problems(plan)
@@ -254,7 +258,7 @@ class Session:
 
     def matrix(self, rows: str = "tier", cols: str = "stage", measure: str | None = None,
                plan: Plan | None = None) -> Matrix:
-        return self._engine.matrix(self.assignment(plan), rows, cols, measure)
+        return self._engine.matrix(self.assignment(plan), rows, cols, measure, plan or self.plan)
 
     def assignments(self, plan: Plan | None = None) -> pl.DataFrame:
         """One row per account with its segment, play and the reason, as `run` exports it."""
@@ -274,6 +278,22 @@ class Session:
                     raise AbmError(f"{dim} has no value {label!r}")
                 keep &= codes == labels.index(label)
         return assignments_frame(self._engine, plan, assignment, np.flatnonzero(keep))
+
+    def check_publishable(self) -> None:
+        """A scheduled run must fail loudly rather than publish empty or unengaged segments: refuse a load that
+        kept no account, or whose engagement rows matched none of the accounts."""
+        report = self.report
+        if not report.rows_kept:
+            raise AbmError(
+                f"{report.accounts_file}: no account kept: all {report.rows_read:,} rows have a blank account_id; "
+                'expected an id on every row, or map the id column with [data.columns] account_id = "<header>"'
+            )
+        match = report.match
+        if match is not None and match.rows and not match.matched:
+            raise AbmError(
+                f"{report.events_file}: none of its {match.rows:,} engagement rows matched an account; expected "
+                f"them to name accounts of {report.accounts_file} by account_id, domain or company name"
+            )
 
     def explain(self, account_id: str) -> str:
         source = self.report.accounts_file

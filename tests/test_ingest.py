@@ -679,7 +679,7 @@ def test_text_columns_that_are_mostly_numbers_become_numbers(tmp_path: Path) -> 
 
 
 def test_a_column_with_many_words_stays_text(tmp_path: Path) -> None:
-    rows = "".join(f"a{i},{i if i % 10 else 'n/a'}\n" for i in range(100))
+    rows = "".join(f"a{i},{i if i % 10 else 'tbd'}\n" for i in range(100))
     frame = load_accounts(write(tmp_path / "accounts.csv", "account_id,score\n" + rows)).frame
     assert frame.schema["score"] == pl.String
 

@@ -342,7 +342,7 @@ def test_sql_text_shapes() -> None:
     assert "LOWER" in rules.to_sql(where({"industry": {"contains": "FIN"}}), SCHEMA)
     assert "'fin'" in rules.to_sql(where({"industry": {"contains": "FIN"}}), SCHEMA)
     not_sql = rules.to_sql(where({"not": {"sql": "score > 50"}}), SCHEMA)
-    assert "NOT" in not_sql and "COALESCE((score > 50), FALSE)" in not_sql
+    assert "NOT" in not_sql and "COALESCE((\"score\" > 50), FALSE)" in not_sql
 
 
 # --- columns and words ----------------------------------------------------------------------

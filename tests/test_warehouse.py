@@ -2,8 +2,9 @@
 
 Each test loads real files into a Session, runs `plan_sql` in an in-memory DuckDB over the same
 accounts and engagement, and compares fit_score, tier, stage, bucket, segment and play for every
-account. The Postgres text runs in DuckDB too (DuckDB reads `= ANY(...)` and `COLLATE "C"`), so
-both dialects are held to the engine, not only parsed.
+account. The Postgres text runs in DuckDB too (DuckDB reads `= ANY(...)` and `COLLATE "C"`), and the
+demo plan's runs on a real PostgreSQL server (tests/postgres.py), so both dialects are held to the
+engine, not only parsed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+import psycopg
 import pytest
 
 from abm_tui.engine.features import CHANNELS
@@ -22,6 +24,7 @@ from abm_tui.errors import AbmError, PlanError
 from abm_tui.ingest.load import load_events, usable
 from abm_tui.outputs.warehouse import DIALECTS, OUTPUT_COLUMNS, plan_sql
 from abm_tui.session import Session
+from tests.postgres import load_table, postgres, query  # noqa: F401  (postgres is a fixture)
 
 FORTUNE = Path("/work/shared/realdata/Fortune_1000.csv")
 AS_OF = dt.date(2026, 11, 20)
@@ -102,13 +105,13 @@ def test_the_demo_plan_assigns_every_account_as_the_engine_does(demo: Session) -
 
 
 def test_each_dialect_says_it_in_its_own_words(demo: Session) -> None:
-    duck, postgres = sql_for(demo, "duckdb"), sql_for(demo, "postgres")
+    duck, pg_text = sql_for(demo, "duckdb"), sql_for(demo, "postgres")
     assert "list_contains(\"tech_stack\", 'Snowflake')" in duck
     assert "COLLATE" not in duck
-    assert "'Snowflake' = ANY(\"tech_stack\")" in postgres
-    assert 'ORDER BY "account_id" COLLATE "C"' in postgres
-    assert "list_contains" not in postgres
-    for text in (duck, postgres):
+    assert "'Snowflake' = ANY(\"tech_stack\")" in pg_text
+    assert 'ORDER BY "account_id" COLLATE "C"' in pg_text
+    assert "list_contains" not in pg_text
+    for text in (duck, pg_text):
         assert len(duckdb.connect().extract_statements(text)) == 1
         assert "DATE '2026-11-20'" in text
 
@@ -612,3 +615,25 @@ def test_mistakes_are_named(demo: Session) -> None:
         plan_sql(plan, schema, workspace.channels, workspace.as_of)
     with pytest.raises(PlanError, match="comes from engagement data"):
         plan_sql(plan, workspace.dataset.accounts.schema, None, workspace.as_of)
+
+
+# --- a real PostgreSQL ----------------------------------------------------------------------
+
+
+def test_the_demo_plan_on_a_real_postgres_assigns_every_account_as_the_engine_does(
+        demo: Session, postgres: str) -> None:  # noqa: F811
+    """The Postgres text on the server itself: integer division, COLLATE "C", arrays and dates as Postgres has them."""
+    plan = demo.plan
+    events = load_events(plan.resolve(plan.data.engagement)).frame.filter(usable()) if plan.data.engagement else None
+    with psycopg.connect(postgres) as connection:
+        load_table(connection, "accounts", demo.workspace.dataset.accounts)
+        if events is not None:
+            load_table(connection, "events", events)
+        got = query(connection, sql_for(demo, "postgres")).sort("account_id")
+    want = engine_answer(demo)
+    assert tuple(got.columns) == OUTPUT_COLUMNS
+    assert got["account_id"].to_list() == want["account_id"].to_list()
+    joined = want.join(got, on="account_id", suffix="_sql")
+    for column in OUTPUT_COLUMNS[1:]:
+        differ = joined.filter(pl.col(column) != pl.col(f"{column}_sql"))
+        assert differ.height == 0, f"{differ.height} accounts differ in {column}:\n{differ.head(5)}"

@@ -39,15 +39,20 @@ def channels_in(events: pl.DataFrame) -> tuple[str, ...]:
     return CHANNELS + tuple(extra)
 
 
-def resolve_as_of(plan_as_of: dt.date | None, events: pl.DataFrame | None) -> dt.date:
-    """The plan's date, else the newest event, else today: windows end on the data, not the clock."""
+def resolve_as_of(plan_as_of: dt.date | None, events: pl.DataFrame | None, today: dt.date | None = None) -> dt.date:
+    """The plan's date, else the newest event not after today, else today: windows end on the data, not the clock,
+    and one mistyped future date does not empty them (later rows are counted as after as_of). When every event is
+    in the future the clock is the odd one out, and the newest event is taken."""
+    today = today or dt.date.today()
     if plan_as_of is not None:
         return plan_as_of
     if events is not None and events.height:
-        newest = events.get_column("date").max()
+        dates = events.get_column("date")
+        newest = dates.filter(dates <= today).max()
+        newest = dates.max() if newest is None else newest
         if isinstance(newest, dt.date):
             return newest
-    return dt.date.today()
+    return today
 
 
 def decayed_name(channel: str, period: str) -> str:

@@ -309,9 +309,11 @@ class Engine:
         return codes, tuple(labels)
 
     def matrix(
-        self, assignment: Assignment, rows: str = "tier", cols: str = "stage", measure: str | None = None
+        self, assignment: Assignment, rows: str = "tier", cols: str = "stage", measure: str | None = None,
+        plan: Plan | None = None,
     ) -> Matrix:
-        """Counts per cell, or the sum of `measure` (e.g. opportunity_amount) per cell."""
+        """Counts per cell, or the sum of `measure` (e.g. opportunity_amount) per cell; `plan` (the one
+        `assignment` came from) lets the sum read its engagement scores."""
         row_codes, row_labels = self.dimension(assignment, rows)
         col_codes, col_labels = self.dimension(assignment, cols)
         flat = row_codes.astype(np.int32) * len(col_labels) + col_codes
@@ -319,11 +321,28 @@ class Engine:
         if measure is None:
             values = np.bincount(flat, minlength=size)
         else:
-            weights = self.table.get_column(measure).cast(pl.Float64).fill_null(0.0).to_numpy()
-            values = np.bincount(flat, weights=weights, minlength=size)
+            values = np.bincount(flat, weights=self.measure(assignment, measure, plan), minlength=size)
         return Matrix(
             rows, cols, row_labels, col_labels, values.reshape(len(row_labels), len(col_labels)), measure or "count"
         )
+
+    def measure(self, assignment: Assignment, name: str, plan: Plan | None = None) -> np.ndarray:
+        """Per account, what a matrix cell sums: fit_score, or a numeric (or true/false) column of the table
+        and the plan's engagement scores. Anything else is refused in one line, as an unknown axis is."""
+        if name == "fit_score":
+            return assignment.fit_score.astype(np.float64)
+        frame = self.table
+        if name not in frame.columns and plan is not None:
+            frame = self.frame(plan)  # the engagement scores of the plan's weights
+        if name not in frame.columns:
+            raise AbmError(f"no column named {name!r} to sum" + nearest(name, ["fit_score", *frame.columns]))
+        dtype = frame.schema[name]
+        if isinstance(dtype, pl.List | pl.Array):
+            raise AbmError(f"{name} holds lists (an account can have several values); pick a numeric column to sum")
+        if not (dtype.is_numeric() or dtype == pl.Boolean):
+            held = "dates" if dtype.is_temporal() else "text"
+            raise AbmError(f"{name} holds {held}, not numbers; pick a numeric column to sum, such as fit_score")
+        return frame.get_column(name).cast(pl.Float64).fill_null(0.0).to_numpy()
 
 
 def _fit_key(plan: Plan) -> Hashable:

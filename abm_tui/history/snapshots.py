@@ -37,10 +37,12 @@ SNAPSHOT_FORMAT = 1
 META_KEY = "abm_tui.snapshot"
 SEGMENT_COLUMNS = ("account_id", "name", "domain", "fit_score", "tier", "stage", "bucket", "segment", "play")
 # What the quarterly review reads: the CRM's own word for where each account is, and what it is worth.
-OUTCOME_COLUMNS = {"crm_stage": pl.String, "opportunity_amount": pl.Float64, "close_date": pl.Date}
-ENGAGEMENT_COLUMNS = {
-    "engagement_recent": pl.Float64, "engagement_window": pl.Float64, "days_since_engaged": pl.Int32,
-    "first_engaged": pl.Date, "last_engaged": pl.Date, "last_channel": pl.String,
+OUTCOME_COLUMNS: dict[str, pl.DataType] = {
+    "crm_stage": pl.String(), "opportunity_amount": pl.Float64(), "close_date": pl.Date(),
+}
+ENGAGEMENT_COLUMNS: dict[str, pl.DataType] = {
+    "engagement_recent": pl.Float64(), "engagement_window": pl.Float64(), "days_since_engaged": pl.Int32(),
+    "first_engaged": pl.Date(), "last_engaged": pl.Date(), "last_channel": pl.String(),
 }
 SUFFIX = ".parquet"
 

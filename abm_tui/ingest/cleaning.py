@@ -8,14 +8,24 @@ loader counts those and tells the planner where the first one is.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pycountry
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-NULL_TOKENS = ("", "-", "--", "–", "—", "n/a", "na", "n.a.", "#n/a", "null", "none", "nan")
+# The one table of what a cell writes when nothing is known, compared trimmed and in lower case: spreadsheet
+# conventions, database dumps, and Excel's error values, which replace what the cell held (`#NAME?` is a company
+# name Excel took for a formula). Every cleaner and the load report read it from here.
+MISSING_TOKENS = (
+    "", "-", "--", "---", "–", "—", "?", "n/a", "n.a.", "n.a", "na", "#n/a", "#na", "null", "nil", "none", "nan",
+    "(blank)", "(none)", "#name?", "#value!", "#ref!", "#div/0!", "#num!", "#null!",
+)
+TOKEN_BYTES = max(len(token.encode()) for token in MISSING_TOKENS)  # a longer cell is never a token
 
 _CURRENCY = (
     r"us\$|au\$|a\$|ca\$|c\$|hk\$|nz\$|s\$|r\$|mx\$|"
@@ -106,10 +116,18 @@ def _filled_sample(values: pl.Series) -> pl.DataFrame:
     return sample.filter(blank_to_null("value").is_not_null())
 
 
-def blank_to_null(column: str | pl.Expr) -> pl.Expr:
-    """Spreadsheets pad cells and leave empty strings where nothing was typed; both mean "not known"."""
+def is_missing_token(text: pl.Expr, kept: tuple[str, ...] = ()) -> pl.Expr:
+    """Whether a trimmed cell is one of `MISSING_TOKENS` in any case (`N/A`, `None`, `#NAME?`), except the
+    `kept` ones, which are words of the column's own vocabulary (`none` is a crm_stage word)."""
+    tokens = [token for token in MISSING_TOKENS if token not in kept]
+    return text.str.to_lowercase().is_in(tokens)
+
+
+def blank_to_null(column: str | pl.Expr, kept: tuple[str, ...] = ()) -> pl.Expr:
+    """Spreadsheets pad cells, leave empty strings where nothing was typed, and write `n/a`, `-` or `#N/A`:
+    all mean "not known", so all become missing (trimmed cells otherwise)."""
     text = _text(column).str.strip_chars()
-    return _named_as(pl.when(text != "").then(text), column)
+    return _named_as(pl.when(~is_missing_token(text, kept)).then(text), column)
 
 
 # --- money ---------------------------------------------------------------------------------------
@@ -123,7 +141,7 @@ def _money_steps(column: str | pl.Expr) -> pl.Expr:
     """
     bare = _text(column).str.to_lowercase().str.replace_all(_NOT_FIGURE, "")
     steps = _stage(bare, "bare").struct.with_fields(
-        pl.when(~pl.field("bare").is_in(NULL_TOKENS)).then(pl.field("bare")).alias("figure")
+        pl.when(~pl.field("bare").is_in(MISSING_TOKENS)).then(pl.field("bare")).alias("figure")
     )
     figure = pl.field("figure")
     steps = steps.struct.with_fields(
@@ -311,7 +329,7 @@ def bare_domain(column: str | pl.Expr) -> pl.Expr:
     text = _text(column).str.strip_chars().str.to_lowercase()
     steps = _stage(text, "text")
     host = (
-        pl.when(~pl.field("text").is_in(NULL_TOKENS)).then(pl.field("text"))
+        pl.when(~pl.field("text").is_in(MISSING_TOKENS)).then(pl.field("text"))
         .str.replace(r"^(?:[a-z][a-z0-9+.-]*://|//|mailto:)", "")
         .str.replace(r"[/?#\\].*$", "")
         .str.replace(r"^.*@", "")
@@ -322,7 +340,7 @@ def bare_domain(column: str | pl.Expr) -> pl.Expr:
     )
     steps = steps.struct.with_fields(host.alias("host"))
     host = pl.field("host")
-    domain = steps.struct.with_fields(pl.when((host != "") & ~host.is_in(NULL_TOKENS)).then(host).alias("domain"))
+    domain = steps.struct.with_fields(pl.when((host != "") & ~host.is_in(MISSING_TOKENS)).then(host).alias("domain"))
     return _named_as(domain.struct.field("domain"), column)
 
 
@@ -358,3 +376,92 @@ def as_date(column: pl.Series) -> pl.Series:
             pl.coalesce(text.str.to_date(strict=False), text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
         ).to_series().alias(column.name)
     return column.cast(pl.Date, strict=False)
+
+
+# --- countries ---------------------------------------------------------------------------------------
+
+# Everyday names ISO 3166 does not list, the way exports and public lists write them.
+_COUNTRY_ALIASES = {
+    "uk": "GB", "u.k.": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
+    "wales": "GB", "northern ireland": "GB", "u.s.": "US", "u.s.a.": "US", "america": "US",
+    "united states of america": "US", "russia": "RU", "korea": "KR", "republic of korea": "KR", "turkey": "TR",
+    "ivory coast": "CI", "holland": "NL", "the netherlands": "NL", "macedonia": "MK", "deutschland": "DE",
+    "uae": "AE", "czech republic": "CZ", "vatican": "VA", "burma": "MM", "swaziland": "SZ", "cape verde": "CV",
+    "east timor": "TL", "hong kong sar": "HK", "hong kong/china": "HK", "macau": "MO", "palestine": "PS",
+    "the bahamas": "BS",
+}
+
+
+class CountryForm(StrEnum):
+    """How a file writes its countries; the cleaned column writes every country the file's own way."""
+
+    NAME = "name"
+    ALPHA_2 = "alpha_2"
+    ALPHA_3 = "alpha_3"
+
+
+@cache
+def _countries() -> tuple[list[str], dict[CountryForm, list[str]], list[CountryForm]]:
+    """Every spelling ISO 3166 gives a country (alpha-2 and alpha-3 codes, names, official and common names)
+    and the everyday aliases, lower-cased; for each, the country in each form, and the form the spelling is in."""
+    spelled: dict[str, tuple[dict[CountryForm, str], CountryForm]] = {}
+    by_code: dict[str, dict[CountryForm, str]] = {}
+    for entry in pycountry.countries:
+        ways = {CountryForm.NAME: getattr(entry, "common_name", None) or entry.name,
+                CountryForm.ALPHA_2: entry.alpha_2, CountryForm.ALPHA_3: entry.alpha_3}
+        by_code[entry.alpha_2] = ways
+        names = (entry.name, getattr(entry, "official_name", None), getattr(entry, "common_name", None))
+        spellings = ((entry.alpha_2, CountryForm.ALPHA_2), (entry.alpha_3, CountryForm.ALPHA_3),
+                     *((name, CountryForm.NAME) for name in names))
+        for spelling, form in spellings:
+            if spelling:
+                spelled.setdefault(spelling.lower(), (ways, form))
+    for alias, code in _COUNTRY_ALIASES.items():
+        spelled.setdefault(alias, (by_code[code], CountryForm.NAME))
+    keys = list(spelled)
+    forms = {form: [spelled[key][0][form] for key in keys] for form in CountryForm}
+    return keys, forms, [spelled[key][1] for key in keys]
+
+
+def _country_key(column: str | pl.Expr) -> pl.Expr:
+    return blank_to_null(column).str.to_lowercase().str.replace_all(r"\s+", " ")
+
+
+def country_form(values: pl.Series) -> CountryForm:
+    """The form most of a column's filled cells take (a name, `US` or `USA`); names on a tie or when none is known."""
+    keys, _, forms = _countries()
+    read = _filled_sample(values).select(
+        _country_key("value").replace_strict(keys, [str(f) for f in forms], default=None, return_dtype=pl.String)
+    ).to_series()
+    counts = dict(read.drop_nulls().value_counts().iter_rows())
+    return max(CountryForm, key=lambda form: counts.get(str(form), 0))  # the first of equals: NAME
+
+
+def country(column: str | pl.Expr, form: CountryForm = CountryForm.NAME) -> tuple[pl.Expr, pl.Expr]:
+    """A country written one way, and its ISO 3166 alpha-2 code: `US`, `USA`, `United States` and `U.S.A.` are
+    one country, so a home-market rule counts one. `form` is how the file mostly writes them (see
+    `country_form`): rules compare against what the planner sees in the file. A value ISO does not know
+    (`Netherlands/ United Kingdom`, a joint listing) keeps its text and has no code, for the loader to count."""
+    keys, forms, _ = _countries()
+    text = blank_to_null(column)
+    key = _country_key(column)
+    shown = key.replace_strict(keys, forms[form], default=None, return_dtype=pl.String)
+    code = key.replace_strict(keys, forms[CountryForm.ALPHA_2], default=None, return_dtype=pl.String)
+    return _named_as(pl.coalesce(shown, text), column), code.alias("country_iso")
+
+
+# --- locations -------------------------------------------------------------------------------------
+
+
+def location_parts(column: str | pl.Expr) -> dict[str, pl.Expr]:
+    """`City, State` (S&P's `Headquarters Location`) or `city, region, country` (People Data Labs' `locality`)
+    as `city`, `state` and, from three parts or more, `country`: the parts ad platforms and CRMs match on. Of
+    two headquarters (`Columbus, Ohio; Detroit, Michigan`) the first is taken."""
+    first = blank_to_null(column).str.split(";").list.first()
+    parts = first.str.split(",").list.eval(pl.element().str.strip_chars())
+    count = parts.list.len()
+    return {
+        "city": parts.list.get(0, null_on_oob=True),
+        "state": pl.when(count >= 2).then(parts.list.get(1, null_on_oob=True)),
+        "country": pl.when(count >= 3).then(parts.list.get(-1, null_on_oob=True)),
+    }

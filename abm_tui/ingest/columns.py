@@ -16,17 +16,22 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from abm_tui.ingest import cleaning
+from abm_tui.ingest.presets import CrmStage
 
 NUMERIC_COLUMNS = {"employees": pl.Int64, "annual_revenue": pl.Float64, "opportunity_amount": pl.Float64}
 TEXT_COLUMNS = ("account_id", "name", "domain", "industry", "country", "region", "funding_stage", "crm_stage", "owner",
                 "website", "city", "state", "postal_code", "linkedin_url", "ticker")
 _PLAIN_FIGURE = r"^\$?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
 _BARE_HOST = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?"
+_HOSTNAME = rf"^{_LABEL}(?:\.{_LABEL})+$"  # what HubSpot and LinkedIn can match: labels of letters, digits, hyphens
+_NOT_HOSTNAMES = ("is not a hostname", "are not hostnames")
 _FEW_DISTINCT = 0.25  # clean per distinct value when there are at most this many per row
 _REPEATED = 0.05  # a figure column with at most this many distinct values per row is read once per value
 _SAMPLE = 10_000
 _WORKERS = 4
 _COSTLY = (*NUMERIC_COLUMNS, "domain")  # the columns that take longest to type in a large export
+_VOCABULARY = {"crm_stage": (CrmStage.NONE.value,)}  # missing-value tokens that are a column's own words
 
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
@@ -71,9 +76,14 @@ def _typed(values: pl.Series, first_row: int) -> tuple[list[pl.Series], list[str
     if kind is None:
         return [], []
     if kind == "text":
-        return ([_select(values, cleaning.blank_to_null)] if _untidy(values) else []), []
+        tidy = tidy_text(values, _VOCABULARY.get(values.name, ()), trim=values.name in TEXT_COLUMNS)
+        return ([] if tidy is None else [tidy]), []
     fast = _select(values, _QUICK[kind]) if kind in _QUICK and not _repeated(values, kind) else None
     read = _FINISH[kind](values, fast)
+    if kind == "country":
+        return read, _unknown_countries(values, read, first_row)
+    if kind == "domain":
+        return read, _unreadable_note(values, read[0], first_row, values.name, _NOT_HOSTNAMES)
     return read, _unreadable_note(values, read[0], first_row, values.name) if kind in (*_FIGURES, "cast") else []
 
 
@@ -92,16 +102,19 @@ def _kind(values: pl.Series, column: str) -> str | None:
         return "cast" if target is not None and dtype.is_numeric() else None
     if column == "employees":
         return "employees"
-    if target is not None or _mostly_numbers(values, column):
-        return "number"
     if column == "tech_stack":
         return "list"
+    if target is not None or _mostly_numbers(values, column):
+        return "number"
     if column == "domain":
         return "domain"
+    if column == "country":
+        return "country"
     if cleaning.is_enum_like(values):
         return "enum"
-    # Padded or empty cells are tidied in the columns rules and exports rely on; others stay as read.
-    return "text" if column in TEXT_COLUMNS else None
+    # `n/a`-style cells are missing in every text column; padded ones are trimmed in the columns rules and
+    # exports rely on, others keep the file's text.
+    return "text"
 
 
 _QUICK: dict[str, Cleaner] = {
@@ -117,20 +130,62 @@ def _finish_number(values: pl.Series, fast: pl.Series | None) -> list[pl.Series]
 
 
 _FINISH: dict[str, Callable[[pl.Series, pl.Series | None], list[pl.Series]]] = {
-    "id": lambda values, _: [values.cast(pl.String) if values.dtype.is_numeric() else trimmed(values.cast(pl.String))],
+    "id": lambda values, _: [values.cast(pl.String) if values.dtype.is_numeric() else id_text(values.cast(pl.String))],
     "cast": lambda values, _: [values.cast(NUMERIC_COLUMNS[values.name], strict=False)],
     "employees": lambda values, fast: _employees(values, fast),
     "number": _finish_number,
-    "list": lambda values, _: [_select(values, _split_list)],
+    "list": lambda values, _: [by_value(values, _split_list)],
     "domain": lambda values, _: [_domains(values, _select(values, lambda c: pl.when(_is_bare_host(c)).then(c)))],
     "enum": lambda values, _: [by_value(values, lambda c: cleaning.readable_enum(cleaning.blank_to_null(c)))],
+    "country": lambda values, _: _countries(values),
 }
 
 
-def trimmed(ids: pl.Series) -> pl.Series:
-    """Ids as text without surrounding spaces; the scan for spaces is cheaper than always stripping."""
-    padded = _select(ids, lambda cells: _padded(cells).any()).item()
-    return ids.str.strip_chars() if padded else ids
+def _countries(values: pl.Series) -> list[pl.Series]:
+    """`country` written one way per country (the way most of the file writes it), with its ISO code in
+    `country_iso`, read once per distinct value."""
+    form = cleaning.country_form(values)
+    read = by_value(values, lambda c: pl.struct(*cleaning.country(c, form))).struct.unnest()
+    return [read.get_column(values.name), read.get_column("country_iso")]
+
+
+def _unknown_countries(raw: pl.Series, read: list[pl.Series], first_row: int) -> list[str]:
+    """Countries ISO 3166 does not name (a joint listing such as `Netherlands/ United Kingdom`), counted with the
+    first one's row: they stay as written, and a home-market rule will not count them."""
+    shown, codes = read
+    unknown = (codes.is_null() & shown.is_not_null()).arg_true()  # blanks and `n/a` are missing, not unknown
+    if not unknown.len():
+        return []
+    distinct = raw.gather(unknown).n_unique()
+    rows = f"{unknown.len():,} row names" if unknown.len() == 1 else f"{unknown.len():,} rows name"
+    return [f'country: {rows} no country ISO 3166 knows ({distinct:,} distinct, first at row '
+            f'{unknown[0] + first_row}: "{raw[unknown[0]]}"); kept as written']
+
+
+def tidy_text(values: pl.Series, kept: tuple[str, ...] = (), trim: bool = True) -> pl.Series | None:
+    """Text with empty and `n/a`-style cells (`cleaning.MISSING_TOKENS`, but the `kept` words) missing, and
+    trimmed unless `trim` is false; None when it is tidy already, as most columns are.
+
+    Only the distinct cells short enough to be a token are lowered and looked up, and only padded columns are
+    stripped: a column of long names costs a length scan, a lifecycle stage column a few distinct values, and
+    neither a copy (a fifth of the full cleaner's time).
+    """
+    padded = trim and bool(_select(values, lambda cells: _padded(cells).any()).item())
+    text = values.str.strip_chars() if padded else values
+    short = (text.str.len_bytes() <= cleaning.TOKEN_BYTES).arg_true()
+    cells = text.gather(short)
+    distinct = cells.unique()
+    tokens = distinct.filter(_select(distinct, lambda found: cleaning.is_missing_token(found, kept)))
+    if not padded and not tokens.len():
+        return None
+    return text.scatter(short.filter(cells.is_in(tokens.implode())), None)
+
+
+def id_text(ids: pl.Series) -> pl.Series:
+    """Ids and the keys naming a company (domain, name) as tidy text: a row whose id is `#N/A` has no id, and an
+    event naming company `n/a` names none."""
+    tidy = tidy_text(ids)
+    return ids if tidy is None else tidy
 
 
 def _repeated(values: pl.Series, kind: str) -> bool:
@@ -140,20 +195,15 @@ def _repeated(values: pl.Series, kind: str) -> bool:
     return kind in _FIGURES and bool(_select(values, lambda c: c.approx_n_unique() <= _REPEATED * c.len()).item())
 
 
-def _untidy(text: pl.Series) -> bool:
-    """Whether a text column has padded or empty cells to tidy (most have none, and are left as read)."""
-    return bool(_select(text, lambda cells: _padded(cells).any() | (cells == "").any()).item())
-
-
 def by_value(values: pl.Series, clean: Cleaner) -> pl.Series:
     """`clean` once per distinct value when there are few (a lifecycle stage over a million rows); else per cell."""
     distinct = values.unique()
     if distinct.len() > _FEW_DISTINCT * max(values.len(), 1):
         return _select(values, clean)
-    table = distinct.to_frame().with_columns(clean(pl.col(values.name)).alias("_clean")).drop_nulls(values.name)
-    cleaned = table.get_column("_clean")
-    return values.replace_strict(table.get_column(values.name), cleaned, default=None,
-                                 return_dtype=cleaned.dtype).alias(values.name)
+    # A join takes any kind of result (a list of technologies too) and is faster than `replace_strict`.
+    table = distinct.to_frame().with_columns(clean(pl.col(values.name)).alias("_clean"))
+    cleaned = values.to_frame().join(table, on=values.name, how="left", maintain_order="left", nulls_equal=True)
+    return cleaned.get_column("_clean").alias(values.name)
 
 
 def _read(values: pl.Series, fast: pl.Series | None, quick: Cleaner, full: Cleaner) -> pl.Series:
@@ -202,13 +252,15 @@ def _bare_host(text: pl.Expr) -> pl.Expr:
 
 
 def _domains(values: pl.Series, bare: pl.Series) -> pl.Series:
-    """The cells already bare as they are, the prefix and suffix cuts on the rest, `bare_domain` on what is left."""
+    """The cells already bare as they are, the prefix and suffix cuts on the rest, `bare_domain` on what is left;
+    what that leaves which is no hostname (`expressl&t.net`, `acme`) is missing, for the load report to name,
+    rather than passed on to a CRM or ad platform that cannot match it."""
     pending = _unread(values, bare).arg_true()
     if not pending.len():
         return bare
     rest = values.gather(pending)
     cut = _rest(rest, _select(rest, _bare_host), cleaning.bare_domain)
-    return bare.scatter(pending, cut)
+    return bare.scatter(pending, _select(cut, lambda hosts: pl.when(hosts.str.contains(_HOSTNAME)).then(hosts)))
 
 
 def _employees(values: pl.Series, plain: pl.Series | None) -> list[pl.Series]:
@@ -240,15 +292,17 @@ def _padded(text: pl.Expr) -> pl.Expr:
     return pl.any_horizontal(getattr(text.str, end)(space) for end in ("starts_with", "ends_with") for space in " \t")
 
 
-def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str) -> list[str]:
-    """Cells with something in them that did not become a number, counted, with the first one's row."""
+def _unreadable_note(raw: pl.Series, read: pl.Series, first_row: int, column: str,
+                     what: tuple[str, str] = ("is not a number", "are not numbers")) -> list[str]:
+    """Cells with something in them that could not be read (`what` says as what, for one and for several),
+    counted, with the first one's row."""
     candidates = _unread(raw, read).arg_true()
-    text = raw.gather(candidates).cast(pl.String).str.strip_chars().str.to_lowercase()
-    bad = candidates.filter(~text.is_in(cleaning.NULL_TOKENS))
+    text = raw.gather(candidates).cast(pl.String).str.strip_chars()
+    bad = candidates.filter(~_select(text, cleaning.is_missing_token))
     if not bad.len():
         return []
-    what = "value is not a number" if bad.len() == 1 else "values are not numbers"
-    return [f'{column}: {bad.len():,} {what} (first at row {bad[0] + first_row}: "{raw[bad[0]]}"); '
+    said = f"value {what[0]}" if bad.len() == 1 else f"values {what[1]}"
+    return [f'{column}: {bad.len():,} {said} (first at row {bad[0] + first_row}: "{raw[bad[0]]}"); '
             "treated as missing"]
 
 

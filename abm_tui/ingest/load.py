@@ -49,7 +49,7 @@ class LoadReport:
     events_after_as_of: int = 0
     preset: str = "canonical"  # the layout the accounts file was read as
     layout: str = ""  # how, in words: "read as HubSpot companies export (detected); mapped ..."
-    guessed: tuple[tuple[str, str], ...] = ()  # mappings that came from everyday-word guesses, not a CRM preset
+    guessed: tuple[tuple[str, str], ...] = ()  # mappings from everyday-word guesses or the data (the id), not a preset
 
     @property
     def rows_kept(self) -> int:
@@ -72,7 +72,9 @@ class LoadReport:
                 lines.append(f"  dropped {self.events_dropped:,} rows with a blank channel or an unreadable date")
             lines.extend(f"  {line}" for line in (self.match.summary() if self.match else []))
             if self.events_after_as_of:
-                lines.append(f"  {self.events_after_as_of:,} rows are dated after as_of and are ignored")
+                late = self.events_after_as_of
+                said = "row is dated after as_of and is" if late == 1 else "rows are dated after as_of and are"
+                lines.append(f"  {late:,} {said} ignored")
         return lines
 
 
@@ -92,23 +94,27 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
     if "account_id" not in frame.columns:
         raise AbmError(
             f"{path}: no account_id column; expected a column named account_id, or map one with "
-            f'[data.columns] account_id = "<header>"' + column_hint("account_id", frame.columns)
+            f'[data.columns] account_id = "<header>"'
+            + column_hint("account_id", frame.columns, [c for c in frame.columns if not presets.is_flag(frame[c])])
         )
+    frame, located = _from_location(frame)
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
     stage = presets.crm_stage_values(layout)
     frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
     frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
-    guessed = layout.mapping if layout.preset is presets.CANONICAL else ()
-    guessed = tuple((canonical, header) for canonical, header in guessed if (canonical, header) not in mapping)
-    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *notes),
+    guessed = tuple(
+        (canonical, header) for canonical, header in layout.mapping
+        if (layout.preset is presets.CANONICAL or canonical == "account_id") and (canonical, header) not in mapping
+    )
+    report = LoadReport(str(path), frame.height + len(dropped), dropped, (*table.notes, *located, *notes),
                         preset=layout.preset.name, layout=layout.describe(), guessed=guessed)
     return Accounts(frame, report)
 
 
-def column_hint(name: str, columns: list[str], shown: int = 15) -> str:
-    """The nearest header if one is close, else the headers the file does have."""
-    close = nearest(name, columns)
+def column_hint(name: str, columns: list[str], offered: list[str] | None = None, shown: int = 15) -> str:
+    """The nearest of the `offered` headers (all by default) if one is close, else the headers the file does have."""
+    close = nearest(name, columns if offered is None else offered)
     if close:
         return close
     more = f", ... ({len(columns)} in all)" if len(columns) > shown else ""
@@ -120,9 +126,21 @@ def _apply_mapping(frame: pl.DataFrame, mapping: tuple[tuple[str, str], ...], pa
     frame = frame.rename({c: c.strip() for c in frame.columns if c != c.strip()})
     for canonical, header in mapping:
         if header not in frame.columns:
-            raise AbmError(f'{path}: [data.columns] maps {canonical} to "{header}", but the file has no such column'
+            raise AbmError(f'{path}: no column "{header}" to read {canonical} from (as [data.columns] or --id says)'
                            + column_hint(header, frame.columns))
     return frame.with_columns(pl.col(header).alias(canonical) for canonical, header in mapping)
+
+
+def _from_location(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """`city`, `state` and `country` from the parts of a one-cell `location`, each only where the file has no
+    such column of its own, and said in the report."""
+    if "location" not in frame.columns:
+        return frame, ()
+    parts = {name: part for name, part in cleaning.location_parts("location").items() if name not in frame.columns}
+    if not parts:
+        return frame, ()
+    return frame.with_columns(part.alias(name) for name, part in parts.items()), (
+        f"{', '.join(parts)} from the parts of location (\"City, State\" or \"city, region, country\")",)
 
 
 def _drop_bad_ids(frame: pl.DataFrame, first_row: int, given: pl.Series) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:
@@ -208,7 +226,7 @@ def load_events(path: Path) -> Events:
         (pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)).cast(pl.Categorical).alias(c)
         for c in ("intent_theme", "persona")
     ]
-    keys = [columns.trimmed(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
+    keys = [columns.id_text(frame.get_column(c).cast(pl.String)) for c in KEY_COLUMNS if c in frame.columns]
     typed = frame.select(
         *keys,
         cleaning.as_date(frame.get_column("date")),
@@ -219,6 +237,47 @@ def load_events(path: Path) -> Events:
         *(["_line"] if "_line" in frame.columns else []),
     )
     return Events(typed, table.first_row, tuple(notes))
+
+
+# Per-account engagement columns an accounts file may carry (a LinkedIn company report or a marketing export
+# merged in): the channel each counts, by its header in snake case. The design's channel names count as well.
+_CHANNEL_NAMES = ("ad_impression", "ad_click", "ad_engagement", "website_visit", "pricing_page_visit",
+                  "demo_request", "webinar", "email_open", "email_click", "content_download", "form_fill")
+AGGREGATED = {
+    **AD_METRICS, **{name: name for name in _CHANNEL_NAMES}, **{f"{name}s": name for name in _CHANNEL_NAMES},
+    "ad_impressions_count": "ad_impression", "website_visits": "website_visit", "site_visits": "website_visit",
+    "web_visits": "website_visit", "visits": "website_visit", "pricing_visits": "pricing_page_visit",
+    "pricing_page_views": "pricing_page_visit", "demo_requests": "demo_request", "demos_requested": "demo_request",
+    "webinar_attendances": "webinar", "webinars_attended": "webinar", "email_opens": "email_open",
+    "email_clicks": "email_click", "downloads": "content_download", "content_downloads": "content_download",
+    "form_fills": "form_fill", "form_submissions": "form_fill",
+}
+
+
+def aggregated_engagement(accounts: pl.DataFrame, day: dt.date) -> tuple[pl.DataFrame | None, tuple[str, ...]]:
+    """Engagement from the accounts file's own per-account columns (`pricing_visits`, `demo_requests`, LinkedIn
+    `Impressions` and `Clicks` per company), as the design's "Data in" allows, when there is no engagement file:
+    one event row per account and channel with the column's figure as its count, dated `day` (the file gives
+    totals, not dates), in the shape `load_dataset` gives matched events. None when the file has no such column."""
+    found: dict[str, str] = {}
+    for column in accounts.columns:
+        channel = AGGREGATED.get(re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_"))
+        if channel and accounts.schema[column].is_numeric() and channel not in found.values():
+            found[column] = channel
+    if not found:
+        return None, ()
+    wide = accounts.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+                           *(pl.col(column).cast(pl.Float64).alias(channel) for column, channel in found.items()))
+    long = wide.unpivot(index="_row", variable_name="channel", value_name="count").filter(pl.col("count") > 0)
+    events = long.select(
+        pl.lit(day, pl.Date).alias("date"), pl.col("channel").cast(pl.Categorical),
+        pl.lit(None, pl.String).alias("campaign"), *(pl.lit(None, pl.String).cast(pl.Categorical).alias(c)
+                                                     for c in ("intent_theme", "persona")),
+        "count", "_row",
+    )
+    mapped = ", ".join(f"{column} as {channel}" for column, channel in found.items())
+    return events, (f"engagement from the accounts file's own columns: {mapped}; dated {day.isoformat()}, since "
+                    "the file gives totals, not dates (set as_of in the plan to fix the day)",)
 
 
 def usable() -> pl.Expr:
@@ -272,11 +331,13 @@ def _report_end(table: readers.Table) -> dt.date:
 
 
 def _tidy_channels(channels: pl.Series) -> pl.Series:
-    """Channel names trimmed and lower-cased, with blanks as missing; done once per distinct name."""
+    """Channel names trimmed and lower-cased, with blanks and `n/a`-style names missing; once per distinct name."""
     labels = channels.cast(pl.String).cast(pl.Categorical)
     names = labels.unique().drop_nulls().cast(pl.String)
     tidy = names.str.strip_chars().str.to_lowercase()
-    if names.equals(tidy) and not (tidy == "").any():
+    missing = tidy.is_in(cleaning.MISSING_TOKENS)
+    if names.equals(tidy) and not missing.any():
         return labels
-    mapping = {name: clean or None for name, clean in zip(names.to_list(), tidy.to_list(), strict=True)}
+    kept = tidy.set(missing, None)
+    mapping = dict(zip(names.to_list(), kept.to_list(), strict=True))
     return labels.cast(pl.String).replace_strict(mapping, return_dtype=pl.String).cast(pl.Categorical)

@@ -16,6 +16,7 @@ from enum import StrEnum
 import polars as pl
 
 from abm_tui.errors import AbmError
+from abm_tui.ingest.cleaning import blank_to_null
 
 
 class CrmStage(StrEnum):
@@ -40,7 +41,15 @@ class Preset:
     title: str  # how the load summary names the layout
     labels: Mapping[str, tuple[str, ...]]  # canonical column -> headers it may come from, preferred first
     signature: tuple[frozenset[str], ...] = ()  # any one of these header sets identifies the layout
-    stage_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # header -> value -> crm_stage
+    stage_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # label -> value key -> crm_stage
+
+    def stage_words(self, header: str) -> Mapping[str, str] | None:
+        """The stage words for a header however the file spells it: Data Loader writes `TYPE`, some HubSpot
+        portals `Lifecycle stage`, and headers are matched without regard to case, so their values must be too."""
+        return next((words for label, words in self.stage_values.items() if _key(label) == _key(header)), None)
+
+
+_BRACKETED = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
 
 
 def _key(header: str) -> str:
@@ -79,6 +88,8 @@ HUBSPOT = Preset(
         "owner": ("Company owner", "hubspot_owner_id"),
         "crm_stage": ("Lifecycle Stage", "lifecyclestage"),
         "opportunity_amount": ("Recent Deal Amount", "recent_deal_amount"),
+        "tech_stack": ("Technologies",),
+        "funding_stage": ("Funding Stage",),
     },
     (
         frozenset({"recordid", "companyname"}),
@@ -86,7 +97,7 @@ HUBSPOT = Preset(
         frozenset({"hsobjectid", "domain"}),
         frozenset({"companydomainname", "lifecyclestage"}),
     ),
-    {"Lifecycle Stage": _HUBSPOT_LIFECYCLE, "lifecyclestage": _HUBSPOT_LIFECYCLE},
+    {"Lifecycle Stage": _HUBSPOT_LIFECYCLE},
 )
 
 SALESFORCE = Preset(
@@ -108,13 +119,16 @@ SALESFORCE = Preset(
         "crm_stage": ("Opportunity Stage", "Stage", "Type", "Account Type"),
         "opportunity_amount": ("Amount", "Opportunity Amount"),
         "ticker": ("Ticker Symbol", "TickerSymbol"),
+        "region": ("Region__c", "Region", "Sales Region"),
+        "linkedin_url": ("LinkedIn__c", "LinkedIn_URL__c", "LinkedIn URL"),
     },
     (
         frozenset({"accountid", "accountname"}),
         frozenset({"accountname", "billingcountry"}),
         frozenset({"accountname", "accountowner"}),
-        frozenset({"id", "name", "billingcountry"}),
         frozenset({"id", "name", "numberofemployees"}),
+        frozenset({"name", "billingcountry"}),  # Salesforce DX sample data and extracts without the Id column
+        frozenset({"name", "billingcity"}),
     ),
     {
         **{header: _SALESFORCE_TYPE for header in ("Type", "Account Type")},
@@ -149,17 +163,23 @@ CANONICAL = Preset(
     "a plain table",
     {
         "account_id": ("id", "Account ID", "Record ID", "Company ID", "permalink", "Symbol", "Ticker", "rownames"),
-        "name": ("Company", "Company name", "Account name", "Organization", "Organisation", "Security"),
+        "name": ("Name", "Company", "Company name", "Account name", "Organization", "Organisation", "Security"),
         "domain": ("Website", "Web site", "homepage_url", "homepage", "url", "Company domain"),
         "website": ("Website", "Web site", "homepage_url", "homepage", "url"),
         "industry": ("Sector", "Industry", "category", "category_code", "GICS Sector", "Vertical"),
         "employees": ("num. of employees", "Employees", "Number of employees", "Employee count", "Headcount",
-                      "Company size", "Staff"),
+                      "current employee estimate", "total employee estimate", "Company size", "size range",
+                      "Employee range", "Staff"),
         "annual_revenue": ("Revenue", "Annual revenue", "Sales", "Turnover"),
         "country": ("Country", "country_code", "HQ country", "Country/Region"),
         "state": ("State", "state_code", "State/Region", "Province"),
         "city": ("City", "HQ city"),
+        "location": ("locality", "Headquarters Location", "HQ location", "Headquarters", "Location"),
+        "region": ("Region", "Sales region"),
         "ticker": ("Ticker", "Symbol", "Stock symbol"),
+        "linkedin_url": ("linkedin url", "LinkedIn", "LinkedIn company page", "LinkedIn page"),
+        "tech_stack": ("Technologies", "Tech stack", "Technology stack"),
+        "funding_stage": ("Funding stage", "Last funding type", "Funding round"),
     },
 )
 
@@ -173,6 +193,7 @@ class Layout:
     preset: Preset
     mapping: tuple[tuple[str, str], ...]  # canonical name, header in the file
     detected: bool  # chosen by `auto` rather than named in the plan
+    id_choice: str = ""  # why the account_id column is the one it is, when the file had none of that name
 
     def describe(self) -> str:
         """For the load summary; empty when the file already had canonical names."""
@@ -180,7 +201,8 @@ class Layout:
         mapped = ", ".join(f"{c} <- {h!r}" for c, h in self.mapping if c != h)
         if self.preset is CANONICAL and not mapped:
             return ""  # nothing to tell
-        return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "")
+        why = f"; {self.id_choice}" if self.id_choice else ""
+        return f"read as {self.preset.title} ({how})" + (f"; mapped {mapped}" if mapped else "") + why
 
 
 def detect(headers: Iterable[str]) -> Preset:
@@ -201,14 +223,17 @@ def resolve(name: str, frame: pl.DataFrame, explicit: tuple[tuple[str, str], ...
     by_key: dict[str, str] = {}
     for header in headers:
         by_key.setdefault(_key(header), header)
+    for header in headers:  # `revenue ($M)`, `Employees (2023)`: a label with its unit or year in brackets
+        by_key.setdefault(_key(_BRACKETED.sub("", header)), header)
     chosen = {canonical: found[0] for canonical, found in _found(preset, by_key, set(headers)).items()}
+    why = ""
     if "account_id" not in headers and "account_id" not in dict(explicit):
         chosen.pop("account_id", None)
-        identity = _identity_column(frame, [*_found(preset, by_key, set()).get("account_id", ()),
-                                            *_found(preset, by_key, set()).get("name", ())])
-        chosen.update({"account_id": identity} if identity else {})
+        choice = choose_id(frame, preset, by_key)
+        if choice is not None:
+            chosen["account_id"], why = choice.header, choice.why
     chosen.update(explicit)
-    return Layout(preset, tuple(chosen.items()), detected=name == "auto")
+    return Layout(preset, tuple(chosen.items()), detected=name == "auto", id_choice=why)
 
 
 def _found(preset: Preset, by_key: Mapping[str, str], present: set[str]) -> dict[str, list[str]]:
@@ -223,14 +248,82 @@ def _found(preset: Preset, by_key: Mapping[str, str], present: set[str]) -> dict
     return found
 
 
-def _identity_column(frame: pl.DataFrame, candidates: list[str]) -> str | None:
-    """The first candidate that names every row once: a ticker column with blanks for private companies
-    would drop rows that the company name keeps."""
-    for header in dict.fromkeys(candidates):
-        column = frame.get_column(header)
-        if column.null_count() == 0 and column.n_unique() == frame.height:
-            return header
-    return candidates[0] if candidates else None
+# --- which column is the id ---------------------------------------------------------------------------------------
+
+_ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "key", "permalink", "slug"})
+_ID_KEYS = frozenset({"accountnumber", "customernumber", "recordnumber"})
+_FLAG_WORDS = frozenset({"true", "false", "yes", "no", "y", "n", "t", "f", "0", "1", "x"})
+_OWN_ID_BAD_SHARE = 0.5  # the layout's own id column is kept unless this share of its rows has no id of its own
+
+
+@dataclass(frozen=True)
+class IdChoice:
+    header: str
+    why: str  # for the load report: empty when the choice needs no word (the layout's id, every row named once)
+
+
+def id_shaped(header: str) -> bool:
+    """A header that names an id: `Id`, `Record ID`, `External_ID__c`, `hs_object_id`, `uuid`, `AccountNumber`,
+    `permalink`; not `Paid`, `Idea` or `Red_Account__c` (words are split at case changes and punctuation)."""
+    words = {word.lower() for word in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", header)}
+    return bool(words & _ID_WORDS) or _key(header) in _ID_KEYS
+
+
+def is_flag(column: pl.Series) -> bool:
+    """A yes/no column (`Red_Account__c`, `Is Public`): never an id, and never offered as one."""
+    if column.dtype == pl.Boolean:
+        return True
+    values = column.drop_nulls().head(10_000).unique()
+    if column.dtype.is_integer():
+        return sorted(values.to_list()) == [0, 1]
+    if column.dtype != pl.String or not 0 < values.len() <= len(_FLAG_WORDS):
+        return False
+    return bool(values.str.strip_chars().str.to_lowercase().is_in(list(_FLAG_WORDS)).all())
+
+
+def _bad_rows(column: pl.Series) -> int:
+    """Rows the loader would drop with this column as the id: blank (or `n/a`-style) ids and every repeat."""
+    ids = column if column.dtype.is_integer() else column.cast(pl.String).to_frame().select(
+        blank_to_null(pl.col(column.name))).to_series()
+    filled = ids.drop_nulls()
+    return column.len() - filled.n_unique() if filled.len() else column.len()
+
+
+def choose_id(frame: pl.DataFrame, preset: Preset, by_key: Mapping[str, str]) -> IdChoice | None:
+    """The column to key the accounts by when the file has no `account_id`, and why, for the load report.
+
+    1. The layout's own id column (a CRM layout's `Record ID` or `Id`, or any id label a plain table carries as
+       such, `id` or `permalink`): kept despite a few blank or repeated cells, which are dropped and reported
+       row by row. Switching the key to the company name would write names into a CRM's `Record ID` on import.
+    2. Else the first column that names every row once: id-shaped headers (`External_ID__c`), then the everyday
+       id labels (`Symbol`, `Ticker`: a ticker with blanks for private companies loses), then the name columns.
+    3. Else the candidate that loses the fewest rows, named in the report with that count, so the planner can
+       choose another with `--id` or `[data.columns]`. Yes/no flag columns are never candidates.
+    """
+    found = _found(preset, by_key, set())
+    labels = [h for h in found.get("account_id", []) if h != "account_id" and not is_flag(frame.get_column(h))]
+    own = [h for h in labels if preset is not CANONICAL or id_shaped(h)]
+    shaped = [h for h in frame.columns if id_shaped(h) and h not in labels and not is_flag(frame.get_column(h))]
+    names = [*found.get("name", []), *(["name"] if "name" in frame.columns else [])]
+    candidates = list(dict.fromkeys([*own, *shaped, *labels, *names]))
+    if not candidates:
+        return None
+    bad: dict[str, int] = {}
+    for header in candidates:
+        bad[header] = _bad_rows(frame.get_column(header))
+        if header in own[:1] and bad[header] <= _OWN_ID_BAD_SHARE * frame.height:
+            return IdChoice(header, "")
+        if bad[header] == 0:
+            passed = ", ".join(f"{h!r} ({_losses(bad[h])})" for h in bad if h != header and h in (*own, *shaped))
+            return IdChoice(header, f"account_id is {header!r}, which names every row once; not {passed}"
+                            if passed else "")
+    best = min(candidates, key=lambda header: bad[header])
+    return IdChoice(best, f"account_id is {best!r}, the column that names the most rows, but no column names every "
+                          f"row once ({_losses(bad[best])}); choose another with --id or [data.columns]")
+
+
+def _losses(bad: int) -> str:
+    return f"{bad:,} {'row' if bad == 1 else 'rows'} blank or repeated"
 
 
 def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
@@ -240,8 +333,8 @@ def crm_stage_values(layout: Layout) -> Callable[[pl.Expr], pl.Expr] | None:
     CRM admin invented stays as it is, so no information is lost (the original column is kept as well).
     """
     header = dict(layout.mapping).get("crm_stage")
-    values = layout.preset.stage_values.get(header or "")
-    if header is None or values is None:
+    values = None if header is None else layout.preset.stage_words(header)
+    if values is None:
         return None
 
     def words(column: pl.Expr) -> pl.Expr:

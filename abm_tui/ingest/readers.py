@@ -1,4 +1,4 @@
-"""Reading any planner file into a frame: delimited text, Excel, Parquet and NDJSON, as real exports make them.
+"""Reading any planner file into a frame: delimited text, Excel, Parquet, JSON and NDJSON, as real exports make them.
 
 CRM and ad-platform reports put titles above the header and totals and legal lines below the data, Excel on
 Windows writes Windows-1252 or UTF-16, old Macs end lines with a bare carriage return, and hand-edited files have
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ _SEPARATOR_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "pipes 
 _PREFERRED_SEPARATOR = {".tsv": "\t", ".tab": "\t"}
 _FORMATS = {
     ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel",
-    ".ndjson": "NDJSON", ".jsonl": "NDJSON",
+    ".ndjson": "NDJSON", ".jsonl": "NDJSON", ".json": "JSON",
 }
+_JSON_FORMS = ('an array of records ([{"Name": ...}, ...]), an object holding one (Salesforce DX tree: '
+               '{"records": [{"attributes": ..., "Name": ...}]}), or one record per line (NDJSON)')
 _MAX_PREAMBLE = 100
 _LOOKAHEAD = 50
 _SHEET_TAIL = 200
@@ -82,6 +85,8 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
             return _finish(pl.read_parquet(path, glob=False), path, format="Parquet")
         if kind == "NDJSON":
             return _read_ndjson(path)
+        if kind == "JSON":
+            return _read_json(path)
         return _read_delimited(path)
     except AbmError:
         raise
@@ -669,3 +674,25 @@ def _read_ndjson(path: Path) -> Table:
             frame = pl.read_ndjson(file, infer_schema_length=None)
         note = f"a field changes type after record {_INFER_ROWS:,}; the whole file was read to choose types"
         return _finish(frame, path, notes=(note,), format="NDJSON")
+
+
+def _read_json(path: Path) -> Table:
+    """A JSON file in the forms `_JSON_FORMS` names. Each record's Salesforce `attributes` (its object type and
+    reference) and nested objects (child records) are left out and said: an account table is one row per account."""
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as err:
+        if text.lstrip().startswith("{") and "\n" in text.strip():
+            return _read_ndjson(path)
+        raise AbmError(f"{path}: is not JSON ({err.msg} at line {err.lineno}); expected {_JSON_FORMS}") from err
+    records = document.get("records") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        found = "an empty list" if records == [] else f"a {type(document).__name__}"
+        keys = f" with keys {', '.join(list(document)[:8])}" if isinstance(document, dict) else ""
+        raise AbmError(f"{path}: a JSON file is read as {_JSON_FORMS}; this one is {found}{keys}")
+    frame = pl.from_dicts(records, infer_schema_length=None, strict=False)
+    nested = [c for c, dtype in frame.schema.items()
+              if isinstance(dtype, pl.Struct) or (isinstance(dtype, pl.List) and dtype.inner != pl.String)]
+    notes = (f"left out {', '.join(nested)}: nested objects, not one value per record",) if nested else ()
+    return _finish(frame.drop(nested), path, notes=notes, format="JSON")

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from abm_tui.files import write_with
-from abm_tui.ingest.presets import CrmStage
+from abm_tui.ingest.presets import WON, CrmStage
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 _WINDOW_DAYS = 180
@@ -143,6 +143,11 @@ _CRM_BY_CLASS = (  # one row per class, columns as _CRM_STAGES
     (0.855, 0.025, 0.006, 0.034, 0.020, 0.060),
 )
 _DEAL_STAGES = [_CRM_STAGES.index(stage) for stage in (CrmStage.OPEN, CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST)]
+_WON_CODES = [_CRM_STAGES.index(stage) for stage in WON]
+# Who the demo's customers are: over-represented in two industries and two tools (odds multiply).
+_WON_INDUSTRIES = ("Fintech", "HR Tech")
+_WON_INDUSTRY_ODDS = 4.0
+_WON_TOOLS = (("Snowflake", 3.0), ("Gong", 2.5))
 
 # --- events: vocabularies -----------------------------------------------------------------------
 
@@ -354,22 +359,50 @@ def _accounts(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, _Profile]
     width = max(6, len(str(n)))
     ids = pl.int_range(1, n + 1, eager=True).cast(pl.String).str.zfill(width)
     names = _names(rng, industry, country)
+    revenue, funding, tech = _revenue(rng, employees), _funding(rng, size_z), _tech_stack(rng, size_z)
+    crm = _won_profile(rng.spawn(1)[0], crm, engagement, industry, tech)
     frame = pl.DataFrame({
         "account_id": "A" + ids,
         "name": names.get_column("name"),
         "domain": names.get_column("domain"),
         "industry": _labels(_column(_INDUSTRIES, 0), industry),
         "employees": employees,
-        "annual_revenue": _revenue(rng, employees),
+        "annual_revenue": revenue,
         "country": _labels(_column(_COUNTRIES, 0), country),
         "region": _labels(_REGIONS, region),
-        "funding_stage": _funding(rng, size_z),
-        "tech_stack": _tech_stack(rng, size_z),
+        "funding_stage": funding,
+        "tech_stack": tech,
         "crm_stage": _labels(_CRM_STAGES, crm),
         "opportunity_amount": _opportunity(rng, employees, crm),
         "owner": _pick(rng, _OWNERS, region, none_share=0.10),
     })
     return frame, _Profile(engagement, industry)
+
+
+def _won_profile(rng: np.random.Generator, crm: np.ndarray, engagement: np.ndarray, industry: np.ndarray,
+                 tech: pl.Series) -> np.ndarray:
+    """Give closed-won accounts a real profile, so `abm-tui icp` on the demo tells a story.
+
+    The won accounts are chosen again, as many as were drawn, by weighted sampling without replacement
+    (Efraimidis-Spirakis keys): each account's chance of winning for its engagement class, times the
+    profile's odds (`_WON_INDUSTRIES`, `_WON_TOOLS`). An account that loses its win swaps stages with
+    one that gains it, so every stage keeps its count and won deals still follow engagement.
+    """
+    won = np.isin(crm, _WON_CODES)
+    wins = int(won.sum())
+    if wins == 0:
+        return crm
+    odds = np.where(_is_in(industry, _WON_INDUSTRIES) == 1, _WON_INDUSTRY_ODDS, 1.0)
+    for tool, tool_odds in _WON_TOOLS:
+        odds = odds * np.where(tech.list.contains(tool).fill_null(False).to_numpy(), tool_odds, 1.0)
+    weight = np.asarray(_CRM_BY_CLASS)[:, _WON_CODES].sum(axis=1)[engagement] * odds
+    keys = np.log(rng.random(crm.size)) / weight
+    chosen = np.zeros(crm.size, dtype=bool)
+    chosen[np.argpartition(-keys, wins - 1)[:wins]] = True
+    leaving, joining = np.flatnonzero(won & ~chosen), np.flatnonzero(chosen & ~won)
+    profiled = crm.copy()
+    profiled[leaving], profiled[joining] = crm[joining], crm[leaving]
+    return profiled
 
 
 def _engagement(rng: np.random.Generator, industry: np.ndarray) -> np.ndarray:

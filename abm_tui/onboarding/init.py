@@ -30,8 +30,13 @@ class Started:
 
 
 def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset: str = "auto",
-                  sheet: str | None = None, name: str | None = None, force: bool = False) -> Started:
-    """Read the files, build the starter plan from their own quantiles, and save it (never over an input)."""
+                  sheet: str | None = None, name: str | None = None, force: bool = False,
+                  id_column: str | None = None) -> Started:
+    """Read the files, build the starter plan from their own quantiles, and save it (never over an input).
+
+    `id_column` is the header to key the accounts by (`--id`), written into the plan's `[data.columns]`;
+    without it the loader chooses, and its choice is written there too, so next week's file is keyed the same.
+    """
     inputs = {p.resolve() for p in (accounts, engagement) if p is not None}
     if out.resolve() in inputs:
         raise AbmError(f"{out}: is one of the data files; choose another --out for the plan")
@@ -40,11 +45,12 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     base = out.resolve().parent
     base.mkdir(parents=True, exist_ok=True)  # data paths are relative to it, and the OS walks through it
     events = None if engagement is None else relative_path(engagement, base)
-    data = DataSource(relative_path(accounts, base), events, preset, (), sheet)
+    given = () if id_column is None else (("account_id", id_column),)
+    data = DataSource(relative_path(accounts, base), events, preset, given, sheet)
     draft = Plan(name=name or _plan_name(accounts), data=data, base_dir=base, source=str(out))
     dataset = load_dataset(draft)
     report = dataset.report
-    data = replace(data, preset=report.preset, columns=report.guessed)
+    data = replace(data, preset=report.preset, columns=(*given, *report.guessed))
     workspace = build_workspace(dataset, draft)
     starter = starter_plan(workspace.table, workspace.channels, data, draft.name, draft.as_of)
     plan = replace(starter.plan, base_dir=base, source=str(out))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,9 +22,10 @@ import polars as pl
 from abm_tui.engine.features import feature_names
 from abm_tui.engine.guidance import size_warnings
 from abm_tui.engine.segment import Engine
+from abm_tui.ingest.presets import WON
 from abm_tui.onboarding.bundled import demo_plan
 from abm_tui.plan import limits, rules
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Criterion, DataSource, Plan, Play, Rule, Sql, Tier
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Condition, Criterion, DataSource, Not, Plan, Play, Rule, Sql, Tier
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.rules import format_value
 from abm_tui.plan.validate import sections
@@ -40,6 +42,7 @@ _HOME_SHARE = 0.3  # a country is the home market only when it clearly dominates
 # covers 1:1; 300 keeps a 1:few programme to what a few campaigns can personalise).
 # Limits follow the size guidance (1:1 at most 50, 1:many at most 1,000), so a starter plan never starts out warned.
 _TIERS = (("Tier 1", "1:1", 0.01, 50), ("Tier 2", "1:few", 0.05, 300), ("Tier 3", "1:many", 0.25, 1000))
+_TIE_COLUMNS = ("annual_revenue", "employees")  # what breaks a tie of fit scores, the way a planner would
 _SPIKING_SQL = "engagement_recent >= 3 * (engagement_window - engagement_recent) / 2"
 _CRM_STAGES = (
     ("Closed Won", ("closed_won", "customer")),
@@ -77,7 +80,7 @@ def starter_plan(table: pl.DataFrame, channels: tuple[str, ...] | None, data: Da
     tiers, tier_notes = _tiers(engine, plan, engagement)
     plan = replace(plan, tiers=tiers, plays=_plays(tiers))
     assignment = engine.assign(plan)
-    findings = (_columns_used(plan, table, channels), *findings, *tier_notes)
+    findings = (_columns_used(plan, table, channels), *findings, *_money_unit(table, data), *tier_notes)
     findings += _counted("Stages", stage_notes, assignment.stage, assignment.stage_labels)
     findings += _counted("Buckets", bucket_notes, assignment.bucket, assignment.bucket_labels)
     findings += tuple(size_warnings(plan, engine.matrix(assignment, "tier", "stage")))
@@ -223,6 +226,37 @@ def _existing_tech(table: pl.DataFrame) -> _Found:
     used = table.select(pl.col("tech_stack").list.eval(pl.element().is_in(list(tools))).list.any().mean()).item()
     note = f"tech_stack contains {' or '.join(tools)}: the most common tools, {used:.0%} of accounts run one"
     return _Found("Existing tech", where, note)
+
+
+# A header that names its unit, and the figure a company's yearly revenue in dollars is hardly ever under.
+_UNITS = (
+    (re.compile(r"(?i)\bbillions?\b|\bbn\b|\$\s*b\b|\(b\)"), "billions"),
+    (re.compile(r"(?i)\bmillions?\b|\bmn\b|\bmm\b|\$\s*m\b|\(m\)"), "millions"),
+    (re.compile(r"(?i)\bthousands?\b|\$\s*k\b|\(k\)"), "thousands"),
+)
+_SMALL_REVENUE = 10_000
+_BILLIONS_BELOW = 100  # a median revenue under this is billions rather than millions (Forbes 2000: 4.4)
+_SCALE = {"thousands": "1,000", "millions": "1,000,000", "billions": "1,000,000,000"}
+
+
+def _money_unit(table: pl.DataFrame, data: DataSource) -> tuple[str, ...]:
+    """When annual_revenue is in millions or billions (a header such as `revenue ($M)`, or a median no company's
+    dollar revenue has), say so: `annual_revenue ≥ 4.4` is four billion in Forbes' file, four dollars to a reader."""
+    if not _is_number(table, "annual_revenue"):
+        return ()
+    header = dict(data.columns).get("annual_revenue", "annual_revenue")
+    median = _nearest_quantile(table["annual_revenue"], 0.5)
+    named = next((unit for pattern, unit in _UNITS if pattern.search(header)), None)
+    if named is not None:
+        why = f"its header {header!r} says so"
+    elif 0 < median < _SMALL_REVENUE:
+        named = "billions" if median < _BILLIONS_BELOW else "millions"
+        why = f"its median, {format_value(median)}, is too small for companies' yearly revenue in dollars"
+    else:
+        return ()
+    return (f"annual_revenue looks like {named} of dollars ({why}): the Revenue threshold and every rule on it are "
+            f"in {named}; to plan in dollars, multiply the column by {_SCALE[named]} in the file, or keep the "
+            f"figures as they are and read them as {named}",)
 
 
 _BUILDERS: tuple[Callable[[pl.DataFrame], _Found], ...] = (
@@ -393,10 +427,40 @@ def _counted(section: str, notes: tuple[str, ...], codes: np.ndarray, labels: tu
 
 
 @dataclass(frozen=True)
+class _Bars:
+    """What a tier asks beside its fit score: Tier 1 the recent engagement, every tier that the account is
+    not a customer already (acquisition tiers: existing customers are the customer team's)."""
+
+    intent: Compare | None = None
+    not_customer: Not | None = None
+
+    def extra(self, tier: int) -> tuple[Condition, ...]:
+        asks = (self.intent,) if tier == 0 and self.intent is not None else ()
+        return asks + ((self.not_customer,) if self.not_customer is not None else ())
+
+
+def _not_customers(table: pl.DataFrame) -> tuple[Not | None, np.ndarray, tuple[str, ...]]:
+    """A visible `not` condition keeping existing customers (`crm_stage` closed_won or customer: `Customer -
+    Direct`, `closed_won`) out of the acquisition tiers, the accounts it leaves out, and the finding."""
+    everyone = np.zeros(table.height, dtype=bool)
+    if not _is_text(table, "crm_stage"):
+        return None, everyone, ()
+    won = tuple(str(stage) for stage in WON)
+    customers = table.select(pl.col("crm_stage").cast(pl.String).is_in(won).fill_null(False)).to_series().to_numpy()
+    if not customers.any():
+        return None, everyone, ()
+    note = (f"Tiers 1 to 3 leave out the {_accounts(int(customers.sum()))} that are customers already (crm_stage "
+            f"{' or '.join(won)}): they are acquisition tiers; delete the tiers' `not` condition to include them")
+    return Not(AllOf((Compare("crm_stage", "in", won),))), customers, (note,)
+
+
+@dataclass(frozen=True)
 class _TierCut:
     threshold: int  # fit_score min
     limit: int | None
     quantile_score: int  # the score the tier's quantile gave, before Tier 1 reached down for engagement
+    size_cut: Compare | None = None  # the biggest of a tie at the threshold, by revenue or headcount
+    tied: int = 0  # how many accounts the size cut chose from
 
 
 def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[Tier, ...], tuple[str, ...]]:
@@ -404,23 +468,37 @@ def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[T
     that really occurs and the tier holds about the intended share of the list. Tier 1 also asks for
     recent engagement: high fit and high intent, as the seeds define it.
     """
-    scores = engine.fit(plan)[0]
+    not_customer, customers, customer_notes = _not_customers(engine.table)
+    scores = engine.fit(plan)[0][~customers]
     ranked = np.sort(scores[scores > 0])[::-1]
     intent = None if engagement.missing else Compare("engagement_recent", "min", engagement.recent_p75)
+    bars = _Bars(intent, not_customer)
     if ranked.size == 0:
         chosen = [_TierCut(100, None, 100)] * len(_TIERS)
-        return _built(chosen, intent), ("no account meets a fit criterion, so every tier is empty",)
+        return _built(chosen, bars), ("no account meets a fit criterion, so every tier is empty", *customer_notes)
     targets = _targets(scores.size, ranked.size)
     chosen = [_TierCut(level, None, level) for level in (_nearest_level(ranked, k) for k in targets)]
-    sizes = _sizes(engine, plan, chosen, intent)
+    sizes = _sizes(engine, plan, chosen, bars)
     if intent is not None:
-        chosen, sizes = _reach_engaged(engine, plan, chosen, intent, ranked, sizes)
-    chosen, sizes = _capped(engine, plan, chosen, intent, sizes)
-    chosen, sizes = _split_ties(engine, plan, chosen, intent, targets, sizes)
-    tiers = _built(chosen, intent)
-    notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement)
-                  for tier, cut, rank, size in zip(tiers, chosen, targets, sizes, strict=True))
-    return tiers, notes
+        chosen, sizes = _reach_engaged(engine, plan, chosen, bars, ranked, sizes)
+    chosen, sizes = _capped(engine, plan, chosen, bars, sizes)
+    chosen, sizes = _split_ties(engine, plan, chosen, bars, targets, sizes)
+    tiers = _built(chosen, bars)
+    notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement, i == 0 and intent is not None)
+                  for i, (tier, cut, rank, size) in enumerate(zip(tiers, chosen, targets, sizes, strict=True)))
+    return tiers, (*customer_notes, *notes, *_unranked(chosen, engine.table, engagement))
+
+
+def _unranked(chosen: list[_TierCut], table: pl.DataFrame, engagement: _Engagement) -> tuple[str, ...]:
+    """Tiers that share a threshold and differ only by limits, said plainly: nothing in the file ranks the tie."""
+    shared = [i + 1 for i in range(len(chosen) - 1) if chosen[i].threshold == chosen[i + 1].threshold
+              and chosen[i].size_cut is None and chosen[i].limit is not None]
+    if not shared or any(_is_number(table, c) for c in _TIE_COLUMNS):
+        return ()
+    by = "account_id" if engagement.missing else "engagement_recent, then account_id"
+    names = " and ".join(f"Tier {i}" for i in shared)
+    return (f"{names} share a fit score with the tier below and differ only by limits, taken by {by}: nothing in "
+            "the file ranks the tie; map annual_revenue or employees in [data.columns], or add a fit criterion",)
 
 
 def _targets(accounts: int, scored: int) -> list[int]:
@@ -440,7 +518,7 @@ def _nearest_level(ranked: np.ndarray, rank: int) -> int:
     return int(at)
 
 
-def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare, ranked: np.ndarray,
+def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, ranked: np.ndarray,
                    sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
     """If no account at Tier 1's fit is recently engaged enough, Tier 1 reaches down one achievable
     score at a time, but never below Tier 3's: a 1:1 account must still be a target."""
@@ -449,59 +527,87 @@ def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: C
         if sizes[0]:
             break
         chosen[0] = replace(chosen[0], threshold=level)
-        sizes = _sizes(engine, plan, chosen, intent)
+        sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None,
+def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars,
             sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
     """Tier 1 always carries the 1:1 cap (the plan stays within guidance as the data grows); Tier 2
     gets its cap only when it would be bigger, so a small list has no limit to puzzle over."""
     for i, (*_, cap) in enumerate(_TIERS):
         if cap is not None and (i == 0 or sizes[i] > cap):
             chosen[i] = replace(chosen[i], limit=cap)
-            sizes = _sizes(engine, plan, chosen, intent)
+            sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None, targets: list[int],
+def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, targets: list[int],
                 sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
-    """Scores are discrete, so one score can straddle two quantiles. Then the tier above would take
-    the whole tie and leave the next tier empty or smaller than itself; a limit of its intended
-    size hands the rest of the tie on (the more engaged first, then by account_id)."""
+    """Scores are discrete, so one score can straddle two quantiles (Forbes: 98 at the top score for a Tier 1
+    of 20, and with few fit columns all three tiers at the top score). Then the tier above would take the whole
+    tie and leave the next tier empty or smaller than itself, so it takes the biggest of the tie by revenue,
+    else headcount: a `min` the planner sees and can change, and the rest of the tie goes on down. Only a
+    file with neither column gets a limit of the tier's intended size (ties then by engagement, then id)."""
+    column = next((c for c in _TIE_COLUMNS if _is_number(engine.table, c)), None)
+    values = None if column is None else engine.table.get_column(column).cast(pl.Float64).to_numpy()
     for i in range(len(chosen) - 1):
         want = max(1, targets[i] - sum(sizes[:i]))
         tied = chosen[i].threshold == chosen[i + 1].threshold
-        if (tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want:
+        if not ((tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want):
+            continue
+        unlimited = [*chosen[:i], replace(chosen[i], limit=None), *chosen[i + 1:]]  # the whole tie, not the cap's
+        cut = None if values is None else _biggest(values[_codes(engine, plan, unlimited, bars) == i], want)
+        if cut is None or column is None:
             chosen[i] = replace(chosen[i], limit=want)
-            sizes = _sizes(engine, plan, chosen, intent)
+        else:
+            tie = int(np.count_nonzero(_codes(engine, plan, unlimited, bars) == i))
+            chosen[i] = replace(chosen[i], size_cut=Compare(column, "min", cut), tied=tie)
+        sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
-def _built(chosen: list[_TierCut], intent: Compare | None) -> tuple[Tier, ...]:
+def _biggest(values: np.ndarray, want: int) -> int | float | None:
+    """The figure the `want`-th biggest of `values` has (a `min` there keeps them), or None when too few are known."""
+    known = np.sort(values[~np.isnan(values)])[::-1]
+    if known.size <= want:
+        return None
+    cut = float(known[want - 1])
+    return int(cut) if cut.is_integer() else cut
+
+
+def _built(chosen: list[_TierCut], bars: _Bars) -> tuple[Tier, ...]:
     tiers = []
     for i, ((name, motion, _, _), cut) in enumerate(zip(_TIERS, chosen, strict=True)):
-        fit = Compare("fit_score", "min", cut.threshold)
-        where = AllOf((fit, intent)) if i == 0 and intent is not None else AllOf((fit,))
+        size = (cut.size_cut,) if cut.size_cut is not None else ()
+        where = AllOf((Compare("fit_score", "min", cut.threshold), *size, *bars.extra(i)))
         tiers.append(Tier(name, where, motion, cut.limit))
     return tuple(tiers)
 
 
-def _sizes(engine: Engine, plan: Plan, chosen: list[_TierCut], intent: Compare | None) -> list[int]:
-    codes = engine.tiers(replace(plan, tiers=_built(chosen, intent)))[0]
+def _codes(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars) -> np.ndarray:
+    return engine.tiers(replace(plan, tiers=_built(chosen, bars)))[0]
+
+
+def _sizes(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars) -> list[int]:
+    codes = _codes(engine, plan, chosen, bars)
     return np.bincount(codes, minlength=len(chosen) + 1)[: len(chosen)].tolist()
 
 
-def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: int, engagement: _Engagement) -> str:
+def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: int, engagement: _Engagement,
+               engaged: bool) -> str:
     quantile = f"the achievable score nearest the top {rank / scores.size:.1%} ({rank:,} of {scores.size:,})"
     if cut.threshold != cut.quantile_score:
         quantile = (f"lowered from {cut.quantile_score} ({quantile}) because no account scoring that was "
                     "engaged enough")
     reached = int(np.count_nonzero(scores >= cut.threshold))
     note = f"{tier.name} ({tier.motion}): fit_score ≥ {cut.threshold}, {quantile}; {_accounts(reached)} reach it"
-    if tier.where.items[1:]:
+    if engaged:
         note += (f"; and engagement_recent ≥ {format_value(engagement.recent_p75)} (75th percentile among "
                  f"{engagement.recent_engaged:,} recently engaged accounts)")
+    if cut.size_cut is not None:
+        note += (f"; and {rules.describe(AllOf((cut.size_cut,)))}, the biggest of the {cut.tied:,} accounts the fit "
+                 "score alone would put here")
     if cut.limit is not None:
         ties = "account_id" if engagement.missing else "higher engagement_recent, then account_id"
         note += f"; limit {cut.limit:,} (the best by fit; ties by {ties})"

@@ -26,7 +26,19 @@ from abm_tui.engine.features import (
 )
 from abm_tui.errors import AbmError, PlanError
 from abm_tui.plan import rules
-from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, AllOf, Plan, Play, Rule, Tier, play_label
+from abm_tui.plan.model import (
+    NO_PLAY,
+    NOT_TARGET,
+    UNCLASSIFIED,
+    UNSTAGED,
+    AllOf,
+    Plan,
+    Play,
+    Rule,
+    Section,
+    Tier,
+    play_label,
+)
 from abm_tui.plan.validate import DERIVED_TYPES, check_plan
 
 DIALECTS = ("duckdb", "postgres")
@@ -50,10 +62,9 @@ def plan_sql(
     Text is ordered byte-wise as Polars orders it: DuckDB's default collation already does, and on
     Postgres the query says `COLLATE "C"`.
 
-    What is not: `sql = "..."` rules are Polars SQL, copied verbatim. Comparisons, arithmetic, AND /
-    OR / NOT, IS NULL and the common functions read the same in DuckDB; a function Polars names
-    differently will not run, and on Postgres `/` between whole numbers truncates where Polars
-    divides, and unquoted names fold to lower case. Engagement scores add the channels left to right
+    `sql = "..."` rules are rendered from the same checked parse tree the engine uses
+    (`plan.sql_rule`): columns quoted, comments dropped, true division with division by zero giving
+    a missing value, only functions every dialect here runs alike. Engagement scores add the channels left to right
     in `channels` order, while the engine's `sum_horizontal` adds them in an order that depends on
     its thread count: with weights such as 0.1 a score can differ in its last bit, which can only
     move an account sitting exactly on a threshold or on a limit's tie. The same holds for a channel
@@ -155,8 +166,7 @@ class _Query:
         self.tier_columns: list[str] = []
 
     def _used_columns(self) -> set[str]:
-        wheres = [c.where for c in self.plan.criteria if c.enabled]
-        wheres += [r.where for r in (*self.plan.buckets, *self.plan.stages, *self.plan.tiers) if r.enabled]
+        wheres = [rule.where for section in Section for rule in section.rules(self.plan) if rule.enabled]
         used = set().union(*(rules.columns(where) for where in wheres))
         if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
             used.add("engagement_recent")  # the tie-break of a tier limit

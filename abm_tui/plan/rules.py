@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from abm_tui.plan import sql_rule
 from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Scalar, Sql
 from abm_tui.plan.ops import TABLE
 
@@ -33,7 +34,7 @@ def to_expr(condition: Condition, schema: Schema) -> pl.Expr:
     if isinstance(condition, Not):
         return ~to_expr(condition.item, schema)
     if isinstance(condition, Sql):
-        return pl.sql_expr(condition.text).fill_null(False)
+        return pl.sql_expr(sql_rule.render(condition.text, "polars")).fill_null(False)
     return _compare_expr(condition, schema).fill_null(False)
 
 
@@ -84,7 +85,7 @@ def columns(condition: Condition) -> set[str]:
         return set().union(*(columns(c) for c in condition.items))
     if isinstance(condition, Not):
         return columns(condition.item)
-    return set(pl.sql_expr(condition.text).meta.root_names())
+    return sql_rule.columns(condition.text)
 
 
 def section_columns(plan: Plan) -> dict[str, set[str]]:
@@ -108,7 +109,7 @@ def to_sql(condition: Condition, schema: Schema, dialect: str = "duckdb") -> str
     if isinstance(condition, Not):
         return f"(NOT {to_sql(condition.item, schema, dialect)})"
     if isinstance(condition, Sql):
-        return f"COALESCE(({condition.text}), FALSE)"
+        return f"COALESCE(({sql_rule.render(condition.text, dialect)}), FALSE)"
     return f"COALESCE({_compare_sql(condition, schema, dialect)}, FALSE)"
 
 

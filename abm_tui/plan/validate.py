@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 import polars as pl
 from polars.datatypes import DataTypeClass
 
-from abm_tui.errors import Problem, nearest
-from abm_tui.plan import rules
+from abm_tui.errors import Problem, first_line, nearest
+from abm_tui.plan import rules, sql_rule
 from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
 from abm_tui.plan.ops import ORDER_OPS
 
@@ -42,12 +42,15 @@ def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
 
 
 def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str],
-               cache: dict[tuple[str, AllOf], tuple[Problem, ...]] | None = None) -> list[Problem]:
+               cache: dict[tuple[str, AllOf], tuple[Problem, ...]] | None = None,
+               frame: pl.DataFrame | None = None) -> list[Problem]:
     """Every problem of every rule against the data's columns; an empty list means the plan runs.
 
     `engagement_features` are the names engagement would add, so a rule naming one without an
     engagement file gets a message saying so rather than a bare "unknown column". A `cache` kept
-    for one schema lets a session re-check only the rules a tweak changed.
+    for one schema (and frame) lets a session re-check only the rules a tweak changed. With the
+    data's `frame`, each `sql` rule is also run on it, so one that parses but fails on the values
+    (`CAST(name AS INT) > 5`) is found here rather than in the middle of a run.
     """
     cache = {} if cache is None else cache
     problems: list[Problem] = []
@@ -56,24 +59,24 @@ def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_feature
         if key not in cache:
             visible = dict(schema)
             visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
-            cache[key] = tuple(_check(condition, path, section, visible, engagement_features))
+            cache[key] = tuple(_check(condition, path, section, visible, engagement_features, frame))
         problems.extend(cache[key])
     return problems
 
 
 def _check(condition: Condition, path: str, section: str, schema: Mapping[str, pl.DataType],
-           engagement_features: set[str]) -> Iterator[Problem]:
+           engagement_features: set[str], frame: pl.DataFrame | None) -> Iterator[Problem]:
     if isinstance(condition, AllOf):
         for item in condition.items:
             sub = f"{path}.{item.column}.{item.op}" if isinstance(item, Compare) else path
-            yield from _check(item, sub, section, schema, engagement_features)
+            yield from _check(item, sub, section, schema, engagement_features, frame)
     elif isinstance(condition, AnyOf):
         for i, item in enumerate(condition.items):
-            yield from _check(item, f"{path}.any[{i}]", section, schema, engagement_features)
+            yield from _check(item, f"{path}.any[{i}]", section, schema, engagement_features, frame)
     elif isinstance(condition, Not):
-        yield from _check(condition.item, f"{path}.not", section, schema, engagement_features)
+        yield from _check(condition.item, f"{path}.not", section, schema, engagement_features, frame)
     elif isinstance(condition, Sql):
-        yield from _check_sql(condition, f"{path}.sql", section, schema, engagement_features)
+        yield from _check_sql(condition, f"{path}.sql", section, schema, engagement_features, frame)
     else:
         missing = _unknown(condition.column, section, schema, engagement_features)
         if missing:
@@ -151,14 +154,19 @@ def _shown(value: object) -> str:
 
 
 def _check_sql(condition: Sql, path: str, section: str, schema: Mapping[str, pl.DataType],
-               engagement_features: set[str]) -> Iterator[Problem]:
+               engagement_features: set[str], frame: pl.DataFrame | None) -> Iterator[Problem]:
+    """Held to the allow-list first (a rule typed in the workbench has not been through the parser),
+    so no engine parses a refused rule; then typed on an empty frame, then run on the data."""
     try:
-        expr = pl.sql_expr(condition.text)
-        names = expr.meta.root_names()
-    except pl.exceptions.PolarsError as err:
-        yield Problem(path, f"does not parse as SQL: {str(err).strip().splitlines()[0]}")
+        names = sorted(sql_rule.columns(condition.text))
+        expr = pl.sql_expr(sql_rule.render(condition.text, "polars"))
+    except sql_rule.SqlRefused as err:
+        yield Problem(path, str(err))
         return
-    unknown = [msg for name in dict.fromkeys(names) if (msg := _unknown(name, section, schema, engagement_features))]
+    except pl.exceptions.PolarsError as err:
+        yield Problem(path, f"does not parse as SQL: {first_line(err)}")
+        return
+    unknown = [msg for name in names if (msg := _unknown(name, section, schema, engagement_features))]
     if unknown:
         yield from (Problem(path, msg) for msg in unknown)
         return
@@ -166,7 +174,22 @@ def _check_sql(condition: Sql, path: str, section: str, schema: Mapping[str, pl.
     try:
         result = empty.select(expr)
     except pl.exceptions.PolarsError as err:
-        yield Problem(path, f"cannot be evaluated: {str(err).strip().splitlines()[0]}")
+        yield Problem(path, f"cannot be evaluated: {first_line(err)}")
         return
     if result.width != 1 or result.dtypes[0] not in (pl.Boolean, pl.Null):
         yield Problem(path, f"must be a true/false test, but gives {result.dtypes[0] if result.width else 'nothing'}")
+        return
+    if frame is not None:
+        yield from _run_on_data(expr, names, path, schema, frame)
+
+
+def _run_on_data(expr: pl.Expr, names: list[str], path: str, schema: Mapping[str, pl.DataType],
+                 frame: pl.DataFrame) -> Iterator[Problem]:
+    """Columns the data does not hold yet (fit_score, stage...) are missing values of their type."""
+    columns = [pl.col(n) if n in frame.columns else pl.lit(None, schema[n]).alias(n) for n in names]
+    try:
+        frame.select(columns).select(expr)
+    except pl.exceptions.PolarsError as err:
+        yield Problem(path, f"fails on the data: {first_line(err)}")
+
+
