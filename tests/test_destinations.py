@@ -14,10 +14,11 @@ import polars as pl
 import pytest
 
 from abm_tui import AbmError, Session, edits, load_plan
-from abm_tui.outputs import destinations
 from abm_tui.outputs.destinations import LINKEDIN_HEADER, Delivery, ExportContext, deliver, provenance, write_manifest
+from abm_tui.outputs.destinations import hubspot as hubspot_target
+from abm_tui.outputs.destinations import linkedin as linkedin_target
 from abm_tui.outputs.run_files import run_exports
-from abm_tui.plan.dump import dumps_plan
+from abm_tui.plan.dump import dumps_plan, plan_hash
 from abm_tui.plan.model import NOT_TARGET, Tier
 from abm_tui.plan.parse import parse_where
 
@@ -109,7 +110,7 @@ def test_hubspot_by_domain_leaves_out_blank_domains_and_maps_tiers(rich: Session
         assert row["Target Account"] == ("false" if tier == NOT_TARGET else "true")
     label = provenance(ctx.plan, ctx.as_of).label()
     assert {r["ABM Plan"] for r in rows} == {label}
-    assert label == f"Demo: FY27 Q1 ABM plan (plan {destinations.plan_hash(ctx.plan)}, as of 2026-11-20)"
+    assert label == f"Demo: FY27 Q1 ABM plan (plan {plan_hash(ctx.plan)}, as of 2026-11-20)"
 
 
 def test_hubspot_keys_on_record_id_for_hubspot_files_or_when_asked(demo_session: Session, tmp_path: Path) -> None:
@@ -144,7 +145,7 @@ def test_hubspot_splits_under_its_row_limit(demo_session: Session, tmp_path: Pat
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = context(demo_session)
     whole = deliver("hubspot", ctx, tmp_path / "whole").files[0]
-    monkeypatch.setattr(destinations, "HUBSPOT_MAX_ROWS", 1_000)
+    monkeypatch.setattr(hubspot_target, "HUBSPOT_MAX_ROWS", 1_000)
     split = deliver("hubspot", ctx, tmp_path / "split")
     assert [p.name for p in split.files] == [f"hubspot_companies-{i}.csv" for i in (1, 2, 3)]
     assert split.rows == 3_000
@@ -239,7 +240,7 @@ def test_linkedin_splits_by_rows_and_by_bytes(demo_session: Session, tmp_path: P
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = with_export(context(demo_session), linkedin_per="tier")
     sizes = dict(ctx.assignments.group_by("tier").len().iter_rows())
-    monkeypatch.setattr(destinations, "LINKEDIN_MAX_ROWS", 100)
+    monkeypatch.setattr(linkedin_target, "LINKEDIN_MAX_ROWS", 100)
     delivery = deliver("linkedin", ctx, tmp_path / "rows")
     _, lists = read_rows(tmp_path / "rows" / "linkedin" / "lists.csv")
     for tier, slug in (("Tier 2", "tier-2"), ("Tier 3", "tier-3")):
@@ -247,8 +248,8 @@ def test_linkedin_splits_by_rows_and_by_bytes(demo_session: Session, tmp_path: P
         assert [r["file"] for r in parts] == [f"{slug}--part-{i}.csv" for i in range(1, len(parts) + 1)]
         assert len(parts) == -(-sizes[tier] // 100) and sum(int(r["rows"]) for r in parts) == sizes[tier]
     assert any("split into parts" in w for w in delivery.warnings)
-    monkeypatch.setattr(destinations, "LINKEDIN_MAX_ROWS", 300_000)
-    monkeypatch.setattr(destinations, "LINKEDIN_MAX_BYTES", 5_000)
+    monkeypatch.setattr(linkedin_target, "LINKEDIN_MAX_ROWS", 300_000)
+    monkeypatch.setattr(linkedin_target, "LINKEDIN_MAX_BYTES", 5_000)
     deliver("linkedin", ctx, tmp_path / "bytes")
     _, lists = read_rows(tmp_path / "bytes" / "linkedin" / "lists.csv")
     files = [tmp_path / "bytes" / "linkedin" / r["file"] for r in lists]
@@ -272,7 +273,7 @@ def test_slugs_are_safe_stable_and_unique() -> None:
     taken: set[str] = set()
     names = [("Tier 1", "Interested"), ("Tier-1", "Interested"), ("Priorité", "Évalué / à suivre"), ("CON",),
              ("★",), ("Lists",), ("Tier 1", "Interested")]
-    slugs = [destinations._slug(n, taken) for n in names]
+    slugs = [linkedin_target._slug(n, taken) for n in names]
     assert slugs == ["tier-1--interested", "tier-1--interested-2", "priorite--evalue-a-suivre", "con-list", "list",
                      "lists-list", "tier-1--interested-3"]
     assert all(re.fullmatch(r"[a-z0-9-]+", s) for s in slugs)
@@ -353,7 +354,7 @@ def test_manifest_merges_run_and_export(demo_session: Session, tmp_path: Path,
     prov = provenance(ctx.plan, ctx.as_of)
     run_files = run_exports(ctx.assignments, demo_session.matrix(), ctx.plan, tmp_path)
     write_manifest(tmp_path, run_files, prov)
-    monkeypatch.setattr(destinations, "HUBSPOT_MAX_ROWS", 1_000)
+    monkeypatch.setattr(hubspot_target, "HUBSPOT_MAX_ROWS", 1_000)
     hubspot = deliver("hubspot", ctx, tmp_path)
     write_manifest(tmp_path, hubspot.files, prov)
     changed = edits.set_test(ctx.plan, "tiers", 2, "fit_score", "min", 60)
@@ -375,7 +376,7 @@ def test_manifest_merges_run_and_export(demo_session: Session, tmp_path: Path,
     assert found["hubspot_companies-2.csv"]["rows"] == 1_000 and found["plan.toml"]["rows"] is None
     assert found["linkedin/lists.csv"]["rows"] == len(linkedin.files) - 1
 
-    monkeypatch.setattr(destinations, "HUBSPOT_MAX_ROWS", 249_998)
+    monkeypatch.setattr(hubspot_target, "HUBSPOT_MAX_ROWS", 249_998)
     whole = deliver("hubspot", ctx, tmp_path)
     assert any("removed 3 file(s) of an earlier delivery" in w for w in whole.warnings)
     assert not list(tmp_path.glob("hubspot_companies-*.csv"))

@@ -50,7 +50,7 @@ import polars as pl
 
 from abm_tui.engine.segment import BLANK
 from abm_tui.errors import AbmError, first_line, nearest
-from abm_tui.files import guard_inputs, write_text
+from abm_tui.files import csv_text, guard_inputs, writable_folder, write_text
 from abm_tui.history.snapshots import (
     ENGAGEMENT_COLUMNS,
     OUTCOME_COLUMNS,
@@ -476,7 +476,7 @@ def sparkline(values: Sequence[float]) -> str:
 
 def review_csv(review: Review) -> str:
     """The table with raw numbers (rates as fractions, empty where unknown), headed by the dimension's name."""
-    return review.table.rename({"group": review.by}).write_csv()
+    return csv_text(review.table.rename({"group": review.by}))
 
 
 HEADERS = {
@@ -560,4 +560,5 @@ def write_review(review: Review, out_dir: Path, inputs: set[Path]) -> tuple[Path
     """review.md and review.csv, atomically, never over one of the plan's inputs."""
     targets = [out_dir / name for name in REVIEW_FILES]
     guard_inputs(targets, inputs)
+    writable_folder(out_dir)
     return write_text(targets[0], review_markdown(review)), write_text(targets[1], review_csv(review))

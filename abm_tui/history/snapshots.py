@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from abm_tui import __version__
 from abm_tui.engine.features import PASSIVE_CHANNELS
 from abm_tui.engine.segment import DERIVED
 from abm_tui.errors import AbmError, PlanError, first_line
-from abm_tui.files import write_new
+from abm_tui.files import locked, write_new
 from abm_tui.ingest.cleaning import as_date
 from abm_tui.plan import rules
 from abm_tui.plan.dump import dumps_plan, plan_hash
@@ -96,7 +97,7 @@ def snapshot_frame(session: Session, assignments: pl.DataFrame, plan: Plan | Non
     return frame.hstack([table.get_column(c) for c in inputs if c in table.columns])
 
 
-def _outcome(table: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Series:
+def _outcome(table: pl.DataFrame, name: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     """The CRM column as the review reads it; absent or unreadable values are empty, never an error."""
     if name not in table.columns:
         return pl.Series(name, [None] * table.height, dtype=dtype)
@@ -148,20 +149,31 @@ def _metadata(plan: Plan, as_of: dt.date) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Kept:
-    """What a run did to the history: the snapshot holding this run, whether it is new, and the one before it."""
+class Pending:
+    """This run's snapshot before it is written, and the history around it: what `keep` will add, worked out
+    first so that a run writes its snapshot only once every other file of the run is in place."""
 
-    current: Snapshot
-    added: bool  # False: an identical snapshot of the same date was already there
-    previous: Snapshot | None
+    folder: Path
+    frame: pl.DataFrame
+    plan: Plan
+    as_of: dt.date
+    label: str  # as the snapshot's own label will read
+    held_by: Snapshot | None  # an identical snapshot of the same date already there: nothing will be added
+    previous: Snapshot | None  # the snapshot this run is compared with
     notes: tuple[str, ...]
 
+    def keep(self) -> Snapshot:
+        """Write the snapshot under the next free name, unless the history already holds this run."""
+        return self.held_by if self.held_by is not None else write_snapshot(self.folder, self.frame, self.plan,
+                                                                             self.as_of)
 
-def keep(session: Session, assignments: pl.DataFrame) -> Kept:
-    """Add this run's snapshot to the plan's history folder, never touching the files already there.
+
+def pending(session: Session, assignments: pl.DataFrame) -> Pending:
+    """What keeping this run's snapshot in the plan's history folder will do; nothing is written.
 
     A second run on the same as-of date that finds nothing changed adds nothing, so a retried
     scheduler job does not fill the folder; if anything did change it is kept beside the first.
+    The folder is read here, so hold `locked(folder)` until `keep()` for two runs at once to agree.
     """
     plan, as_of = session.plan, session.as_of
     folder = history_folder(plan)
@@ -171,22 +183,35 @@ def keep(session: Session, assignments: pl.DataFrame) -> Kept:
     if same_day and same_day[-1].plan_hash == plan_hash(plan) and same_day[-1].scan().collect().equals(frame):
         before = [s for s in existing if s.as_of < as_of]
         note = f"history: {same_day[-1].path} already holds this run (same plan, same segments); nothing added"
-        return Kept(same_day[-1], False, before[-1] if before else None, (note,))
-    snapshot = write_snapshot(folder, frame, plan, as_of)
-    path = snapshot.path
+        return Pending(folder, frame, plan, as_of, same_day[-1].label, same_day[-1], before[-1] if before else None,
+                       (note,))
+    name = next(path for path in _names(folder, as_of) if not path.exists())
     before = [s for s in existing if s.as_of <= as_of]
-    notes = [f"history: kept {path}"]
+    notes = [f"history: kept {name}"]
     if existing and existing[-1].as_of > as_of:
         notes.append(f"history: as_of {as_of} is earlier than the newest snapshot ({existing[-1].label}); "
                      "kept beside it, nothing replaced (is the plan's as_of pinned?)")
-    return Kept(snapshot, True, before[-1] if before else None, tuple(notes))
+    return Pending(folder, frame, plan, as_of, f"{as_of.isoformat()} ({name.name})", None,
+                   before[-1] if before else None, tuple(notes))
+
+
+def keep(session: Session, assignments: pl.DataFrame) -> Snapshot:
+    """Add this run's snapshot to the plan's history folder, never touching the files already there."""
+    folder = history_folder(session.plan)
+    with locked(folder):
+        return pending(session, assignments).keep()
+
+
+def _names(folder: Path, as_of: dt.date) -> Iterator[Path]:
+    """`2026-11-20.parquet`, then `2026-11-20.2.parquet` for a second, different run that day, and so on."""
+    return (folder / f"{as_of.isoformat()}{'' if n == 1 else f'.{n}'}{SUFFIX}" for n in itertools.count(1))
 
 
 def write_snapshot(folder: Path, frame: pl.DataFrame, plan: Plan, as_of: dt.date) -> Snapshot:
     """Write `frame` (as `snapshot_frame` builds it) under the next free name for its date: `2026-11-20.parquet`,
     then `2026-11-20.2.parquet` for a second, different run that day. Nothing is ever replaced."""
-    names = (folder / f"{as_of.isoformat()}{'' if n == 1 else f'.{n}'}{SUFFIX}" for n in itertools.count(1))
-    path = write_new(names, lambda tmp: frame.write_parquet(tmp, compression="zstd", metadata=_metadata(plan, as_of)))
+    meta = _metadata(plan, as_of)
+    path = write_new(_names(folder, as_of), lambda tmp: frame.write_parquet(tmp, compression="zstd", metadata=meta))
     return read_snapshot(path)
 
 

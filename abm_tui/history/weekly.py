@@ -8,16 +8,14 @@ that moved, with the reason, for whoever works the list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from abm_tui.errors import AbmError
-from abm_tui.files import guard_inputs, write_csv, write_text
-from abm_tui.history.diff import between
+from abm_tui.files import Content
+from abm_tui.history.diff import checked_frame, compare_sides
 from abm_tui.history.movement import changes_frame, summary
-from abm_tui.history.snapshots import history_folder, keep, list_snapshots
+from abm_tui.history.snapshots import Pending, pending
 from abm_tui.plan.changes import describe_changes
-from abm_tui.plan.model import Plan
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,37 +27,33 @@ MOVEMENT_FILES = ("movement.md", "movement.csv")
 
 @dataclass(frozen=True)
 class Recorded:
-    files: tuple[Path, ...]
+    """What the run will add to the history and write beside its exports, worked out before anything is written."""
+
+    snapshot: Pending
+    files: tuple[tuple[str, Content], ...]  # movement.md and movement.csv, by name in the output folder
     notes: tuple[str, ...]
     summary: str  # what moved since the last snapshot, or why there is nothing to compare yet
 
 
-def check_history(plan: Plan) -> None:
-    """Read the history before a run writes anything, so a damaged snapshot stops the run with nothing half-done."""
+def record_run(session: Session, assignments: pl.DataFrame) -> Recorded:
+    """This run's snapshot, and movement.md and movement.csv against the snapshot before it; nothing is written
+    (hold `locked(history_folder(plan))` until the snapshot is kept). A damaged snapshot stops the run here."""
     try:
-        list_snapshots(history_folder(plan))
+        kept = pending(session, assignments)
     except AbmError as err:
         raise AbmError(f"{err}; move it out of the history folder, or run with --no-history") from err
-
-
-def record_run(session: Session, assignments: pl.DataFrame, inputs: frozenset[Path], out_dir: Path) -> Recorded:
-    """Keep the snapshot, then write movement.md and movement.csv against the snapshot before it.
-
-    `inputs` are the plan's own files, which the movement files must never replace."""
-    kept = keep(session, assignments)
-    current = kept.current
-    targets = [out_dir / name for name in MOVEMENT_FILES]
-    guard_inputs(targets, set(inputs))
     if kept.previous is None:
-        text = (f"{session.plan.name}: no snapshot before {current.as_of} in {current.path.parent} to compare "
+        text = (f"{session.plan.name}: no snapshot before {kept.as_of} in {kept.folder} to compare "
                 "with; the next run will show what moved since this one")
-        return Recorded((write_text(targets[0], text + "\n"),), kept.notes, text)
-    result = between(kept.previous, current)
+        return Recorded(kept, ((MOVEMENT_FILES[0], text + "\n"),), kept.notes, text)
+    previous = kept.previous
+    result = compare_sides(checked_frame(previous), kept.frame, (previous.label, kept.label),
+                           (previous.plan(), kept.plan), ())
     said = tuple(c for c in result.changes if c.section != "as_of")  # the dates head the summary already
     text = summary(result.movement, session.plan.name)
     if said:
         text += "\nplan changes since then:\n" + describe_changes(said)
     text += "".join(f"\nnote: {note}" for note in result.notes)
     markdown = f"# What moved\n\n```\n{text}\n```\n"
-    files = (write_text(targets[0], markdown), write_csv(changes_frame(result.movement), targets[1]))
-    return Recorded(files, kept.notes, text)
+    files = ((MOVEMENT_FILES[0], markdown), (MOVEMENT_FILES[1], changes_frame(result.movement)))
+    return Recorded(kept, files, kept.notes, text)

@@ -15,7 +15,7 @@ import polars as pl
 
 from abm_tui.engine.segment import Matrix
 from abm_tui.errors import AbmError
-from abm_tui.files import guard_inputs, spreadsheet_safe, write_csv, write_parquet, write_text
+from abm_tui.files import Content, commit, csv_text, guard_inputs, locked, stage
 from abm_tui.ingest.load import LoadReport
 from abm_tui.plan.dump import dumps_plan
 from abm_tui.plan.model import Plan
@@ -25,7 +25,7 @@ RUN_FILES = ("assignments.csv", "assignments.parquet", "matrix.csv", "plan.toml"
 
 
 def matrix_csv(matrix: Matrix) -> str:
-    return spreadsheet_safe(matrix.to_frame()).write_csv()
+    return csv_text(matrix.to_frame())
 
 
 def matrix_json(matrix: Matrix) -> str:
@@ -47,37 +47,34 @@ def matrix_json(matrix: Matrix) -> str:
 UNMATCHED_FILE = "unmatched_engagement.csv"
 
 
-def write_unmatched(report: LoadReport, out_dir: Path, inputs: set[Path] | frozenset[Path]) -> Path | None:
+def unmatched_file(report: LoadReport) -> list[tuple[str, Content]]:
     """The engagement rows that found no account, with why and their row in the file: the planner's to-do list.
 
     Written on every run with an engagement file, even when empty, so the file never shows last week's rows.
     """
-    if report.match is None:
-        return None
-    path = out_dir / UNMATCHED_FILE
-    guard_inputs([path], set(inputs))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return write_csv(report.match.unmatched, path)
+    return [] if report.match is None else [(UNMATCHED_FILE, report.match.unmatched)]
 
 
-def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None,
-                files: tuple[str, ...] = RUN_FILES, progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the files of `abm-tui run` (or the chosen ones) into out_dir; `progress` hears each name first."""
+def run_files(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path,
+              files: tuple[str, ...] = RUN_FILES) -> list[tuple[str, Content]]:
+    """The files of `abm-tui run` (or the chosen ones) as they will be written into out_dir, nothing written yet."""
     unknown = [name for name in files if name not in RUN_FILES]
     if unknown:
         raise AbmError(f"cannot export {unknown[0]!r}; expected some of {', '.join(RUN_FILES)}")
-    targets = {name: out_dir / name for name in files}
-    guard_inputs(list(targets.values()), input_paths(plan, plan_file))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Callable[[Path], Path]] = {
-        "assignments.csv": lambda path: write_csv(frame, path),
-        "assignments.parquet": lambda path: write_parquet(frame, path),
-        "matrix.csv": lambda path: write_text(path, matrix_csv(matrix)),
-        "plan.toml": lambda path: write_text(path, dumps_plan(relocated(plan, out_dir))),
+    contents: dict[str, Callable[[], Content]] = {
+        "assignments.csv": lambda: frame,
+        "assignments.parquet": lambda: frame,
+        "matrix.csv": lambda: matrix_csv(matrix),
+        "plan.toml": lambda: dumps_plan(relocated(plan, out_dir)),
     }
-    written = []
-    for name, path in targets.items():
-        if progress is not None:
-            progress(name)
-        written.append(writers[name](path))
-    return written
+    return [(name, contents[name]()) for name in files]
+
+
+def run_exports(frame: pl.DataFrame, matrix: Matrix, plan: Plan, out_dir: Path, plan_file: Path | None = None,
+                files: tuple[str, ...] = RUN_FILES, progress: Callable[[str], object] | None = None) -> list[Path]:
+    """Write the files of `abm-tui run` (or the chosen ones) into out_dir, all at once; `progress` hears each name."""
+    drafts = run_files(frame, matrix, plan, out_dir, files)
+    guard_inputs([out_dir / name for name, _ in drafts], input_paths(plan, plan_file))
+    with locked(out_dir):
+        commit(out_dir, stage(out_dir, drafts, progress), [name for name, _ in drafts])
+    return [out_dir / name for name, _ in drafts]
