@@ -36,6 +36,20 @@ _VOCABULARY = {"crm_stage": (CrmStage.NONE.value,)}  # missing-value tokens that
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
 
+def misfit(frame: pl.DataFrame) -> str | None:
+    """Why a canonical column holds what no cleaner reads (a Parquet or JSON file's nested or binary cells in
+    opportunity_amount or domain), or None. Rules, snapshots and CSV exports all take these columns as numbers or
+    text, so such a file is refused when read rather than failing in a writer."""
+    for name, dtype in frame.schema.items():
+        held = ("lists" if isinstance(dtype, pl.List | pl.Array) else "nested records" if isinstance(dtype, pl.Struct)
+                else "binary data" if dtype == pl.Binary else None)
+        if held and name in NUMERIC_COLUMNS:
+            return f"column {name} holds {held}; expected numbers"
+        if held and held != "lists" and name in TEXT_COLUMNS:  # a list of text is written as `a; b`
+            return f"column {name} holds {held}; expected text"
+    return None
+
+
 def type_columns(frame: pl.DataFrame, first_row: int, raw: set[str],
                  before: Mapping[str, Cleaner] | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Values as rules need them: money and sizes as numbers, enums as words, domains bare, blanks as missing.
