@@ -99,7 +99,8 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
         events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
         plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
     )
-    table = features.with_summaries(dataset.accounts.hstack(dense))
+    half_lives = plan.engagement.half_life_days
+    table = features.with_features(dataset.accounts, dense, channels, half_lives, plan.data.accounts)
     late = events.filter(pl.col("date") > as_of).height
     return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
 

@@ -20,6 +20,7 @@ import operator
 import numpy as np
 import polars as pl
 
+from abm_tui.errors import AbmError
 from abm_tui.plan.model import EngagementSettings
 
 CHANNELS = (
@@ -155,6 +156,27 @@ def _window_lists(keyed: pl.DataFrame, size: int, window_days: int) -> list[pl.S
     )
     empty = pl.lit([], pl.List(pl.String))
     return [lists.select(pl.col(c).fill_null(empty)).to_series() for c in LIST_FEATURES]
+
+
+def with_features(accounts: pl.DataFrame, dense: pl.DataFrame, channels: tuple[str, ...],
+                  half_lives: tuple[tuple[str, float], ...], accounts_file: str) -> pl.DataFrame:
+    """The accounts with their engagement features (from `account_features`) beside them, and the summaries.
+
+    An accounts column named as a feature (an earlier run's assignments.csv fed back in holds
+    engagement_recent; a snapshot holds ad_click_window) would make two columns of one name, and a rule
+    could not say which it reads, so it is refused, naming the columns, before anything runs.
+    """
+    made = set(feature_names(channels, half_lives))
+    clashes = [name for name in accounts.columns if name in made]
+    if clashes:
+        listed = ", ".join(clashes[:5]) + (f" and {len(clashes) - 5} more" if len(clashes) > 5 else "")
+        one = len(clashes) == 1
+        raise AbmError(
+            f"{accounts_file}: column{'' if one else 's'} {listed} {'is' if one else 'are'} also computed from the "
+            "engagement file; expected accounts without them (rename them, or leave out the engagement file to use "
+            "them as they are)"
+        )
+    return with_summaries(accounts.hstack(dense))
 
 
 def with_summaries(table: pl.DataFrame) -> pl.DataFrame:

@@ -199,14 +199,16 @@ def money(column: str | pl.Expr) -> pl.Expr:
     since `1.200` is how every program writes one point two. Thousands groups must be whole (`1,2,3` is not a
     number), so version strings and dates are not misread. Percentages stay the figure shown (`12,5 %` is 12.5):
     rules compare against what the planner sees in the file. A scale word this does not know (`1.2T` could be
-    thousand or trillion) leaves the cell unread rather than off by a factor of a thousand.
+    thousand or trillion) leaves the cell unread rather than off by a factor of a thousand, and so does a figure
+    past the largest float (`1e400`).
     """
     text = _text(column)
     plain = text.str.contains(_PLAIN_NUMBER)
     value = pl.when(plain).then(text.cast(pl.Float64, strict=False)).otherwise(
         _read_in_place(text, plain, _money_steps, "value")
     )
-    return _named_as(value, column)
+    # `1e400` or 400 nines read as inf: no amount is that, so the cell is unread (and counted), as `inf` is.
+    return _named_as(pl.when(value.is_finite()).then(value), column)
 
 
 # --- employee counts -----------------------------------------------------------------------------

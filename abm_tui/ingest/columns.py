@@ -36,6 +36,20 @@ _VOCABULARY = {"crm_stage": (CrmStage.NONE.value,)}  # missing-value tokens that
 Cleaner = Callable[[pl.Expr], pl.Expr]
 
 
+def misfit(frame: pl.DataFrame) -> str | None:
+    """Why a canonical column holds what no cleaner reads (a Parquet or JSON file's nested or binary cells in
+    opportunity_amount or domain), or None. Rules, snapshots and CSV exports all take these columns as numbers or
+    text, so such a file is refused when read rather than failing in a writer."""
+    for name, dtype in frame.schema.items():
+        held = ("lists" if isinstance(dtype, pl.List | pl.Array) else "nested records" if isinstance(dtype, pl.Struct)
+                else "binary data" if dtype == pl.Binary else None)
+        if held and name in NUMERIC_COLUMNS:
+            return f"column {name} holds {held}; expected numbers"
+        if held and held != "lists" and name in TEXT_COLUMNS:  # a list of text is written as `a; b`
+            return f"column {name} holds {held}; expected text"
+    return None
+
+
 def type_columns(frame: pl.DataFrame, first_row: int, raw: set[str],
                  before: Mapping[str, Cleaner] | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Values as rules need them: money and sizes as numbers, enums as words, domains bare, blanks as missing.
@@ -236,7 +250,7 @@ def _plain_figure(text: pl.Expr) -> pl.Expr:
     Anything else, padded cells included, is left to `money`. A `$` can only lead such a cell, and cutting a
     prefix costs a fraction of a search through the cell."""
     digits = text.str.strip_prefix("$").str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
-    return pl.when(text.str.contains(_PLAIN_FIGURE)).then(digits)
+    return pl.when(text.str.contains(_PLAIN_FIGURE) & digits.is_finite()).then(digits)  # 400 nines: left to money
 
 
 def _is_bare_host(text: pl.Expr) -> pl.Expr:

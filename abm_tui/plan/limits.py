@@ -10,6 +10,9 @@ the plan is read, with the key path, rather than found as a crash at run time.
 from __future__ import annotations
 
 import math
+import re
+import sys
+from decimal import Decimal
 
 from abm_tui.plan.model import plain_number
 
@@ -33,8 +36,24 @@ def number_problem(value: int | float, bound: float, what: str = "a number", low
 
 
 def short(value: int | float) -> str:
-    """10^30 as `1e+30`, not thirty-one digits in a message."""
-    return f"{value:.3g}" if abs(value) >= 1e15 else f"{plain_number(value):,}"
+    """10^30 as `1e+30`, not thirty-one digits in a message. A whole number past 1.8e308 (10^400) has no float
+    to format, so Decimal says it."""
+    if abs(value) < 1e15:
+        return f"{plain_number(value):,}"
+    try:
+        return f"{float(value):.3g}"
+    except OverflowError:
+        return f"{Decimal(value):.2e}"
+
+
+def overlong_number_line(text: str) -> str:
+    """`line N: ` for the first run of more digits than Python reads as a whole number, or "" if none is found.
+
+    Only called after the TOML reader refused such a number, to say where.
+    """
+    cap = sys.get_int_max_str_digits()
+    found = re.search(rf"\d{{{cap + 1},}}", text) if cap else None
+    return f"line {text.count(chr(10), 0, found.start()) + 1}: " if found else ""
 
 
 def deepest_line(text: str) -> int | None:

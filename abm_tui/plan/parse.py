@@ -467,6 +467,9 @@ def loads_plan(text: str, source: str = "plan", base_dir: Path = Path(".")) -> P
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise AbmError(f"{source}: not valid TOML: {err}") from None
+    except ValueError:  # Python's cap on the digits of a whole number read from text (4,300), hit by 10^5000
+        raise AbmError(f"{source}: {limits.overlong_number_line(text)}a number has more digits than any plan "
+                       "can hold; expected a number within the bounds the README lists") from None
     except RecursionError:
         line = limits.deepest_line(text)
         where = f"line {line}: " if line else ""

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from abm_tui.errors import Problem, first_line, nearest
 from abm_tui.plan import rules, sql_rule
@@ -103,6 +104,9 @@ def _check_type(c: Compare, path: str, dtype: pl.DataType) -> Iterator[Problem]:
     if c.op == "contains":
         if kind not in ("text", "lists"):
             yield Problem(path, f"{c.column} holds {kind}; contains works on text and lists")
+        elif isinstance(dtype, pl.List | pl.Array) and not _fits(c.value, element := _kind(dtype.inner)):
+            yield Problem(path, f"expected {_expected(element)}, got {_shown(c.value)} ({c.column} holds lists of "
+                                f"{element})")
         return
     if kind == "lists":
         yield Problem(path, f"{c.column} holds lists; use contains to test for an element")
@@ -116,7 +120,7 @@ def _check_type(c: Compare, path: str, dtype: pl.DataType) -> Iterator[Problem]:
             return
 
 
-def _kind(dtype: pl.DataType) -> str:
+def _kind(dtype: pl.DataType | DataTypeClass) -> str:
     if isinstance(dtype, pl.List | pl.Array):
         return "lists"
     if dtype == pl.Boolean:
@@ -129,6 +133,9 @@ def _kind(dtype: pl.DataType) -> str:
 
 
 def _fits(value: object, kind: str) -> bool:
+    """Whether a rule's value can be compared with a column of that kind (no single value is a list)."""
+    if kind == "lists":
+        return False
     if kind == "numbers":
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "dates":
