@@ -84,22 +84,6 @@ class Accounts:
     report: LoadReport = field(compare=False)
 
 
-def _check_shapes(frame: pl.DataFrame, path: Path) -> None:
-    """A typed file (Parquet, NDJSON) can hold lists, structs or bytes where abm-tui reads a number or a
-    text: said here, naming the column, since rules, snapshots and CSV exports cannot use them."""
-    for column, dtype in frame.schema.items():
-        nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Binary | pl.Object)
-        wanted = "numbers" if column in columns.NUMERIC_COLUMNS else "text" if column in columns.TEXT_COLUMNS else None
-        if nested and wanted and not (column == "tech_stack" and isinstance(dtype, pl.List)):
-            raise AbmError(f"{path}: column {column} holds {_shape(dtype)}; expected {wanted}")
-
-
-def _shape(dtype: pl.DataType) -> str:
-    if isinstance(dtype, pl.List | pl.Array):
-        return "lists"
-    return "records (structs)" if isinstance(dtype, pl.Struct) else "bytes"
-
-
 def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset: str = "auto",
                   sheet: str | None = None) -> Accounts:
     """Read, recognise the layout, map to canonical names, clean the values, drop blank and duplicate ids."""
@@ -113,7 +97,6 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
             f'[data.columns] account_id = "<header>"'
             + column_hint("account_id", frame.columns, [c for c in frame.columns if not presets.is_flag(frame[c])])
         )
-    _check_shapes(frame, path)
     frame, located = _from_location(frame)
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
