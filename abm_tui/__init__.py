@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from abm_tui.version import __version__ as __version__  # re-exported: abm_tui.__version__
+
 if TYPE_CHECKING:
     from abm_tui.engine.segment import Assignment, Matrix
     from abm_tui.errors import AbmError, PlanError, Problem
@@ -53,7 +55,6 @@ __all__ = [
     "loads_plan",
     "save_plan",
 ]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from abm_tui import __version__
 from abm_tui.cli import demo, diff, explain, export, icp, init, matrix, review, run, validate, workbench
 from abm_tui.cli.command import Command, UsageError
 from abm_tui.errors import AbmError
+from abm_tui.version import __version__
 
 COMMANDS: dict[str, Command] = {
     command.name: command

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from abm_tui import __version__
 from abm_tui.engine.features import PASSIVE_CHANNELS
 from abm_tui.engine.segment import DERIVED
 from abm_tui.errors import AbmError, PlanError, first_line
@@ -30,6 +29,7 @@ from abm_tui.plan import rules
 from abm_tui.plan.dump import dumps_plan, plan_hash
 from abm_tui.plan.model import NOT_TARGET, UNCLASSIFIED, UNSTAGED, Plan
 from abm_tui.plan.parse import loads_plan
+from abm_tui.version import __version__
 
 if TYPE_CHECKING:
     from abm_tui.session import Session

@@ -13,11 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from abm_tui import __version__
 from abm_tui.errors import AbmError
 from abm_tui.files import guard_inputs, write_text
 from abm_tui.plan.dump import plan_hash
 from abm_tui.plan.model import Plan
+from abm_tui.version import __version__
 
 MANIFEST = "manifest.json"
 
