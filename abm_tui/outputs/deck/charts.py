@@ -60,9 +60,11 @@ def heat_map(matrix: Matrix, previous: Matrix | None) -> str:
         return svg_text(figure)
 
 
-def sizes_chart(review: Review) -> str:
-    """Accounts per segment in each snapshot of the review's period: the largest segments at the end."""
-    sizes = review.sizes.filter(review.sizes.get_column("group") != TOTAL)
+def sizes_chart(review: Review, fallback_tier: str) -> str:
+    """Accounts per segment in each snapshot of the review's period: the largest target segments at the end (the
+    fallback tier's, often most accounts, would flatten every other line)."""
+    groups = review.sizes.get_column("group")
+    sizes = review.sizes.filter((groups != TOTAL) & ~groups.str.starts_with(f"{fallback_tier} / "))
     dates = sizes.columns[1:]
     shown = sizes.sort(dates[-1], descending=True).head(SHOWN_SEGMENTS)
     with rc_context(STYLE):
