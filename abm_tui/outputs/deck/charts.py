@@ -22,8 +22,8 @@ from abm_tui.history.review import TOTAL, Review
 SHOWN_SEGMENTS = 10  # lines in the sizes chart: the largest segments at the end, so the legend stays readable
 SHOWN_LIFT = 15
 # Text as text (selectable), the same ids on every run; keyed by name (matplotlib types the keys as literals).
-STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "abm-tui-deck", "font.size": 9, "axes.spines.top": False,
-         "axes.spines.right": False}
+STYLE: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "abm-tui-deck", "font.size": 9,
+                         "axes.spines.top": False, "axes.spines.right": False}
 _PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
 
 

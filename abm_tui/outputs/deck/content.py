@@ -111,7 +111,8 @@ def _sizes(data: DeckData) -> list[Block]:
     fallback = data.matrix.rows[-1]  # the plan's fallback tier (Not target) is always its last
     return [*blocks,
             Paragraph(f"Accounts per segment in each snapshot from {review.start.as_of} to {review.end.as_of}; the "
-                      f"chart draws the {charts.SHOWN_SEGMENTS} largest at the end outside {fallback}, the table lists all."),
+                      f"chart draws the {charts.SHOWN_SEGMENTS} largest at the end outside {fallback}, the table lists "
+                      "all."),
             Chart("sizes", "Segment sizes over the snapshots", charts.sizes_chart(review, fallback)),
             frame_table(review.sizes, {"group": ("Segment", str), **{d: (d, count) for d in dates}})]
 
