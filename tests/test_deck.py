@@ -146,7 +146,7 @@ def test_a_folder_below_a_file_is_one_line(plan_without_history: Path, capsys: p
     status, out, err = abm(capsys, "deck", str(plan_without_history), "--out", str(blocker / "deck"))
     assert status == 1
     assert err.count("\n") == 1 and "Traceback" not in err and "internal error" not in err
-    assert f"{blocker} is a file, not a folder" in err
+    assert err.startswith(f"abm-tui: {blocker / 'deck'}/") and f"{blocker} is a file, not a folder" in err
     assert blocker.read_text() == "mine\n"
 
 
@@ -227,3 +227,20 @@ def test_headless_chromium_draws_the_page(deck: Path, tmp_path: Path) -> None:
     assert variance > 0.01, f"a blank page (variance {variance:.4f})"
     dark = sum(p < 0.5 for p in pixels) / len(pixels)
     assert dark > 0.01, "text and charts drawn, not only the background"
+
+
+@pytest.mark.cli
+def test_with_crm_stages_empty_the_deck_says_the_icp_part_needs_outcomes(
+    plan_without_history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    accounts = plan_without_history.parent / "accounts.csv"
+    blank = pl.lit(None, pl.String).alias("crm_stage")
+    pl.read_csv(accounts, infer_schema=False).with_columns(blank).write_csv(accounts)
+    status, out, err = abm(capsys, "deck", str(plan_without_history))
+    assert status == 0, err
+    markdown = (plan_without_history.parent / "deck" / "deck.md").read_text(encoding="utf-8")
+    assert "ICP lift: needs outcomes (" in markdown and "no account has won" in markdown
+    assert "not in the deck: ICP lift: needs outcomes" in out
+    assert "## Plays per cell" in markdown

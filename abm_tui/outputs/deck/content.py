@@ -129,7 +129,9 @@ def _conversion(data: DeckData) -> list[Block]:
             Paragraph(f"The review's cohort: the accounts in each segment on {review.start.as_of}. Conversion = "
                       "opportunities opened / accounts at the start; lift = conversion / all accounts' conversion "
                       "(the dashed line)."),
-            Chart("conversion", "Conversion per segment", charts.conversion_chart(review)),
+            *([Chart("conversion", "Conversion per segment", charts.conversion_chart(review))]
+              if table.get_column("conversion_rate").is_not_null().any()
+              else [Paragraph("No chart: the snapshots hold no CRM outcomes to convert (see the notes).")]),
             frame_table(table, {"group": ("Segment", str), "accounts_at_start": ("At start", count),
                                 "opened": ("Opened", count), "won": ("Won", count), "lost": ("Lost", count),
                                 "conversion_rate": ("Conversion", percent), "lift": ("Lift", ratio),

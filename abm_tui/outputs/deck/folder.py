@@ -52,6 +52,9 @@ def write_deck(blocks: list[Block], out_dir: Path, inputs: set[Path]) -> list[Pa
     names = sorted(files)
     guard_inputs([out_dir / name for name in names], inputs)
     before = check_owned(out_dir, names)
+    # First the ledger, naming the old and the new files: a folder that cannot be written is refused here, naming
+    # the folder, and a deck cut short still owns whatever of its files made it into place.
+    write_text(out_dir / LEDGER, "\n".join(sorted(before | set(names))) + "\n")
     staging = out_dir / f".deck-staging-{os.getpid()}"
     try:
         for name, text in files.items():
