@@ -29,9 +29,16 @@ def abm(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return status, out, err
 
 
-def markdown_table(markdown: str, first_header: str) -> list[list[str]]:
-    """The rows (header first, rule left out) of the Markdown table whose first header cell is `first_header`."""
-    lines = markdown.splitlines()
+def printed(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """What `abm-tui ARGV` prints, run in this process, which must succeed."""
+    status, out, err = abm(capsys, *argv)
+    assert status == 0, err
+    return out
+
+
+def markdown_table(deck: Path, first_header: str) -> list[list[str]]:
+    """The rows (header first, rule left out) of deck.md's table whose first header cells are `first_header`."""
+    lines = (deck / "deck.md").read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
     rows = []
     for line in lines[start:]:
@@ -67,10 +74,9 @@ def test_the_deck_writes_the_page_the_markdown_and_its_charts(deck: Path) -> Non
 def test_matrix_cells_in_the_deck_are_those_of_abm_tui_matrix(
     deck: Path, demo_plan_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = abm(capsys, "matrix", str(demo_plan_path), "--format", "json")
-    assert status == 0
+    out = printed(capsys, "matrix", str(demo_plan_path), "--format", "json")
     expected = json.loads(out)
-    table = markdown_table((deck / "deck.md").read_text(encoding="utf-8"), "tier \\ stage")
+    table = markdown_table(deck, "tier \\ stage")
     assert table[0][1:-1] == expected["cols"]
     assert [row[0] for row in table[1:]] == expected["rows"]
     for row, counts in zip(table[1:], expected["counts"], strict=True):
@@ -84,10 +90,9 @@ def test_matrix_cells_in_the_deck_are_those_of_abm_tui_matrix(
 def test_conversion_in_the_deck_is_that_of_abm_tui_review(
     deck: Path, demo_plan_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = abm(capsys, "review", str(demo_plan_path), "--format", "csv")
-    assert status == 0
+    out = printed(capsys, "review", str(demo_plan_path), "--format", "csv")
     review = {row["segment"]: row for row in csv.DictReader(io.StringIO(out))}
-    table = markdown_table((deck / "deck.md").read_text(encoding="utf-8"), "Segment | At start")
+    table = markdown_table(deck, "Segment | At start")
     head = table[0]
     rows = {row[0]: dict(zip(head, row, strict=True)) for row in table[1:]}
     assert set(rows) == set(review)
@@ -104,10 +109,9 @@ def test_conversion_in_the_deck_is_that_of_abm_tui_review(
 def test_icp_lift_in_the_deck_is_that_of_abm_tui_icp(
     deck: Path, demo_plan_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = abm(capsys, "icp", str(demo_plan_path), "--format", "json")
-    assert status == 0
+    out = printed(capsys, "icp", str(demo_plan_path), "--format", "json")
     attributes = json.loads(out)["attributes"]
-    table = markdown_table((deck / "deck.md").read_text(encoding="utf-8"), "Column | Value")
+    table = markdown_table(deck, "Column | Value")
     shown = [(row[0], row[1], row[5]) for row in table[1:]]
     assert shown == [(a["column"], a["value"], f"{a['lift']:.2f}") for a in attributes[: len(shown)]]
     assert len(shown) == 15
