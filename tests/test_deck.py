@@ -36,9 +36,11 @@ def printed(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return out
 
 
-def markdown_table(deck: Path, first_header: str) -> list[list[str]]:
-    """The rows (header first, rule left out) of deck.md's table whose first header cells are `first_header`."""
-    lines = (deck / "deck.md").read_text(encoding="utf-8").splitlines()
+def markdown_table(deck: Path | str, first_header: str) -> list[list[str]]:
+    """The rows (header first, rule left out) of the Markdown table whose first header cells are `first_header`, in
+    deck.md of the folder `deck` or in the text `deck`."""
+    text = (deck / "deck.md").read_text(encoding="utf-8") if isinstance(deck, Path) else deck
+    lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
     rows = []
     for line in lines[start:]:
@@ -84,6 +86,26 @@ def test_matrix_cells_in_the_deck_are_those_of_abm_tui_matrix(
         assert int(row[-1].replace(",", "")) == sum(counts)
     page = (deck / "deck.html").read_text(encoding="utf-8")
     assert f'<td class="n">{sum(expected["counts"][-1]):,}</td>' in page
+
+
+@pytest.mark.cli
+def test_the_change_is_against_the_sizes_abm_tui_review_gives_for_the_last_snapshot(
+    deck: Path, demo_plan_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's as-of date is its newest snapshot's, so the change is against the one before, 2026-11-13."""
+    matrix = json.loads(printed(capsys, "matrix", str(demo_plan_path), "--format", "json"))
+    sizes_table = markdown_table(printed(capsys, "review", str(demo_plan_path)), "Segment | 2026-11-06")
+    column = sizes_table[0].index("2026-11-13")
+    before = {row[0]: int(row[column].replace(",", "")) for row in sizes_table[1:]}
+    shown = markdown_table(deck, "tier \\ stage")
+    assert "the change against the last snapshot, 2026-11-13" in (deck / "deck.md").read_text(encoding="utf-8")
+    changes = []
+    for tier, row, counts in zip(matrix["rows"], shown[1:], matrix["counts"], strict=True):
+        for stage, cell, now in zip(matrix["cols"], row[1:-1], counts, strict=True):
+            change = now - before.get(f"{tier} / {stage}", 0)
+            assert cell == f"{now:,} ({'±0' if change == 0 else f'{change:+,}'})", (tier, stage)
+            changes.append(change)
+    assert any(changes), "the demo's segments moved in a week: the check has teeth"
 
 
 @pytest.mark.cli
