@@ -178,3 +178,19 @@ def test_a_channel_named_engagement_is_refused_naming_the_file(
             "engagement.parquet: a channel is named 'engagement'; its counts would be engagement_recent, "
             "engagement_window, engagement_total, the names of the weighted scores; expected another channel name "
             "(rename it in the file)")
+
+
+@pytest.mark.parametrize("count", [float("inf"), float("nan"), -float("inf")])
+def test_an_engagement_count_that_is_not_finite_is_refused(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], count: float
+) -> None:
+    """A Parquet count of inf made every channel sum of its account nan (inf x 0 for the periods the event is not
+    in) without a word, and nan fails every comparison."""
+    plan = _plan_reading(demo, tmp_path, str(demo / "accounts.csv"))
+    events = pl.read_parquet(demo / "engagement.parquet")
+    events.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(count).otherwise(pl.col("count").cast(pl.Float64))
+                        .alias("count")).write_parquet(tmp_path / "engagement.parquet")
+    status, said = _said(["validate", str(plan)], capsys)
+    assert status == 1
+    assert said.strip().endswith(f"engagement.parquet: 1 row with a count of {count} (first at row 3); expected a "
+                                 "finite number of events")
