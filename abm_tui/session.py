@@ -94,7 +94,7 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
     if events is None:
         return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
     progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
-    channels = features.channels_in(events)
+    channels = features.channels_in(events, plan.data.engagement or plan.data.accounts)
     dense = features.account_features(
         events, events.get_column("_row").to_numpy(), dataset.accounts.height, channels, as_of,
         plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,

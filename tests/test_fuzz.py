@@ -1044,3 +1044,67 @@ def test_typed_accounts_files(base: Base, tmp_path: Path, capsys: pytest.Capture
 
     case()
     tally.finish()
+
+
+# --- engagement files ----------------------------------------------------------------------------------------------
+
+CHANNEL_NAMES = ["engagement", "Engagement", "", " ", "Not target", "days_since_engaged", "intent_themes", "name",
+                 "fit_score", "ad_click_recent", "=cmd()", "Ünïcødé 名前", "a b", "a-b", "\x00", "x" * 300]
+EVENT_VALUES: dict[str, list[Any]] = {
+    "count": [math.inf, -math.inf, math.nan, 1e308, -1e308, 0, -1, 2**31, 2**62, None, "3", "1.2M", "lots"],
+    "date": [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2026, 11, 21), None, "yesterday", "2026-13-45",
+             "11/20/2026", 2**62, 0],
+    "account_id": [None, "", "nosuch", " A000001 ", "=1+1", 1],
+    "intent_theme": [None, "", "=cmd()", "x" * 3000],
+    "persona": [None, "", "Not target"],
+}
+
+
+@st.composite
+def engagement_files(draw: st.DrawFn, base: Base) -> tuple[bytes, str]:
+    """The demo's events with some rows' channel renamed (clashing and odd names) and columns set to edge values
+    of their own or another type, as Parquet."""
+    events = pl.read_parquet(base.engagement)
+    notes = []
+    for _ in range(draw(st.integers(0, 2))):
+        channel, rows = draw(st.sampled_from(CHANNEL_NAMES)), draw(st.integers(1, events.height))
+        first = pl.int_range(pl.len()) < rows
+        events = events.with_columns(pl.when(first).then(pl.lit(channel)).otherwise(pl.col("channel")).alias("channel"))
+        notes.append(f"channel of the first {rows} rows = {channel!r}")
+    for _ in range(draw(st.integers(0, 2))):
+        column = draw(st.sampled_from(sorted(EVENT_VALUES)))
+        value = draw(st.sampled_from(EVENT_VALUES[column]))
+        events = events.with_columns(pl.lit(value).alias(column))
+        notes.append(f"every {column} = {value!r}")
+    out = io.BytesIO()
+    events.write_parquet(out)
+    return out.getvalue(), "\n".join(notes)
+
+
+def test_engagement_files(base: Base, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Engagement files with odd channel names and edge values through validate, explain and run (with the run's
+    invariants checked)."""
+    tally, cases = Tally("engagement files (validate, explain, run)"), Cases(tmp_path)
+
+    @settings(FAST, max_examples=30)
+    @given(file=engagement_files(base))
+    @example(file=(b"", "an empty file"))
+    def case(file: tuple[bytes, str]) -> None:
+        raw, notes = file
+        folder = cases.new()
+        (folder / "engagement.parquet").write_bytes(raw)
+        doc = copy.deepcopy(base.plan)
+        doc["data"] |= {"accounts": str(base.accounts), "engagement": "engagement.parquet"}
+        plan = folder / "plan.toml"
+        plan.write_text(tomli_w.dumps(doc), encoding="utf-8")
+        commands = [["validate", str(plan)], ["explain", str(plan), base.rows[0][0]],
+                    ["run", str(plan), "--out", str(folder / "out")]]
+        described = f"engagement.parquet: the demo's events with\n{notes}\n(written to {folder})"
+        failures = run_all(commands, capsys, described, tally)
+        failures += formula_cells([folder / "out"], commands[-1], described)
+        if (folder / "out" / "manifest.json").exists():
+            failures += run_invariants(plan, folder / "out", commands[-1], described)
+        tally.record(failures)
+
+    case()
+    tally.finish()

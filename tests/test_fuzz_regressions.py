@@ -158,3 +158,39 @@ def test_a_list_of_text_in_a_text_column_is_still_read(demo: Path, tmp_path: Pat
     status, output = _said(["run", str(plan), "--out", str(tmp_path / "out")], capsys)
     assert status == 0, output
     assert "Ana; Bo" in (tmp_path / "out" / "assignments.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("channel", ["engagement", "Engagement"])
+def test_a_channel_named_engagement_is_refused_naming_the_file(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], channel: str
+) -> None:
+    """Its counts were engagement_recent/_window/_total beside the weighted scores of those names: validate, run and
+    explain said internal error (DuplicateError: column with name 'engagement_recent' has more than one occurrence)."""
+    plan = _plan_reading(demo, tmp_path, str(demo / "accounts.csv"))
+    events = pl.read_parquet(demo / "engagement.parquet")
+    first = pl.int_range(pl.len()) < 3
+    events.with_columns(pl.when(first).then(pl.lit(channel)).otherwise(pl.col("channel")).alias("channel")).write_parquet(
+        tmp_path / "engagement.parquet")
+    for argv in (["validate", str(plan)], ["run", str(plan)], ["explain", str(plan), "A000001"]):
+        status, said = _said(argv, capsys)
+        assert status == 1
+        assert said.strip().endswith(
+            "engagement.parquet: a channel is named 'engagement'; its counts would be engagement_recent, "
+            "engagement_window, engagement_total, the names of the weighted scores; expected another channel name "
+            "(rename it in the file)")
+
+
+@pytest.mark.parametrize("count", [float("inf"), float("nan"), -float("inf")])
+def test_an_engagement_count_that_is_not_finite_is_refused(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], count: float
+) -> None:
+    """A Parquet count of inf made every channel sum of its account nan (inf x 0 for the periods the event is not
+    in) without a word, and nan fails every comparison."""
+    plan = _plan_reading(demo, tmp_path, str(demo / "accounts.csv"))
+    events = pl.read_parquet(demo / "engagement.parquet")
+    events.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(count).otherwise(pl.col("count").cast(pl.Float64))
+                        .alias("count")).write_parquet(tmp_path / "engagement.parquet")
+    status, said = _said(["validate", str(plan)], capsys)
+    assert status == 1
+    assert said.strip().endswith(f"engagement.parquet: 1 row with a count of {count} (first at row 3); expected a "
+                                 "finite number of events")

@@ -28,14 +28,23 @@ CHANNELS = (
     "webinar", "email_open", "email_click", "content_download", "form_fill",
 )
 PERIODS = ("recent", "window", "total")
+SCORES = "engagement"  # the weighted scores are engagement_recent, engagement_window, engagement_total
 # Being shown an ad is exposure, not engagement: it does not reset days_since_engaged.
 PASSIVE_CHANNELS = ("ad_impression",)
 LIST_FEATURES = ("intent_themes", "personas_engaged")
 
 
-def channels_in(events: pl.DataFrame) -> tuple[str, ...]:
-    """The design's channels first, then any others the file has, so rules can name either."""
+def channels_in(events: pl.DataFrame, source: str = "the engagement file") -> tuple[str, ...]:
+    """The design's channels first, then any others the file (`source`) has, so rules can name either.
+
+    A channel named `engagement` is refused: its counts would be engagement_recent, _window and _total, the
+    names of the weighted scores, two columns of one name that no rule could tell apart.
+    """
     extra = sorted(set(events.get_column("channel").drop_nulls().unique().to_list()) - set(CHANNELS))
+    if SCORES in extra:
+        raise AbmError(f"{source}: a channel is named {SCORES!r}; its counts would be "
+                       f"{', '.join(f'{SCORES}_{p}' for p in PERIODS)}, the names of the weighted scores; "
+                       "expected another channel name (rename it in the file)")
     return CHANNELS + tuple(extra)
 
 
@@ -201,7 +210,7 @@ def weighted_scores(table: pl.DataFrame, channels: tuple[str, ...], settings: En
 
     return table.select(
         functools.reduce(operator.add, [column(c, p) * settings.weight(c) for c in channels], pl.lit(0.0))
-        .alias(f"engagement_{p}")
+        .alias(f"{SCORES}_{p}")
         for p in PERIODS
     )
 
@@ -210,6 +219,6 @@ def feature_names(channels: tuple[str, ...], half_lives: tuple[tuple[str, float]
     """Every column engagement adds, for validation: a rule naming one needs an engagement file."""
     per_channel = [f"{c}_{p}" for c in channels for p in PERIODS]
     per_channel += [decayed_name(c, p) for c in decaying(channels, half_lives) for p in PERIODS]
-    return per_channel + [f"engagement_{p}" for p in PERIODS] + [
+    return per_channel + [f"{SCORES}_{p}" for p in PERIODS] + [
         "days_since_engaged", "intent_themes", "top_intent_theme", "personas_engaged", "persona_count",
     ]

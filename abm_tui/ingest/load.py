@@ -238,7 +238,18 @@ def load_events(path: Path) -> Events:
         count.alias("count"),
         *(["_line"] if "_line" in frame.columns else []),
     )
+    _refuse_endless_counts(typed, path, table.first_row)
     return Events(typed, table.first_row, tuple(notes))
+
+
+def _refuse_endless_counts(events: pl.DataFrame, path: Path, first_row: int) -> None:
+    """A count of inf or nan (a Parquet float, `1e400` in text) would make every sum it joins inf or nan, and
+    nan compares false with everything, so the file is refused, naming the first such row."""
+    endless = events.select((~pl.col("count").is_finite()).arg_true()).to_series()
+    if endless.len():
+        value = events.get_column("count")[endless[0]]
+        raise AbmError(f"{path}: {endless.len():,} row{'s' if endless.len() > 1 else ''} with a count of {value} "
+                       f"(first at row {endless[0] + first_row}); expected a finite number of events")
 
 
 # Per-account engagement columns an accounts file may carry (a LinkedIn company report or a marketing export
