@@ -217,11 +217,10 @@ def _chain(text: pl.Expr, rules: Iterable[TitleRule], dtype: pl.Enum, where: str
     labels = [(rule.label.value, _pattern(rule.words, f"{where}[{i}]")) for i, rule in enumerate(rules)]
     if not labels:
         return pl.lit(None, dtype)
-    label, pattern = labels[0]
-    chain = pl.when(text.str.contains(pattern)).then(pl.lit(label))
-    for label, pattern in labels[1:]:
-        chain = chain.when(text.str.contains(pattern)).then(pl.lit(label))
-    return chain.otherwise(None).cast(dtype)
+    chain: pl.Expr = pl.lit(None, pl.String)
+    for label, pattern in reversed(labels):
+        chain = pl.when(text.str.contains(pattern)).then(pl.lit(label)).otherwise(chain)
+    return chain.cast(dtype)
 
 
 def read_titles(titles: pl.Series, extra: Sequence[TitleRule] = ()) -> Titles:
