@@ -212,15 +212,19 @@ class Titles:
         return lines
 
 
-def _chain(text: pl.Expr, rules: Iterable[TitleRule], dtype: pl.Enum, where: str) -> pl.Expr:
-    """The label of the first rule with a word in `text`, else null: one `when` per rule."""
-    labels = [(rule.label.value, _pattern(rule.words, f"{where}[{i}]")) for i, rule in enumerate(rules)]
-    if not labels:
-        return pl.lit(None, dtype)
-    chain: pl.Expr = pl.lit(None, pl.String)
-    for label, pattern in reversed(labels):
-        chain = pl.when(text.str.contains(pattern)).then(pl.lit(label)).otherwise(chain)
-    return chain.cast(dtype)
+def _first_match(text: pl.Series, rules: Iterable[TitleRule], dtype: pl.Enum, where: str) -> pl.Series:
+    """The label of the first rule with a word in each `text`, else null.
+
+    Each rule is tried only on the titles no earlier rule took (a `when` chain would test every rule on every
+    title): half the work on a million distinct titles, with the same answers.
+    """
+    labels = pl.Series(text.name, [None] * text.len(), dtype=pl.String)
+    pending = text.is_not_null().arg_true()
+    for i, rule in enumerate(rules):
+        hit = text.gather(pending).str.contains(_pattern(rule.words, f"{where}[{i}]"))
+        labels = labels.scatter(pending.filter(hit), rule.label.value)
+        pending = pending.filter(~hit)
+    return labels.cast(dtype)
 
 
 def read_titles(titles: pl.Series, extra: Sequence[TitleRule] = ()) -> Titles:
@@ -236,10 +240,10 @@ def read_titles(titles: pl.Series, extra: Sequence[TitleRule] = ()) -> Titles:
     text = pl.when(pl.col("job_title").str.len_chars() <= LONGEST_TITLE).then(_normalised(pl.col("job_title")))
     functions = [r for r in extra if isinstance(r.label, Function)] + list(FUNCTION_RULES)
     seniorities = [r for r in extra if isinstance(r.label, Seniority)] + list(SENIORITY_RULES)
-    lookup = distinct.with_columns(text.alias("_text")).select(
-        "job_title",
-        _chain(pl.col("_text"), functions, FUNCTION_TYPE, "titles").alias("function"),
-        _chain(pl.col("_text"), seniorities, SENIORITY_TYPE, "titles").alias("seniority"),
+    read = distinct.select(text).to_series()
+    lookup = distinct.with_columns(
+        _first_match(read, functions, FUNCTION_TYPE, "titles").alias("function"),
+        _first_match(read, seniorities, SENIORITY_TYPE, "titles").alias("seniority"),
     )
     frame = given.to_frame().join(lookup, on="job_title", how="left", maintain_order="left")
     counts = frame.group_by("job_title").agg(pl.len().alias("contacts"))
