@@ -1,0 +1,102 @@
+"""The buying committee: each contact's persona, and per account which personas it has people for.
+
+A persona rule is a name and a `where` over a contact's `function`, `seniority` and `job_title`, first match wins,
+exactly as a stage or bucket rule is over an account; so it is the plan's `Rule` and compiles with the plan's own
+`to_expr` (every op, `any`, `not`). Without `[[personas]]` in the plan the seeds' table applies.
+
+The per-account columns land aligned with the accounts' rows (contacts carry `_row`, their account's row), as the
+engagement features do, so they are one `hstack` onto the featured table and rules and plays can name them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from abm_tui.ingest.titles import Function, Seniority
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Rule
+from abm_tui.plan.rules import to_expr
+
+PersonaRule = Rule  # `[[personas]] name = "...", where = {...}`: a name and a condition over contact columns
+COMMITTEE_COLUMNS = ("contact_count", "committee", "committee_count")
+
+
+def _is(column: str, *values: str) -> Compare:
+    return Compare(column, "in", values)
+
+
+def _title_has(*words: str) -> AnyOf:
+    return AnyOf(tuple(AllOf((Compare("job_title", "contains", word),)) for word in words))
+
+
+_LEADERS = (Seniority.C_LEVEL, Seniority.VP, Seniority.DIRECTOR)
+
+# The seeds' persona table (CMO and VP Marketing; Demand Gen; RevOps; BDR and SDR leaders; Sales leadership;
+# Agencies), Agencies first so an agency's people are not read as the client-side roles their titles resemble.
+DEFAULT_PERSONAS: tuple[PersonaRule, ...] = (
+    Rule("Agencies", AllOf((_title_has("agency", "client services", "client partner"),))),
+    Rule("CMO and VP Marketing", AllOf((_is("function", Function.MARKETING),
+                                        _is("seniority", Seniority.C_LEVEL, Seniority.VP)))),
+    Rule("Demand Gen", AllOf((_title_has("demand", "growth marketing", "abm", "account based"),))),
+    Rule("RevOps", AllOf((_is("function", Function.REVOPS),))),
+    Rule("BDR and SDR Leaders", AllOf((_title_has("bdr", "sdr", "sales development", "business development rep"),
+                                       _is("seniority", Seniority.MANAGER, *_LEADERS)))),
+    Rule("Sales Leadership", AllOf((AnyOf((
+        AllOf((_is("function", Function.SALES), _is("seniority", *_LEADERS))),
+        AllOf((_is("function", Function.EXECUTIVE), _title_has("revenue", "sales", "commercial"))),
+    )),))),
+)
+
+
+def persona_column(name: str) -> str:
+    """`CMO and VP Marketing` as `persona_cmo_and_vp_marketing_contacts`: a column name rules can write bare."""
+    return f"persona_{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}_contacts"
+
+
+def committee_names(personas: Sequence[PersonaRule]) -> list[str]:
+    """Every column `committee_columns` adds, for validation: a rule naming one needs a contacts file."""
+    return [*COMMITTEE_COLUMNS, *(persona_column(p.name) for p in personas if p.enabled)]
+
+
+def assign_personas(contacts: pl.DataFrame, personas: Sequence[PersonaRule] = DEFAULT_PERSONAS) -> pl.Series:
+    """Each contact's persona, the first enabled rule it meets; null when none does."""
+    schema = {name: dtype for name, dtype in contacts.schema.items()}
+    rules = [p for p in personas if p.enabled]
+    chain: pl.Expr = pl.lit(None, pl.String)
+    for rule in reversed(rules):
+        chain = pl.when(to_expr(rule.where, schema)).then(pl.lit(rule.name)).otherwise(chain)
+    names = pl.Enum([p.name for p in rules]) if rules else pl.String
+    return contacts.select(chain.cast(names).alias("persona")).to_series()
+
+
+def committee_columns(contacts: pl.DataFrame, size: int,
+                      personas: Sequence[PersonaRule] = DEFAULT_PERSONAS) -> pl.DataFrame:
+    """`size` rows, row i for the account at row i: `contact_count`, `committee` (the personas with a contact,
+    in rule order), `committee_count` and one `persona_<name>_contacts` count per persona.
+
+    Counts are NumPy bincounts over the contacts' account rows and persona codes: no group-by on ids.
+    """
+    rules = [p for p in personas if p.enabled]
+    rows = contacts.get_column("_row").cast(pl.Int64).to_numpy()
+    persona = assign_personas(contacts, rules)
+    codes = persona.to_physical().fill_null(-1).cast(pl.Int64).to_numpy() if rules else np.full(len(rows), -1)
+    counts = np.bincount(rows, minlength=size).astype(np.int32)
+    known = codes >= 0
+    per = np.bincount(rows[known] * max(len(rules), 1) + codes[known], minlength=size * max(len(rules), 1))
+    per = per.reshape(size, max(len(rules), 1))[:, : len(rules)].astype(np.int32)
+    columns = {persona_column(p.name): per[:, j] for j, p in enumerate(rules)}
+    table = pl.DataFrame({"contact_count": counts, **columns})
+    named = [pl.when(pl.col(persona_column(p.name)) > 0).then(pl.lit(p.name)) for p in rules]
+    committee = pl.concat_list(named).list.drop_nulls() if named else pl.lit([], pl.List(pl.String))
+    table = table.with_columns(committee.alias("committee"))
+    return table.with_columns(pl.col("committee").list.len().cast(pl.Int32).alias("committee_count")).select(
+        "contact_count", "committee", "committee_count", *columns)
+
+
+def gaps(committee: Sequence[str], personas: Sequence[PersonaRule] = DEFAULT_PERSONAS) -> list[str]:
+    """The plan's personas an account has no contact for, in rule order: what `explain` lists as missing."""
+    present = set(committee)
+    return [p.name for p in personas if p.enabled and p.name not in present]
