@@ -18,10 +18,20 @@ import polars as pl
 
 from abm_tui.engine import features
 from abm_tui.engine.assignments import assignments_frame
+from abm_tui.engine.committee import DEFAULT_PERSONAS, committee_columns
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
-from abm_tui.ingest.load import KEY_COLUMNS, LoadReport, aggregated_engagement, load_accounts, load_events, usable
+from abm_tui.ingest.contacts import load_contacts
+from abm_tui.ingest.load import (
+    KEY_COLUMNS,
+    Accounts,
+    LoadReport,
+    aggregated_engagement,
+    load_accounts,
+    load_events,
+    usable,
+)
 from abm_tui.ingest.matching import match_events
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
@@ -38,11 +48,13 @@ class Dataset:
     accounts: pl.DataFrame
     events: pl.DataFrame | None
     report: LoadReport
+    contacts: pl.DataFrame | None = None  # one row per matched contact, `_row` its account's row
 
 
 def data_key(plan: Plan) -> tuple[object, ...]:
     return (plan.resolve(plan.data.accounts), plan.data.engagement and plan.resolve(plan.data.engagement),
-            plan.data.columns, plan.data.preset)
+            plan.data.columns, plan.data.preset, plan.data.contacts and plan.resolve(plan.data.contacts),
+            plan.data.contact_columns)
 
 
 def _quiet(_: str) -> None:
@@ -50,9 +62,19 @@ def _quiet(_: str) -> None:
 
 
 def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Dataset:
-    """The files, with each event tied to its account's row (`_row`); events for unknown ids are counted."""
+    """The files, with each event and contact tied to its account's row (`_row`); those for unknown ids are counted."""
     progress(f"reading {plan.data.accounts}")
     accounts = load_accounts(plan.resolve(plan.data.accounts), plan.data.columns, plan.data.preset, plan.data.sheet)
+    contacts = None
+    if plan.data.contacts:
+        progress(f"reading {plan.data.contacts}")
+        contacts = load_contacts(plan.resolve(plan.data.contacts), accounts.frame, plan.data.contact_columns)
+        accounts = replace(accounts, report=replace(accounts.report, contact_lines=tuple(contacts.report.summary())))
+    dataset = _with_events(plan, accounts, progress)
+    return replace(dataset, contacts=None if contacts is None else contacts.frame)
+
+
+def _with_events(plan: Plan, accounts: Accounts, progress: Callable[[str], None]) -> Dataset:
     report = accounts.report
     if not plan.data.engagement:
         own, notes = aggregated_engagement(accounts.frame, plan.as_of or dt.date.today())
@@ -91,8 +113,12 @@ class Workspace:
 def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None] = _quiet) -> Workspace:
     events = dataset.events
     as_of = features.resolve_as_of(plan.as_of, events)
+    accounts = dataset.accounts
+    if dataset.contacts is not None:
+        accounts = accounts.hstack(committee_columns(dataset.contacts, accounts.height,
+                                                     plan.personas or DEFAULT_PERSONAS))
     if events is None:
-        return Workspace(dataset, as_of, None, dataset.accounts, dataset.report)
+        return Workspace(dataset, as_of, None, accounts, dataset.report)
     progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
     channels = features.channels_in(events, plan.data.engagement or plan.data.accounts)
     dense = features.account_features(
@@ -100,14 +126,14 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
         plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
     )
     half_lives = plan.engagement.half_life_days
-    table = features.with_features(dataset.accounts, dense, channels, half_lives, plan.data.accounts)
+    table = features.with_features(accounts, dense, channels, half_lives, plan.data.accounts)
     late = events.filter(pl.col("date") > as_of).height
     return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
 
 
 def _features_key(plan: Plan) -> tuple[object, ...]:
     e = plan.engagement
-    return (plan.as_of, e.recent_days, e.window_days, e.half_life_days)
+    return (plan.as_of, e.recent_days, e.window_days, e.half_life_days, plan.personas)
 
 
 class Session:

@@ -135,3 +135,63 @@ def test_plan_persona_rules_first_match(accounts: pl.DataFrame) -> None:
     table = committee_columns(contacts, 2, personas)
     assert table.get_column("committee").to_list() == [["Economic buyer", "Ops"], ["Economic buyer"]]
     assert persona_column("BDR and SDR Leaders") == "persona_bdr_and_sdr_leaders_contacts"
+
+
+# --- from the plan: [data] contacts and [[personas]] ------------------------------------------
+
+
+def _plan(folder: Path, extra: str = "") -> Path:
+    _write(folder, "accounts.csv", ACCOUNTS)
+    _write(folder, "contacts.csv", HUBSPOT)
+    return _write(folder, "plan.toml", f'''version = 1
+[data]
+accounts = "accounts.csv"
+contacts = "contacts.csv"
+
+[[tiers]]
+name = "Covered"
+where = {{ committee_count = {{ min = 2 }} }}
+{extra}''')
+
+
+def test_a_plan_naming_contacts_gets_the_committee_columns_for_its_rules(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from abm_tui import cli
+    from abm_tui.session import Session
+
+    plan = _plan(tmp_path)
+    session = Session.open(plan)
+    table = session.workspace.table
+    acme = table.filter(pl.col("account_id") == "A1").row(0, named=True)
+    assert acme["contact_count"] == 2  # jane (her repeat dropped) and lia
+    assert acme["committee"] == ["CMO and VP Marketing", "Demand Gen"]  # a VP of demand gen, a demand gen manager
+    covered = session.assignments().filter(pl.col("tier") == "Covered")["account_id"].to_list()
+    assert covered == ["A1"]
+    assert cli.main(["validate", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "contacts.csv: 8 contacts read, 7 kept" in out
+
+
+def test_the_plans_own_personas_replace_the_seeds_and_round_trip(tmp_path: Path) -> None:
+    from abm_tui.plan.dump import dumps_plan
+    from abm_tui.plan.parse import load_plan, loads_plan
+    from abm_tui.session import Session
+
+    plan = _plan(tmp_path, '[[personas]]\nname = "Anyone senior"\nwhere = { seniority = { in = ["VP", "Director", '
+                           '"C-level"] } }\n')
+    loaded = load_plan(plan)
+    assert [p.name for p in loaded.personas] == ["Anyone senior"]
+    assert loads_plan(dumps_plan(loaded), base_dir=tmp_path) == loaded
+    table = Session.open(plan).workspace.table
+    assert "persona_anyone_senior_contacts" in table.columns
+    assert table.filter(pl.col("account_id") == "A2")["committee"].to_list() == [["Anyone senior"]]
+
+
+def test_a_persona_rule_naming_an_unknown_column_is_one_line(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from abm_tui import cli
+
+    plan = _plan(tmp_path, '[[personas]]\nname = "X"\nwhere = { senority = { eq = "VP" } }\n')
+    assert cli.main(["validate", str(plan)]) == 1
+    err = capsys.readouterr().err
+    assert "personas[0].where: unknown contact column 'senority'" in err and "did you mean 'seniority'" in err

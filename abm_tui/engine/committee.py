@@ -16,9 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from abm_tui.errors import AbmError, nearest
 from abm_tui.ingest.titles import Function, Seniority
 from abm_tui.plan.model import AllOf, AnyOf, Compare, Rule
-from abm_tui.plan.rules import to_expr
+from abm_tui.plan.rules import columns, to_expr
 
 PersonaRule = Rule  # `[[personas]] name = "...", where = {...}`: a name and a condition over contact columns
 COMMITTEE_COLUMNS = ("contact_count", "committee", "committee_count")
@@ -79,6 +80,7 @@ def committee_columns(contacts: pl.DataFrame, size: int,
 
     Counts are NumPy bincounts over the contacts' account rows and persona codes: no group-by on ids.
     """
+    _check_columns(contacts, personas)
     rules = [p for p in personas if p.enabled]
     rows = contacts.get_column("_row").cast(pl.Int64).to_numpy()
     persona = assign_personas(contacts, rules)
@@ -94,6 +96,15 @@ def committee_columns(contacts: pl.DataFrame, size: int,
     table = table.with_columns(committee.alias("committee"))
     return table.with_columns(pl.col("committee").list.len().cast(pl.Int32).alias("committee_count")).select(
         "contact_count", "committee", "committee_count", *columns)
+
+
+def _check_columns(contacts: pl.DataFrame, personas: Sequence[PersonaRule]) -> None:
+    """A persona rule reads the contact's own columns (function, seniority, job_title...): any other is named."""
+    known = [c for c in contacts.columns if not c.startswith("_")]
+    for i, persona in enumerate(personas):
+        for column in sorted(columns(persona.where) - set(known)):
+            raise AbmError(f"personas[{i}].where: unknown contact column {column!r}; expected one of "
+                           f"{', '.join(known)}" + nearest(column, known))
 
 
 def gaps(committee: Sequence[str], personas: Sequence[PersonaRule] = DEFAULT_PERSONAS) -> list[str]:

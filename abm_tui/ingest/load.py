@@ -50,6 +50,7 @@ class LoadReport:
     preset: str = "canonical"  # the layout the accounts file was read as
     layout: str = ""  # how, in words: "read as HubSpot companies export (detected); mapped ..."
     guessed: tuple[tuple[str, str], ...] = ()  # mappings from everyday-word guesses or the data (the id), not a preset
+    contact_lines: tuple[str, ...] = ()  # the contacts file's own summary (ingest.contacts), when the plan names one
 
     @property
     def rows_kept(self) -> int:
@@ -75,6 +76,7 @@ class LoadReport:
                 late = self.events_after_as_of
                 said = "row is dated after as_of and is" if late == 1 else "rows are dated after as_of and are"
                 lines.append(f"  {late:,} {said} ignored")
+        lines.extend(self.contact_lines)
         return lines
 
 

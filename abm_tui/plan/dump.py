@@ -73,6 +73,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         data["columns"] = dict(plan.data.columns)
     if plan.data.sheet:
         data["sheet"] = plan.data.sheet
+    if plan.data.contacts:
+        data["contacts"] = plan.data.contacts
+    if plan.data.contact_columns:
+        data["contact_columns"] = dict(plan.data.contact_columns)
     doc["data"] = data
     engagement: dict[str, Any] = {
         "recent_days": plan.engagement.recent_days,
@@ -93,6 +97,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["export"] = export
     if plan.history != HistorySettings():
         doc["history"] = {"folder": plan.history.folder}
+    if plan.personas:
+        doc["personas"] = [_rule_dict(p) for p in plan.personas]
     return doc
 
 

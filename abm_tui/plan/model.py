@@ -146,6 +146,8 @@ class DataSource:
     preset: str = "auto"
     columns: tuple[tuple[str, str], ...] = ()
     sheet: str | None = None  # the accounts workbook's sheet; None: the first
+    contacts: str | None = None  # the people at the accounts (HubSpot contacts, a Salesforce contact report, ...)
+    contact_columns: tuple[tuple[str, str], ...] = ()  # canonical contact name = header in the contacts file
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ class Plan:
     plays: tuple[Play, ...] = ()
     export: ExportSettings = ExportSettings()
     history: HistorySettings = HistorySettings()
+    personas: tuple[Rule, ...] = ()  # first match over a contact's function, seniority, job_title; (): the seeds'
     version: int = FORMAT_VERSION
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="plan", compare=False)  # the file it was read from, for messages

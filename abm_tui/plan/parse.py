@@ -53,8 +53,9 @@ T = TypeVar("T")
 
 TOP_KEYS = (
     "version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays", "export", "history",
+    "personas",
 )
-DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet")
+DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet", "contacts", "contact_columns")
 EXPORT_KEYS = ("to", "hubspot", "linkedin", "sql")
 ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights", "half_life_days")
 CRITERION_KEYS = ("name", "points", "where", "enabled")
@@ -289,9 +290,10 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     plays = tuple(_play(item, path, reader) for path, item in reader.rules(doc.get("plays", []), "plays"))
     export = _export(doc.get("export", {}), reader)
     history = _history(doc.get("history", {}), reader)
+    personas = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("personas", []), "personas"))
     plan = Plan(
-        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, history, base_dir=base_dir,
-        source=source,
+        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, history, personas,
+        base_dir=base_dir, source=source,
     )
     _check_names(plan, reader)
     if reader.problems:
@@ -325,7 +327,10 @@ def _data(value: Any, reader: _Reader) -> DataSource:
         preset = "auto"
     columns = reader.pairs(table.get("columns", {}), "data.columns", "canonical name = header in the file", reader.text)
     sheet = reader.text(table.get("sheet"), "data.sheet", optional=True)
-    return DataSource(accounts or "accounts.csv", engagement, preset, columns, sheet)
+    contacts = reader.text(table.get("contacts"), "data.contacts", optional=True)
+    contact_columns = reader.pairs(table.get("contact_columns", {}), "data.contact_columns",
+                                   "canonical name = header in the contacts file", reader.text)
+    return DataSource(accounts or "accounts.csv", engagement, preset, columns, sheet, contacts, contact_columns)
 
 
 def _export(value: Any, reader: _Reader) -> ExportSettings:

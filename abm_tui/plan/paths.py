@@ -18,7 +18,8 @@ def relocated(plan: Plan, out_dir: Path) -> Plan:
         return relative_path(plan.resolve(path), out_dir)
 
     engagement = None if plan.data.engagement is None else move(plan.data.engagement)
-    data = replace(plan.data, accounts=move(plan.data.accounts), engagement=engagement)
+    contacts = None if plan.data.contacts is None else move(plan.data.contacts)
+    data = replace(plan.data, accounts=move(plan.data.accounts), engagement=engagement, contacts=contacts)
     return replace(plan, data=data, base_dir=out_dir)
 
 
@@ -37,6 +38,8 @@ def data_paths(plan: Plan) -> set[Path]:
     paths = {plan.resolve(plan.data.accounts).resolve()}
     if plan.data.engagement:
         paths.add(plan.resolve(plan.data.engagement).resolve())
+    if plan.data.contacts:
+        paths.add(plan.resolve(plan.data.contacts).resolve())
     return paths
 
 
