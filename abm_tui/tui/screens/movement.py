@@ -1,12 +1,14 @@
 """Movement: which accounts moved, from where to where, and why; against the baseline plan or a snapshot.
 
 Against the baseline plan it answers "what have my edits done since I pinned it"; against a snapshot
-from the plan's history, "what moved since that week". The comparison runs in a thread (it segments
+from the plan's history, "what moved since that week". The comparison runs on the session thread (it segments
 the current plan and reads the snapshot); regrouping the flows by segment, tier, stage, bucket or
 play is a Polars group-by on the result, and Enter on a flow lists its accounts with their reasons.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 from textual import on, work
@@ -16,24 +18,40 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from abm_tui.errors import AbmError
 from abm_tui.history.diff import Diff, since
 from abm_tui.history.movement import FLOW_DIMENSIONS, summary
 from abm_tui.history.snapshots import Snapshot, history_folder, list_snapshots
 from abm_tui.plan.changes import describe_changes
+from abm_tui.plan.model import Plan
 from abm_tui.session import Session
 from abm_tui.tui.screens.drill import DrillScreen
+from abm_tui.tui.session_thread import SessionThread
+from abm_tui.tui.workers import Tokens
 
 FLOW_COLUMNS = ("account_id", "name", "reason")
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    token: int
+    against: Snapshot | None  # None: the baseline plan
+
+
+@dataclass
+class Compared(Message):
+    """A comparison: the diff, or why there is none (a damaged snapshot)."""
+
+    token: int
+    diff: Diff | None
+    error: str | None
 
 
 class MovementScreen(Screen[None]):
     """From-to flows between two segmentations of the session's accounts."""
 
     HELP_TITLE = "Movement"
-    CSS_PATH = "../styles/movement.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="movement.back", tooltip="Back to the matrix"),
         Binding("g", "group", "Group by", id="movement.group", tooltip="Group flows by segment, tier, stage, "
@@ -42,18 +60,15 @@ class MovementScreen(Screen[None]):
                 tooltip="Compare with the baseline plan or a snapshot from the plan's history"),
     ]
 
-    class Computed(Message):
-        def __init__(self, diff: Diff) -> None:
-            super().__init__()
-            self.diff = diff
-
-    def __init__(self, session: Session, against: Snapshot | None = None) -> None:
+    def __init__(self, sessions: SessionThread, plan: Plan, against: Snapshot | None = None) -> None:
         super().__init__()
-        self.session = session
+        self.sessions = sessions
+        self.plan = plan  # the session's plan when the screen opened: its history folder and name
         self.against = against
         self.by = "segment"
         self.diff: Diff | None = None
         self._flows = pl.DataFrame()
+        self.tokens = Tokens()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,21 +81,27 @@ class MovementScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Movement"
-        self.compute()
+        self.compare()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="movement")
-    def compute(self) -> None:
-        with self.session.lock:
-            diff = since(self.session, self.against)
-        self.post_message(self.Computed(diff))
+    def compare(self) -> None:
+        self.compute(CompareRequest(self.tokens.next(), self.against))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A comparison that failed (a damaged snapshot) says why; nothing reaches the user as a traceback."""
-        if event.state is WorkerState.ERROR:
-            self.query_one("#movement-summary", Static).update(f"could not compare: {event.worker.error}")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="movement", description="comparing the plans")
+    def compute(self, request: CompareRequest) -> None:
+        try:
+            diff = self.sessions.ask(lambda session: since(session, request.against)).result()
+        except AbmError as err:  # a damaged snapshot says why, in place of the flows
+            self.post_message(Compared(request.token, None, str(err)))
+            return
+        self.post_message(Compared(request.token, diff, None))
 
-    @on(Computed)
-    def show(self, message: Computed) -> None:
+    @on(Compared)
+    def show(self, message: Compared) -> None:
+        if not self.tokens.current(message.token):
+            return  # the planner has chosen another comparison since
+        if message.diff is None:
+            self.query_one("#movement-summary", Static).update(f"could not compare: {message.error}")
+            return
         self.diff = message.diff
         self.refill()
 
@@ -88,7 +109,7 @@ class MovementScreen(Screen[None]):
         if self.diff is None:
             return
         movement = self.diff.movement
-        text = summary(movement, self.session.plan.name, by=self.by, top=0)  # the table lists the flows
+        text = summary(movement, self.plan.name, by=self.by, top=0)  # the table lists the flows
         self.query_one("#movement-summary", Static).update(text + f"\nflows by {self.by} · enter lists the accounts")
         changes = describe_changes(self.diff.changes) if self.diff.changes else "no rule changes between the plans"
         notes = "\n".join(f"note: {note}" for note in self.diff.notes)
@@ -111,7 +132,7 @@ class MovementScreen(Screen[None]):
         from abm_tui.tui.modals import ChooseOne
 
         try:
-            snapshots = list(reversed(list_snapshots(history_folder(self.session.plan))))
+            snapshots = list(reversed(list_snapshots(history_folder(self.plan))))
         except AbmError as err:
             self.notify(str(err), title="History", severity="error")
             return
@@ -127,7 +148,7 @@ class MovementScreen(Screen[None]):
             self.against = None if index == 0 else snapshots[index - 1]
             self.diff = None
             self.query_one("#movement-summary", Static).update("comparing…")
-            self.compute()
+            self.compare()
 
         self.app.push_screen(ChooseOne("Compare the plan now with", labels, current), chosen)
 
@@ -138,8 +159,8 @@ class MovementScreen(Screen[None]):
         source, target, _ = self._flows.row(event.cursor_row)
         movement, by = self.diff.movement, self.by
 
-        def fetch() -> pl.DataFrame:
+        def fetch(_: Session) -> pl.DataFrame:
             accounts = movement.flow_accounts(by, source, target)
             return accounts.select(*FLOW_COLUMNS, pl.exclude(*FLOW_COLUMNS))
 
-        self.app.push_screen(DrillScreen(self.session, f"{source} → {target}", fetch))
+        self.app.push_screen(DrillScreen(self.sessions, f"{source} → {target}", fetch))
