@@ -34,6 +34,10 @@ from abm_tui.tui.widgets.rules_tree import RulesTree
 
 
 async def settle(app: AbmApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot
+    """The session thread idle (it owns the session and measures the matrix), then the workers and the UI."""
+    for screen in app.screen_stack:
+        if isinstance(screen, WorkbenchScreen):
+            await asyncio.to_thread(screen.sessions.wait_idle, 60)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
