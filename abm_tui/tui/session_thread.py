@@ -120,7 +120,7 @@ class SessionThread:
         self._count = threading.Lock()  # guards `_pending` only, held for an increment
         self._idle = threading.Event()
         self._idle.set()
-        self._baseline: tuple[tuple[object, ...], Matrix] | None = None
+        self._baseline: tuple[tuple[object, ...], Matrix | None] | None = None
         self._autosave_said = False
         self._previewed_from: tuple[Plan, Assignment] | None = None  # what an edit preview compares against
         self._post: Callable[[Message], object] = lambda message: None
@@ -305,7 +305,16 @@ class SessionThread:
         current = session.matrix(view.rows, view.cols, column)
         key = (session.baseline, view.rows, view.cols, view.measure)
         if self._baseline is None or self._baseline[0] != key:
-            self._baseline = (key, session.matrix(view.rows, view.cols, column, plan=session.baseline))
+            self._baseline = (key, self._baseline_matrix(view))
             session.matrix(view.rows, view.cols, plan=session.plan)  # keep the engine's memo on the current plan
         tiers = current if (view.rows, view.cols, view.measure) == ("tier", "stage", "count") else session.matrix()
         return Measured(MatrixView(current, self._baseline[1], view.measure), tuple(size_warnings(session.plan, tiers)))
+
+    def _baseline_matrix(self, view: MatrixRequest) -> Matrix | None:
+        """The baseline's matrix; None when the baseline itself does not segment (the plan as opened failed,
+        the planner has fixed it since): the matrix then shows no change column."""
+        session = self._session
+        try:
+            return session.matrix(view.rows, view.cols, MEASURE_COLUMN[view.measure], plan=session.baseline)
+        except SEGMENT_ERRORS:
+            return None

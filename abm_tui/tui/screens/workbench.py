@@ -85,6 +85,14 @@ def blocked_by_file(folder: Path) -> Path | None:
     return next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
 
 
+def cannot_write(folder: Path, err: OSError) -> str:
+    """An OSError met while writing into `folder`, in one line naming it (and the file in the way, if any)."""
+    blocker = blocked_by_file(folder)
+    if blocker is not None:
+        return f"{folder}: cannot write: {blocker} is a file, not a folder"
+    return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
+
+
 class WorkbenchScreen(Screen[None]):
     HELP_TITLE = "Workbench"
     BINDINGS = [
@@ -128,6 +136,7 @@ class WorkbenchScreen(Screen[None]):
         self.view = MatrixRequest()
         self.edits = Tokens()
         self._measured = 0  # the edit token whose matrix is on screen
+        self._unsegmented: str | None = None  # why the plan does not segment, said once until it changes
         self._then: dict[int, Callable[[], object]] = {}  # run once edit `token` has landed
         self._saves: set[int] = set()  # edit tokens that are saves: a refused one is said loudly
         self.values = Tokens()
@@ -206,10 +215,13 @@ class WorkbenchScreen(Screen[None]):
             return  # newer edits are queued: their matrix follows
         self._measured = message.token
         if message.problem is not None:
-            self.message = message.problem
-            self.app.notify(message.problem, title="Cannot segment", severity="error")
+            if message.problem not in self.message:  # a refused edit already says it
+                self.message = message.problem
+            if message.problem != self._unsegmented:
+                self.app.notify(message.problem, title="Cannot segment", severity="error")
         elif message.measured is not None:
             self.show_matrix(message.measured)
+        self._unsegmented = message.problem
         self.update_status()
 
     def show_matrix(self, measured: Measured) -> None:
@@ -453,9 +465,10 @@ class WorkbenchScreen(Screen[None]):
             if not text:
                 return "expected a folder"
             blocker = blocked_by_file(folder)
+            if blocker == folder:
+                return f"{folder} is a file; expected a folder"
             if blocker is not None:
-                return f"{blocker} is a file; expected a folder" if blocker == folder else \
-                    f"{folder}: cannot write: {blocker} is a file, not a folder"
+                return f"{folder}: cannot write: {blocker} is a file, not a folder"
             inputs = input_paths(plan, self.plan_path)
             clashes = [folder / name for name in chosen if (folder / name).resolve() in inputs]
             return f"{clashes[0]} is an input of this plan" if clashes else None
@@ -497,6 +510,9 @@ class WorkbenchScreen(Screen[None]):
                                 request.destinations, progress=lambda name: step(f"writing {name}"))
         except AbmError as err:
             self.post_message(Exported(request.token, (), str(err)))
+            return
+        except OSError as err:  # a folder made without files.py (run_files' mkdir): said the same way
+            self.post_message(Exported(request.token, (), cannot_write(request.folder, err)))
             return
         self.post_message(Exported(request.token, (*published.files, published.manifest), None, published.warnings))
 
