@@ -104,3 +104,15 @@ def demo_plan_path(demo_dir: Path) -> Path:
 @pytest.fixture()
 def demo_session(demo_plan_path: Path) -> Session:
     return Session.open(demo_plan_path)
+
+
+@pytest.fixture()
+def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
+    """A writable copy of the demo plan in the test's folder, reading the shared demo data."""
+    from abm_tui.plan.dump import save_plan
+    from abm_tui.plan.parse import load_plan
+    from abm_tui.plan.paths import relocated
+
+    path = tmp_path / "plan.toml"
+    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
+    return path

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -19,17 +18,6 @@ from abm_tui.tui.screens.workbench import WorkbenchScreen
 from abm_tui.tui.widgets.matrix_table import MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
 from tests.pilot import settled
-
-
-@pytest.fixture()
-def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    """A writable copy of the demo plan beside the shared demo data."""
-    from abm_tui.plan.dump import save_plan
-    from abm_tui.plan.paths import relocated
-
-    path = tmp_path / "plan.toml"
-    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
-    return path
 
 
 @asynccontextmanager

@@ -26,17 +26,6 @@ pytestmark = pytest.mark.tui
 
 
 @pytest.fixture()
-def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    """A writable copy of the demo plan beside the shared demo data."""
-    from abm_tui.plan.dump import save_plan
-    from abm_tui.plan.paths import relocated
-
-    path = tmp_path / "plan.toml"
-    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
-    return path
-
-
-@pytest.fixture()
 def a_file(tmp_path: Path) -> Path:
     """A plain file where a planner may type a folder."""
     path = tmp_path / "notes.txt"

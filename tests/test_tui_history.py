@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pytest
 from textual.widgets import DataTable, Input, Static
 
 from abm_tui.history.diff import since
@@ -121,13 +120,3 @@ async def test_edit_dialog_previews_the_moves_before_anything_changes(plan_copy:
         assert session.plan == lowered
         status = str(workbench.query_one("#status", Static).render())
         assert expected.replace("moves", "moved", 1) in status
-
-
-@pytest.fixture()
-def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    from abm_tui.plan.dump import save_plan
-    from abm_tui.plan.paths import relocated
-
-    path = tmp_path / "plan.toml"
-    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
-    return path

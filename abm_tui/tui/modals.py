@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, SelectionL
 from textual.widgets.selection_list import Selection
 
 from abm_tui.errors import AbmError
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 
 class ConfirmQuit(ModalScreen[str]):
@@ -89,7 +89,7 @@ def _checked(check: Callable[[str], str | None], text: str) -> str | None:
         return str(err)
 
 
-class AskText(ModalScreen[str | None]):
+class AskText(ToApp, ModalScreen[str | None]):
     """One line of text (a threshold, a limit, points, a path); answers the text, or None on escape.
 
     The value starts selected, so typing replaces it; enter submits; a refused value shows its reason

@@ -30,9 +30,14 @@ This docstring is the authoritative text; ARCHITECTURE.md sums it up.
    AbmError and answers with it, so the screen says it in place. Any other exception ends the worker
    in the ERROR state, and the one `Worker.StateChanged` handler on the App turns it into a
    notification and the workbench's status line (`failure_text`). A worker failure never ends the app.
+   Textual does not bubble `Worker.StateChanged`, so a screen that runs workers mixes in `ToApp`,
+   which hands the message to the App as it is: no screen words a failure of its own.
 """
 
 from __future__ import annotations
+
+from textual.dom import DOMNode
+from textual.worker import Worker
 
 from abm_tui.errors import first_line
 
@@ -59,3 +64,10 @@ def failure_text(description: str, error: BaseException | None) -> str:
     """A failed worker in one line: what it was doing, then the first line of why."""
     reason = first_line(error) if error is not None else "stopped"
     return f"{description or 'background work'} failed: {reason}"
+
+
+class ToApp(DOMNode):
+    """Mixed into a screen with workers: its workers' state changes go to the App's one handler."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.post_message(event)

@@ -25,7 +25,7 @@ from abm_tui.engine.timeline import engaged_values, weekly_engagement
 from abm_tui.errors import AbmError
 from abm_tui.session import Session
 from abm_tui.tui.session_thread import SessionThread
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 WEEKS = 26  # the sparklines' span; drill.tcss makes each one WEEKS cells wide, a cell per week
 FIRMOGRAPHICS = (
@@ -121,7 +121,7 @@ def listed(values: tuple[tuple[str, float], ...]) -> str:
     return " · ".join(f"{name} {shown(count)}" for name, count in values) or "none"
 
 
-class AccountScreen(Screen[None]):
+class AccountScreen(ToApp, Screen[None]):
     """The detail of one account under the session's current plan."""
 
     HELP_TITLE = "Account"

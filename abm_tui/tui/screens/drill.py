@@ -28,7 +28,7 @@ from abm_tui.plan.model import Plan
 from abm_tui.session import Session
 from abm_tui.tui.screens.account import AccountScreen
 from abm_tui.tui.session_thread import SessionThread
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 FIRST_COLUMNS = (
     "account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
@@ -182,7 +182,7 @@ class SearchBox(Input):
     ]
 
 
-class DrillScreen(Screen[None]):
+class DrillScreen(ToApp, Screen[None]):
     """A list of accounts fetched once in a thread: one matrix cell's (see `of_cell`) or one movement flow's."""
 
     HELP_TITLE = "Drill-down"

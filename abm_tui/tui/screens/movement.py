@@ -28,7 +28,7 @@ from abm_tui.plan.model import Plan
 from abm_tui.session import Session
 from abm_tui.tui.screens.drill import DrillScreen
 from abm_tui.tui.session_thread import SessionThread
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 FLOW_COLUMNS = ("account_id", "name", "reason")
 
@@ -48,7 +48,7 @@ class Compared(Message):
     error: str | None
 
 
-class MovementScreen(Screen[None]):
+class MovementScreen(ToApp, Screen[None]):
     """From-to flows between two segmentations of the session's accounts."""
 
     HELP_TITLE = "Movement"

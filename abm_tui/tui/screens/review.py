@@ -32,7 +32,7 @@ from abm_tui.history.review import (
 )
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import input_paths
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
 
@@ -68,7 +68,7 @@ class ReviewWritten(Message):
     error: str | None
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(ToApp, Screen[None]):
     """The review of the plan's history from its oldest snapshot in the last quarter to its newest."""
 
     HELP_TITLE = "Quarterly review"

@@ -37,7 +37,7 @@ from abm_tui.tui.messages import (
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
-from abm_tui.tui.workers import Tokens
+from abm_tui.tui.workers import ToApp, Tokens
 
 DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
@@ -93,7 +93,7 @@ def cannot_write(folder: Path, err: OSError) -> str:
     return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
 
 
-class WorkbenchScreen(Screen[None]):
+class WorkbenchScreen(ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
