@@ -4,6 +4,7 @@ measures once per burst, stale answers are dropped, failures are said by the App
 from __future__ import annotations
 
 import threading
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,17 @@ def test_a_bug_in_an_edit_is_said_and_the_thread_goes_on(thread: tuple[SessionTh
     sessions.edit(EditRequest(1, Step.APPLY, MatrixRequest(), tmp_path / "plan.toml"))  # APPLY without a plan
     assert sessions.wait_idle(30)
     failed = [m for m in heard if isinstance(m, WorkFailed)]
-    assert [m.description for m in failed] == ["applying apply"]
+    assert [m.description for m in failed] == ["the apply edit"]
     assert sessions.ask(lambda session: session.can_undo).result(10) is False
+
+
+def test_once_stopped_a_query_is_cancelled_not_left_waiting(demo_session: Session) -> None:
+    sessions = SessionThread(demo_session, state_of(demo_session))
+    sessions.start(lambda message: None)
+    sessions.stop()
+    assert sessions.wait_idle(10)
+    with pytest.raises(CancelledError):
+        sessions.ask(lambda session: session.plan).result(10)
 
 
 @pytest.mark.tui

@@ -117,7 +117,8 @@ class SessionThread:
         self._table = session.engine.table  # the table `state.dimensions` were counted on
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending = 0
-        self._count = threading.Lock()  # guards `_pending` only, held for an increment
+        self._count = threading.Lock()  # guards `_pending` and `_stopped` only, held for an increment
+        self._stopped = False
         self._idle = threading.Event()
         self._idle.set()
         self._baseline: tuple[tuple[object, ...], Matrix | None] | None = None
@@ -160,10 +161,16 @@ class SessionThread:
     # -- on the session thread -----------------------------------------------------------------
 
     def _put(self, item: object) -> None:
+        """Queue `item`; once stopped, nothing more is taken (a query's future is cancelled, never left waiting)."""
         with self._count:
+            if self._stopped:
+                if isinstance(item, _Query):
+                    item.future.cancel()
+                return
+            self._stopped = item is _STOP
             self._pending += 1
             self._idle.clear()
-        self._queue.put(item)
+            self._queue.put(item)
 
     def _done(self, count: int) -> None:
         with self._count:
@@ -196,7 +203,7 @@ class SessionThread:
             if isinstance(item, _Query):
                 self._answer(item)
             elif isinstance(item, EditRequest):
-                self._guarded(f"applying {item.note or item.step}", partial(self._edit, item))
+                self._guarded(f"the {item.step} edit", partial(self._edit, item))
                 last = item
         if last is not None:
             self._guarded("measuring the matrix", partial(self._measured, last))

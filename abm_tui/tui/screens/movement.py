@@ -1,9 +1,10 @@
 """Movement: which accounts moved, from where to where, and why; against the baseline plan or a snapshot.
 
 Against the baseline plan it answers "what have my edits done since I pinned it"; against a snapshot
-from the plan's history, "what moved since that week". The comparison runs on the session thread (it segments
-the current plan and reads the snapshot); regrouping the flows by segment, tier, stage, bucket or
-play is a Polars group-by on the result, and Enter on a flow lists its accounts with their reasons.
+from the plan's history, "what moved since that week". The comparison runs on the session thread (it
+segments the current plan and reads the snapshot); regrouping the flows by segment, tier, stage, bucket
+or play is a Polars group-by on the result, in the screen's worker; Enter on a flow lists its accounts
+with their reasons.
 """
 
 from __future__ import annotations
@@ -35,17 +36,25 @@ FLOW_COLUMNS = ("account_id", "name", "reason")
 
 @dataclass(frozen=True)
 class CompareRequest:
+    """A comparison with `against` (None: the baseline plan), its flows grouped `by`; `diff` when it is known
+    already and only the grouping changes."""
+
     token: int
-    against: Snapshot | None  # None: the baseline plan
+    against: Snapshot | None
+    by: str
+    diff: Diff | None = None
 
 
 @dataclass
 class Compared(Message):
-    """A comparison: the diff, or why there is none (a damaged snapshot)."""
+    """A comparison and its flows grouped as asked, or why there is none (a damaged snapshot)."""
 
     token: int
     diff: Diff | None
-    error: str | None
+    by: str
+    flows: pl.DataFrame
+    summary: str
+    error: str | None = None
 
 
 class MovementScreen(ToApp, Screen[None]):
@@ -68,6 +77,7 @@ class MovementScreen(ToApp, Screen[None]):
         self.by = "segment"
         self.diff: Diff | None = None
         self._flows = pl.DataFrame()
+        self._flows_by = self.by  # what the flows on screen are grouped by
         self.tokens = Tokens()
 
     def compose(self) -> ComposeResult:
@@ -83,38 +93,35 @@ class MovementScreen(ToApp, Screen[None]):
         self.sub_title = "Movement"
         self.compare()
 
-    def compare(self) -> None:
-        self.compute(CompareRequest(self.tokens.next(), self.against))
+    def compare(self, diff: Diff | None = None) -> None:
+        self.compute(CompareRequest(self.tokens.next(), self.against, self.by, diff))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="movement", description="comparing the plans")
     def compute(self, request: CompareRequest) -> None:
+        """The diff on the session thread (it segments the plan now); the grouping here, off the UI thread."""
         try:
-            diff = self.sessions.ask(lambda session: since(session, request.against)).result()
+            diff = request.diff or self.sessions.ask(lambda session: since(session, request.against)).result()
         except AbmError as err:  # a damaged snapshot says why, in place of the flows
-            self.post_message(Compared(request.token, None, str(err)))
+            self.post_message(Compared(request.token, None, request.by, pl.DataFrame(), "", str(err)))
             return
-        self.post_message(Compared(request.token, diff, None))
+        movement = diff.movement
+        text = summary(movement, self.plan.name, by=request.by, top=0)  # the table lists the flows
+        self.post_message(Compared(request.token, diff, request.by, movement.flows(request.by), text))
 
     @on(Compared)
     def show(self, message: Compared) -> None:
         if not self.tokens.current(message.token):
-            return  # the planner has chosen another comparison since
+            return  # the planner has chosen another comparison or grouping since
         if message.diff is None:
             self.query_one("#movement-summary", Static).update(f"could not compare: {message.error}")
             return
-        self.diff = message.diff
-        self.refill()
-
-    def refill(self) -> None:
-        if self.diff is None:
-            return
-        movement = self.diff.movement
-        text = summary(movement, self.plan.name, by=self.by, top=0)  # the table lists the flows
-        self.query_one("#movement-summary", Static).update(text + f"\nflows by {self.by} · enter lists the accounts")
-        changes = describe_changes(self.diff.changes) if self.diff.changes else "no rule changes between the plans"
-        notes = "\n".join(f"note: {note}" for note in self.diff.notes)
+        self.diff, self._flows, self._flows_by = message.diff, message.flows, message.by
+        self.query_one("#movement-summary", Static).update(
+            message.summary + f"\nflows by {message.by} · enter lists the accounts")
+        diff = message.diff
+        changes = describe_changes(diff.changes) if diff.changes else "no rule changes between the plans"
+        notes = "\n".join(f"note: {note}" for note in diff.notes)
         self.query_one("#movement-changes", Static).update("\n".join(filter(None, ["Plan changes", changes, notes])))
-        self._flows = movement.flows(self.by)
         table = self.query_one("#movement-flows", DataTable)
         table.clear(columns=True)
         table.add_columns("from", "to", "accounts")
@@ -126,7 +133,7 @@ class MovementScreen(ToApp, Screen[None]):
 
     def action_group(self) -> None:
         self.by = FLOW_DIMENSIONS[(FLOW_DIMENSIONS.index(self.by) + 1) % len(FLOW_DIMENSIONS)]
-        self.refill()
+        self.compare(self.diff)
 
     def action_against(self) -> None:
         from abm_tui.tui.modals import ChooseOne
@@ -157,7 +164,7 @@ class MovementScreen(ToApp, Screen[None]):
         if self.diff is None or not self._flows.height:
             return
         source, target, _ = self._flows.row(event.cursor_row)
-        movement, by = self.diff.movement, self.by
+        movement, by = self.diff.movement, self._flows_by
 
         def fetch(_: Session) -> pl.DataFrame:
             accounts = movement.flow_accounts(by, source, target)

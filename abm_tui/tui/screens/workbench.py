@@ -49,7 +49,7 @@ DESTINATION_LABELS = {
 
 @dataclass(frozen=True)
 class ValuesRequest:
-    """The values of `column` for an `in` list, asked for while the cursor is on `target`."""
+    """The values of `column`, for picking an `in` list."""
 
     token: int
     column: str
