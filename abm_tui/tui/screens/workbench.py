@@ -204,10 +204,14 @@ class WorkbenchScreen(ToApp, Screen[None]):
                 self.plan_path, self.writable = message.saved_to, True
             if then is not None:
                 self.call_after_refresh(then)
-        if self.edits.current(message.token) and message.state.plan != self.plan:
+        if not self.edits.current(message.token):
+            self.update_status()  # more edits are queued: the status says this one landed
+            return
+        if message.state.plan != self.plan:
             self.plan = message.state.plan  # undo, redo: the tree still shows the plan before
             self.query_one(RulesTree).show(self.plan)
-        self.update_status()
+        # The matrix of this edit follows at once (the thread measures after every burst's last edit) and
+        # updates the status with it: one re-layout of the status line per key, not two.
 
     @on(MatrixMeasured)
     def matrix_measured(self, message: MatrixMeasured) -> None:
