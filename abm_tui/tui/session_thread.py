@@ -137,7 +137,7 @@ class SessionThread:
         self._thread.start()
 
     def stop(self) -> None:
-        """Finish the work in hand, cancel what is still queued, end the thread."""
+        """Finish what is queued, then end the thread; anything asked later is cancelled."""
         self._put(_STOP)
 
     def edit(self, request: EditRequest) -> None:
@@ -194,12 +194,9 @@ class SessionThread:
     def _burst(self, burst: list[object]) -> bool:
         """Every item in order, then one measurement for the last edit; True once asked to stop."""
         last: EditRequest | None = None
-        for index, item in enumerate(burst):
+        for item in burst:
             if item is _STOP:
-                for rest in burst[index + 1 :]:
-                    if isinstance(rest, _Query):
-                        rest.future.cancel()
-                return True
+                return True  # always the last item: `_put` takes nothing after it
             if isinstance(item, _Query):
                 self._answer(item)
             elif isinstance(item, EditRequest):
