@@ -8,7 +8,6 @@ plays) goes to the engine, which recomputes only the rules that changed.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -150,7 +149,6 @@ class Session:
     def __init__(self, plan: Plan, workspace: Workspace) -> None:
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
-        self.lock = threading.RLock()  # the workbench's workers and screens take turns with it
         self._checked: dict = {}  # per-rule validation results for one engine's data (see problems)
         self._checked_for: tuple[Engine, pl.Schema] | None = None
         self.check(plan)

@@ -34,6 +34,10 @@ from abm_tui.tui.widgets.rules_tree import RulesTree
 
 
 async def settle(app: AbmApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot
+    """The session thread idle (it owns the session and measures the matrix), then the workers and the UI."""
+    for screen in app.screen_stack:
+        if isinstance(screen, WorkbenchScreen):
+            await asyncio.to_thread(screen.sessions.wait_idle, 60)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -68,7 +72,8 @@ async def drive(plan_path: Path, presses: int) -> dict[str, float]:
     started = time.perf_counter()
     app = AbmApp(plan_path)
     async with app.run_test(size=(160, 48)) as pilot:
-        while not (isinstance(app.screen, WorkbenchScreen) and app.screen.query_one(MatrixTable).view):
+        while not (isinstance(app.screen, WorkbenchScreen) and app.screen.query(MatrixTable)
+                   and app.screen.query_one(MatrixTable).view):  # pushed is not yet composed
             await pilot.pause(0.05)
         first_screen = time.perf_counter() - started
         app.screen.query_one(RulesTree).move_to(Target("tiers", 2, "fit_score", "min"))

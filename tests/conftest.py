@@ -79,6 +79,15 @@ def private_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     return home
 
 
+@pytest.fixture(autouse=True)
+def still_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cursors do not blink in tests: a screenshot or a wait for idle never depends on the clock."""
+    from textual.widgets import Input, TextArea
+
+    for widget in (Input, TextArea):
+        monkeypatch.setattr(widget.cursor_blink, "_default", False)
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3,000 generated accounts with engagement, and the default plan pointing at them."""
@@ -95,3 +104,15 @@ def demo_plan_path(demo_dir: Path) -> Path:
 @pytest.fixture()
 def demo_session(demo_plan_path: Path) -> Session:
     return Session.open(demo_plan_path)
+
+
+@pytest.fixture()
+def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
+    """A writable copy of the demo plan in the test's folder, reading the shared demo data."""
+    from abm_tui.plan.dump import save_plan
+    from abm_tui.plan.parse import load_plan
+    from abm_tui.plan.paths import relocated
+
+    path = tmp_path / "plan.toml"
+    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
+    return path

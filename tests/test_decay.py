@@ -219,16 +219,12 @@ async def test_the_workbench_shows_nudges_and_edits_each_half_life(tmp_path: Pat
     from abm_tui.tui.app import AbmApp
     from abm_tui.tui.modals import AskText
     from abm_tui.tui.widgets.rules_tree import RulesTree
+    from tests.pilot import settled
 
     app = AbmApp(write_files(tmp_path, [("A", EVENT_DAY, "demo_request", 1)], as_of=EVENT_DAY + dt.timedelta(days=5)))
 
-    async def settle() -> None:
-        for _ in range(2):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle()
+        await settled(pilot)
         workbench, tree = app.screen, app.screen.query_one(RulesTree)
         engagement = next(n for n in tree.root.children if n.data.section == "engagement")
         assert [(n.data, str(n.label)) for n in engagement.children][-3:] == [
@@ -238,8 +234,8 @@ async def test_the_workbench_shows_nudges_and_edits_each_half_life(tmp_path: Pat
         ]
         tree.move_to(Target("engagement", column="demo_request", setting="half_life_days"))
         await pilot.press("plus")
-        await settle()
-        session = workbench.session
+        await settled(pilot)
+        session = workbench.sessions.session
         assert session.plan.engagement.half_life("demo_request") == 15
         assert row(session, "A")["engagement_recent"] == 25 * 0.5 ** (5 / 15)
         assert "demo_request half-life 15 d" in [str(n.label) for n in engagement.children]
@@ -254,6 +250,6 @@ async def test_the_workbench_shows_nudges_and_edits_each_half_life(tmp_path: Pat
         assert "above 0 days" in " ".join(str(w.render()) for w in app.screen.query(Static))
         app.screen.query_one(Input).value = "28"
         await pilot.press("enter")
-        await settle()
+        await settled(pilot)
         assert app.screen is workbench and session.plan.engagement.half_life("demo_request") == 28
         assert session.assignments().filter(pl.col("account_id") == "A").row(0, named=True)["bucket"] == "Hot"

@@ -8,34 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.widgets.matrix_table import MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
+from tests.pilot import settled
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
-
-
-@pytest.fixture(autouse=True)
-def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))
-
-
-async def settled(pilot) -> None:  # noqa: ANN001 - textual's Pilot
-    """Workers done, then until two screenshots in a row agree: a table re-measures its columns on
-    a later refresh, and how many refreshes that takes depends on the machine."""
-    await pilot.app.workers.wait_for_complete()
-    previous = None
-    for _ in range(50):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        shot = pilot.app.export_screenshot()
-        if shot == previous:
-            return
-        previous = shot
 
 
 def demo() -> AbmApp:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -18,31 +17,7 @@ from abm_tui.tui.app import AbmApp
 from abm_tui.tui.screens.workbench import WorkbenchScreen
 from abm_tui.tui.widgets.matrix_table import MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
-
-
-@pytest.fixture(autouse=True)
-def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings and autosaves go to the test's own folders, never the user's."""
-    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))
-
-
-@pytest.fixture()
-def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    """A writable copy of the demo plan beside the shared demo data."""
-    from abm_tui.plan.dump import save_plan
-    from abm_tui.plan.paths import relocated
-
-    path = tmp_path / "plan.toml"
-    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
-    return path
-
-
-async def settle(app: AbmApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.pilot import settled
 
 
 @asynccontextmanager
@@ -50,7 +25,7 @@ async def opened(path: Path) -> AsyncIterator[tuple[AbmApp, Pilot]]:
     """The app on `path` at 160x48, with the plan loaded and the first matrix shown."""
     app = AbmApp(path)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         yield app, pilot
 
 
@@ -58,7 +33,7 @@ async def press_on(app: AbmApp, pilot: Pilot, target: Target, *keys: str) -> Non
     """Put the rules cursor on `target`, press `keys`, and wait for the recount."""
     app.screen.query_one(RulesTree).move_to(target)
     await pilot.press(*keys)
-    await settle(app, pilot)
+    await settled(pilot)
 
 
 def cell(app: AbmApp, row: str, col: str) -> str:
@@ -87,7 +62,7 @@ async def test_nudging_a_threshold_recounts_to_what_the_engine_says(plan_copy: P
         tree = app.screen.query_one(RulesTree)
         tree.move_to(Target("tiers", 2, "fit_score", "min"))
         await pilot.press("minus", "minus")
-        await settle(app, pilot)
+        await settled(pilot)
         plan = load_plan(plan_copy)
         lowered = edits.set_test(plan, "tiers", 2, "fit_score", "min",
                                  edits.nudge(edits.nudge(70, -1), -1))
@@ -95,7 +70,7 @@ async def test_nudging_a_threshold_recounts_to_what_the_engine_says(plan_copy: P
         engine.apply(lowered)
         expected = engine.matrix()
         assert cell(app, "Tier 3", "Total") == f"{expected.values[2].sum():,}"
-        assert app.screen.session.plan == lowered and app.screen.session.dirty
+        assert app.screen.sessions.session.plan == lowered and app.screen.sessions.session.dirty
         # The change against the baseline shows in the cell.
         table_text = str(app.screen.query_one(MatrixTable).get_cell_at((2, 9)))
         baseline = Session.open(plan_copy).matrix().values[2].sum()
@@ -109,17 +84,17 @@ async def test_undo_and_redo_follow_the_history(plan_copy: Path) -> None:
         after = cell(app, "Tier 3", "Total")
         assert after != before
         await pilot.press("ctrl+z")
-        await settle(app, pilot)
-        assert cell(app, "Tier 3", "Total") == before and not app.screen.session.dirty
+        await settled(pilot)
+        assert cell(app, "Tier 3", "Total") == before and not app.screen.sessions.session.dirty
         await pilot.press("ctrl+y")
-        await settle(app, pilot)
+        await settled(pilot)
         assert cell(app, "Tier 3", "Total") == after
 
 
 async def test_toggle_off_a_tier(plan_copy: Path) -> None:
     async with opened(plan_copy) as (app, pilot):
         await press_on(app, pilot, Target("tiers", 0), "o")
-        assert not app.screen.session.plan.tiers[0].enabled
+        assert not app.screen.sessions.session.plan.tiers[0].enabled
         assert cell(app, "Tier 1", "Total") == "0"
 
 
@@ -127,21 +102,21 @@ async def test_nudging_something_that_is_not_a_number_is_refused_in_place(plan_c
     async with opened(plan_copy) as (app, pilot):
         await press_on(app, pilot, Target("criteria", 0, "industry", "in"), "plus")
         assert "is not a number" in str(app.screen.query_one("#status", Static).render())
-        assert not app.screen.session.dirty
+        assert not app.screen.sessions.session.dirty
 
 
 async def test_pivot_and_measure(plan_copy: Path) -> None:
     async with opened(plan_copy) as (app, pilot):
         app.screen.query_one(MatrixTable).focus()
         await pilot.press("c")
-        await settle(app, pilot)
+        await settled(pilot)
         view = app.screen.query_one(MatrixTable).view
         assert view is not None and view.current.col_dim == "bucket"
         await pilot.press("m")
-        await settle(app, pilot)
+        await settled(pilot)
         assert app.screen.query_one(MatrixTable).view.measure == "pipeline"
         await pilot.press("m")
-        await settle(app, pilot)
+        await settled(pilot)
         assert cell(app, "Total", "Total") == "100.0%"
 
 
@@ -149,10 +124,10 @@ async def test_save_writes_the_plan_and_clears_unsaved(plan_copy: Path) -> None:
     async with opened(plan_copy) as (app, pilot):
         await press_on(app, pilot, Target("criteria", 0), "plus")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settled(pilot)
         saved = load_plan(plan_copy)
-        assert saved == app.screen.session.plan and saved.criteria[0].points == 35
-        assert not app.screen.session.dirty
+        assert saved == app.screen.sessions.session.plan and saved.criteria[0].points == 35
+        assert not app.screen.sessions.session.dirty
 
 
 async def test_a_bad_plan_shows_the_message_instead_of_crashing(tmp_path: Path) -> None:
@@ -160,7 +135,7 @@ async def test_a_bad_plan_shows_the_message_instead_of_crashing(tmp_path: Path) 
     plan.write_text('version = 1\n[data]\naccounts = "missing.csv"\n')
     app = AbmApp(plan)
     async with app.run_test() as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         message = str(app.query_one("#loading-message", Static).render())
         assert "missing.csv: no such file" in message
         await pilot.press("q")
@@ -184,9 +159,9 @@ async def test_typed_threshold_is_refused_in_place_then_accepted(plan_copy: Path
         assert "expected a number, got 'high'" in " ".join(str(s.render()) for s in app.screen.query(Static))
         app.screen.query_one(Input).value = "55"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert app.screen is workbench
-        assert edits.get_test(workbench.session.plan, "tiers", 2, "fit_score", "min") == 55
+        assert edits.get_test(workbench.sessions.session.plan, "tiers", 2, "fit_score", "min") == 55
 
 
 async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
@@ -205,8 +180,8 @@ async def test_an_in_list_is_picked_from_the_data(plan_copy: Path) -> None:
         assert any(p.startswith("Software") for p in prompts), prompts
         options.select("Software")
         await pilot.press("enter")
-        await settle(app, pilot)
-        chosen = edits.get_test(workbench.session.plan, "criteria", 0, "industry", "in")
+        await settled(pilot)
+        chosen = edits.get_test(workbench.sessions.session.plan, "criteria", 0, "industry", "in")
         assert "Software" in chosen and "Fintech" in chosen
 
 
@@ -220,7 +195,7 @@ async def test_enter_on_a_cell_drills_into_its_accounts(plan_copy: Path) -> None
         stage = view.current.cols.index("Identified")
         table.cursor_coordinate = (1, stage + 1)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, DrillScreen)
         expected = Session.open(plan_copy).matrix().cell("Tier 2", "Identified")
         assert app.screen.query_one(AccountTable).row_count == expected
@@ -243,7 +218,7 @@ async def test_quit_asks_about_unsaved_changes(plan_copy: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("s")
-        await settle(app, pilot)
+        await settled(pilot)
     assert app.return_code == 0
     assert load_plan(plan_copy).criteria[0].points == 35
 
@@ -258,7 +233,7 @@ async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Pa
         await pilot.pause()
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
     saved, original = load_plan(target), load_plan(plan_copy)
     assert saved.tiers == original.tiers and saved.criteria == original.criteria
     assert saved.resolve(saved.data.accounts).resolve() == original.resolve(original.data.accounts).resolve()
@@ -289,7 +264,7 @@ async def export_to(app: AbmApp, pilot: Pilot, dialog: object, folder: Path) -> 
 
     dialog.query_one(Input).value = str(folder)  # type: ignore[attr-defined]
     await pilot.press("enter")
-    await settle(app, pilot)
+    await settled(pilot)
     assert "exported" in str(app.screen.query_one("#status", Static).render())
 
 
@@ -345,12 +320,12 @@ async def test_reopening_after_a_crash_offers_the_autosave(plan_copy: Path) -> N
         # the terminal goes away here: no save, no quit prompt
     again = AbmApp(plan_copy)
     async with again.run_test(size=(160, 48)) as pilot:
-        await settle(again, pilot)
+        await settled(pilot)
         assert isinstance(again.screen, RestoreAutosave)
         await pilot.press("r")
-        await settle(again, pilot)
-        assert again.screen.session.plan.criteria[0].points == 35
-        assert again.screen.session.dirty
+        await settled(pilot)
+        assert again.screen.sessions.session.plan.criteria[0].points == 35
+        assert again.screen.sessions.session.dirty
 
 
 async def test_help_lists_the_keys(plan_copy: Path) -> None:
@@ -386,8 +361,8 @@ async def test_rename_a_rule_and_pivot_on_any_text_column(plan_copy: Path) -> No
         await pilot.pause()
         app.screen.query_one(Input).value = "Strategic"
         await pilot.press("enter")
-        await settle(app, pilot)
-        assert workbench.session.plan.tiers[0].name == "Strategic"
+        await settled(pilot)
+        assert workbench.sessions.session.plan.tiers[0].name == "Strategic"
         expected = Session.open(plan_copy).matrix().values[0].sum()
         assert cell(app, "Strategic", "Total") == f"{expected:,}"
-        assert "owner" in workbench.dimensions() and "account_id" not in workbench.dimensions()
+        assert "owner" in workbench.state.dimensions and "account_id" not in workbench.state.dimensions

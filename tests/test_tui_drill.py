@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import Sparkline, Static
 
 from abm_tui.engine.explain import find_row
@@ -19,6 +18,7 @@ from abm_tui.engine.timeline import weekly_engagement
 from abm_tui.session import Session
 from abm_tui.tui.screens.account import WEEKS, AccountScreen
 from abm_tui.tui.screens.drill import AccountTable, DrillScreen, SearchBox
+from tests.pilot import settled, started
 
 SIZE = (160, 48)
 
@@ -26,17 +26,15 @@ SIZE = (160, 48)
 class Host(App[None]):
     """Pushes one screen on mount, the way the workbench will."""
 
-    def __init__(self, first: Screen) -> None:
+    def __init__(self, first: DrillScreen | AccountScreen) -> None:
         super().__init__()
         self.first = first
 
     def on_mount(self) -> None:
         self.push_screen(self.first)
 
-
-async def settle(app: App, pilot: Pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    def on_unmount(self) -> None:
+        self.first.sessions.stop()
 
 
 def shown_rows(app: App) -> pl.DataFrame:
@@ -60,7 +58,7 @@ async def move_to_column(app: App, pilot: Pilot, name: str) -> None:
 
 
 def drill(session: Session, row: str | None = "Tier 2", col: str | None = "Identified") -> Host:
-    return Host(DrillScreen.of_cell(session, session.plan, "tier", row, "stage", col))
+    return Host(DrillScreen.of_cell(started(session), session.plan, "tier", row, "stage", col))
 
 
 async def test_drilling_a_cell_shows_exactly_its_accounts(demo_session: Session) -> None:
@@ -68,7 +66,7 @@ async def test_drilling_a_cell_shows_exactly_its_accounts(demo_session: Session)
     assert expected > 20
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         table = app.screen.query_one(AccountTable)
         assert table.row_count == expected
         assert table.has_focus
@@ -90,7 +88,7 @@ async def test_a_row_or_column_total_drills_every_account_in_it(
     expected = int(matrix.values[rows][:, cols].sum())
     app = drill(demo_session, row, col)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         assert app.screen.query_one(AccountTable).row_count == expected
         assert f"{expected:,} accounts" in caption(app)
 
@@ -98,13 +96,13 @@ async def test_a_row_or_column_total_drills_every_account_in_it(
 async def test_search_keeps_accounts_whose_id_name_or_domain_contain_the_text(demo_session: Session) -> None:
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         total = shown_rows(app).height
         needle = shown_rows(app).get_column("name")[3].split()[0][:5].upper()  # case does not matter
         await pilot.press("slash")
         assert app.screen.query_one(SearchBox).has_focus
         await pilot.press(*needle)
-        await settle(app, pilot)
+        await settled(pilot)
         rows = shown_rows(app)
         hits = pl.any_horizontal(pl.col(c).str.to_lowercase().str.contains(needle.lower(), literal=True)
                                  for c in ("account_id", "name", "domain"))
@@ -114,7 +112,7 @@ async def test_search_keeps_accounts_whose_id_name_or_domain_contain_the_text(de
         assert rows.height == expected
         assert f"showing {expected:,} of {total:,} accounts" in caption(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert not app.screen.query_one(SearchBox).has_class("-open")
         assert app.screen.query_one(AccountTable).has_focus
         assert shown_rows(app).height == expected  # closing the line keeps the search
@@ -127,7 +125,7 @@ def cursor_in_view(table: AccountTable) -> bool:
 async def test_filter_keeps_the_value_under_the_cursor_and_shift_f_clears(demo_session: Session) -> None:
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         everything = shown_rows(app)
         await pilot.press("end")  # far down, so keeping the cursor on its account means scrolling
         await move_to_column(app, pilot, "bucket")
@@ -135,7 +133,7 @@ async def test_filter_keeps_the_value_under_the_cursor_and_shift_f_clears(demo_s
         value = everything.get_column("bucket")[table.cursor_row]
         account = everything.get_column("account_id")[table.cursor_row]
         await pilot.press("f")
-        await settle(app, pilot)
+        await settled(pilot)
         rows = shown_rows(app)
         assert set(rows.get_column("bucket")) == {value}
         assert rows.height == everything.filter(pl.col("bucket") == value).height < everything.height
@@ -144,7 +142,7 @@ async def test_filter_keeps_the_value_under_the_cursor_and_shift_f_clears(demo_s
         assert table.cursor_column == everything.columns.index("bucket")
         assert rows.get_column("account_id")[table.cursor_row] == account and cursor_in_view(table)
         await pilot.press("F")
-        await settle(app, pilot)
+        await settled(pilot)
         table = app.screen.query_one(AccountTable)
         assert shown_rows(app).height == everything.height
         assert everything.get_column("account_id")[table.cursor_row] == account and cursor_in_view(table)
@@ -154,30 +152,30 @@ async def test_filter_keeps_the_value_under_the_cursor_and_shift_f_clears(demo_s
 async def test_sort_puts_the_biggest_first_and_again_reverses(demo_session: Session) -> None:
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         scores = shown_rows(app).get_column("fit_score")
         await move_to_column(app, pilot, "fit_score")
         await pilot.press("s")
-        await settle(app, pilot)
+        await settled(pilot)
         assert shown_rows(app).get_column("fit_score")[0] == scores.max()
         assert shown_rows(app).get_column("fit_score").is_sorted(descending=True)
         assert "sorted by fit_score ↓" in caption(app)
         assert app.screen.query_one(AccountTable).cursor_row == 0
         await pilot.press("s")
-        await settle(app, pilot)
+        await settled(pilot)
         assert shown_rows(app).get_column("fit_score")[0] == scores.min()
 
 
 async def test_enter_opens_the_account_and_escape_comes_back_to_the_same_place(demo_session: Session) -> None:
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         drill_screen = app.screen
         count = app.screen.query_one(AccountTable).row_count
         await pilot.press("down", "down", "down")
         account = shown_rows(app).row(3, named=True)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert app.screen.account_id == account["account_id"]
         text = screen_text(app)
@@ -196,9 +194,9 @@ async def test_an_engaged_account_shows_a_sparkline_per_channel(demo_session: Se
     row = find_row(demo_session.engine, account, "test")
     weekly = weekly_engagement(demo_session.workspace.dataset.events, row, demo_session.engine.channels,
                                demo_session.as_of, WEEKS)
-    app = Host(AccountScreen(demo_session, account))
+    app = Host(AccountScreen(started(demo_session), account))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         sparklines = app.screen.query(Sparkline)
         assert len(sparklines) == len(weekly) >= 1
         assert [list(s.data) for s in sparklines] == list(weekly.values())
@@ -207,9 +205,9 @@ async def test_an_engaged_account_shows_a_sparkline_per_channel(demo_session: Se
 
 
 async def test_an_unknown_account_is_said_in_place_not_raised(demo_session: Session) -> None:
-    app = Host(AccountScreen(demo_session, "NO-SUCH-ID"))
+    app = Host(AccountScreen(started(demo_session), "NO-SUCH-ID"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         assert "Could not show NO-SUCH-ID" in screen_text(app)
         assert "no account with account_id" in screen_text(app)
 
@@ -230,11 +228,11 @@ async def test_a_plan_without_engagement_drills_and_explains_without_sparklines(
     session = Session.open(tmp_path / "plan.toml")
     app = drill(session, "Tier 1", "Known")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         rows = shown_rows(app)
         assert rows.get_column("account_id").to_list() == ["a1", "a3"]
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, AccountScreen)
         assert not app.screen.query(Sparkline)
         text = screen_text(app)
@@ -244,15 +242,15 @@ async def test_a_plan_without_engagement_drills_and_explains_without_sparklines(
 async def test_a_search_is_taken_literally_and_an_unknown_cell_is_said_not_raised(demo_session: Session) -> None:
     app = drill(demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         await pilot.press("slash", "[", "b", "]", "escape")
-        await settle(app, pilot)
+        await settled(pilot)
         assert shown_rows(app).height == 0
         assert 'showing 0 of' in caption(app) and 'search "[b]"' in caption(app)
         await pilot.press("F")
-        await settle(app, pilot)
+        await settled(pilot)
         assert shown_rows(app).height > 0
     app = drill(demo_session, "Tier 9")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(pilot)
         assert "could not load: tier has no value 'Tier 9'" in caption(app)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pytest
 from textual.widgets import DataTable, Input, Static
 
 from abm_tui.history.diff import since
@@ -21,13 +20,8 @@ from abm_tui.tui.screens.drill import DrillScreen
 from abm_tui.tui.screens.movement import MovementScreen
 from abm_tui.tui.screens.review import ReviewScreen
 from abm_tui.tui.widgets.rules_tree import RulesTree
-from tests.test_tui import opened, settle
-
-
-@pytest.fixture(autouse=True)
-def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ABM_TUI_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ABM_TUI_STATE_DIR", str(tmp_path / "state"))
+from tests.pilot import settled
+from tests.test_tui import opened
 
 
 def rows_of(table: DataTable) -> list[list[str]]:
@@ -40,7 +34,7 @@ async def test_review_screen_shows_the_demo_history_regroups_and_writes_the_deck
     expected = review_plan(load_plan(demo_plan_path)).table
     async with opened(demo_plan_path) as (app, pilot):
         await pilot.press("R")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, ReviewScreen)
         period = str(app.screen.query_one("#review-period", Static).render())
         assert "2026-11-06 to 2026-11-20 · 3 snapshots · by segment" in period
@@ -53,7 +47,7 @@ async def test_review_screen_shows_the_demo_history_regroups_and_writes_the_deck
         assert all(len(row[-2]) == 3 for row in rows), "one sparkline block per snapshot"
 
         await pilot.press("g")
-        await settle(app, pilot)
+        await settled(pilot)
         rows = rows_of(app.screen.query_one("#review-table", DataTable))
         assert [row[0] for row in rows] == ["Tier 1", "Tier 2", "Tier 3", "Not target", "All accounts"]
 
@@ -61,7 +55,7 @@ async def test_review_screen_shows_the_demo_history_regroups_and_writes_the_deck
         await pilot.pause()
         app.screen.query_one(Input).value = str(tmp_path / "deck")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         csv = pl.read_csv(tmp_path / "deck" / "review.csv")
         assert csv.columns[0] == "tier" and csv.get_column("accounts_at_start").sum() == 2 * 3000
         assert "| Tier 1 |" in (tmp_path / "deck" / "review.md").read_text()
@@ -75,7 +69,7 @@ async def test_review_screen_says_why_there_is_no_review(tmp_path: Path, demo_di
     save_plan(relocated(load_plan(demo_dir / "plan.toml"), tmp_path), plan)
     async with opened(plan) as (app, pilot):
         await pilot.press("R")
-        await settle(app, pilot)
+        await settled(pilot)
         said = str(app.screen.query_one("#review-period", Static).render())
         assert said.startswith("no review: ") and "no snapshots yet" in said and str(tmp_path / "history") in said
 
@@ -85,19 +79,19 @@ async def test_movement_view_against_the_oldest_snapshot_drills_into_a_flow(demo
     flows = since(Session.open(demo_plan_path), oldest).movement.flows("segment")
     async with opened(demo_plan_path) as (app, pilot):
         await pilot.press("v")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, MovementScreen)
         assert "0 moved" in str(app.screen.query_one("#movement-summary", Static).render())
 
         await pilot.press("a", "end", "enter")  # the oldest snapshot is listed last
-        await settle(app, pilot)
+        await settled(pilot)
         summary = str(app.screen.query_one("#movement-summary", Static).render())
         assert f"{oldest.label} → now (as of 2026-11-20)" in summary
         rows = rows_of(app.screen.query_one("#movement-flows", DataTable))
         assert rows[0] == [flows["from"][0], flows["to"][0], f"{flows['accounts'][0]:,}"]
 
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert isinstance(app.screen, DrillScreen)
         caption = str(app.screen.query_one("#drill-caption", Static).render())
         assert f"{flows['from'][0]} → {flows['to'][0]} · {flows['accounts'][0]:,} accounts" in caption
@@ -109,7 +103,7 @@ async def test_edit_dialog_previews_the_moves_before_anything_changes(plan_copy:
 
     async with opened(plan_copy) as (app, pilot):
         workbench = app.screen
-        session = workbench.session
+        session = workbench.sessions.session
         lowered = edits.set_test(session.plan, "tiers", 2, "fit_score", "min", 60)
         expected = preview_text(session.assignment(), session.preview(lowered))
         assert expected.startswith("moves tier: ") and "Not target → Tier 3" in expected
@@ -118,21 +112,11 @@ async def test_edit_dialog_previews_the_moves_before_anything_changes(plan_copy:
         await pilot.pause()
         assert isinstance(app.screen, AskText)
         app.screen.query_one(Input).value = "60"
-        await settle(app, pilot)
+        await settled(pilot)
         assert str(app.screen.query_one("#ask-preview", Static).render()) == expected
         assert session.plan != lowered, "a preview must not change the plan"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(pilot)
         assert session.plan == lowered
         status = str(workbench.query_one("#status", Static).render())
         assert expected.replace("moves", "moved", 1) in status
-
-
-@pytest.fixture()
-def plan_copy(demo_plan_path: Path, tmp_path: Path) -> Path:
-    from abm_tui.plan.dump import save_plan
-    from abm_tui.plan.paths import relocated
-
-    path = tmp_path / "plan.toml"
-    save_plan(relocated(load_plan(demo_plan_path), tmp_path), path)
-    return path

@@ -1,64 +1,55 @@
 """The workbench app: loads the session in a worker (showing each step), then the workbench.
 
-The app owns what outlives a screen: themes and the remembered choice, the quit prompt, help,
-and the command palette, which offers every action of the screen in front.
+The app owns what outlives a screen: themes and the remembered choice, the quit prompt (for `q`,
+`ctrl+q` and the palette alike), help, the command palette (`tui/commands.py`), the styles, and the
+one handler that turns any failed worker into a notification and the status line (`tui/workers.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
 
 from abm_tui.errors import AbmError
 from abm_tui.session import Session
+from abm_tui.tui.commands import ActionCommands
+from abm_tui.tui.messages import Progress, SessionFailed, SessionReady, WorkFailed
 from abm_tui.tui.screens.workbench import WorkbenchScreen
+from abm_tui.tui.session_thread import SessionThread, state_of
 from abm_tui.tui.themes import register_themes
+from abm_tui.tui.workers import failure_text
 from abm_tui.userstate import autosave
 from abm_tui.userstate.settings import load_settings, save_settings
 
-
-class SessionReady(Message):
-    def __init__(self, session: Session) -> None:
-        super().__init__()
-        self.session = session
+STYLES = ("app", "chrome", "drill", "movement", "review")
 
 
-class SessionFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
-class Progress(Message):
-    def __init__(self, step: str) -> None:
-        super().__init__()
-        self.step = step
-
-
-class AbmApp(App[int]):
+class AbmApp(App[int], inherit_bindings=False):
     """Opening shows progress at once; the data loads in a thread so the terminal never freezes."""
 
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = [f"styles/{name}.tcss" for name in STYLES]
     TITLE = "abm-tui"
     HELP_TITLE = "Anywhere"
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = [
         Binding("q", "quit_plan", "Quit", id="quit", tooltip="Leave abm-tui (asks about unsaved changes)"),
+        Binding("ctrl+q", "quit_plan", "Quit", show=False, priority=True, id="quit-now",
+                tooltip="Leave abm-tui from anywhere (asks about unsaved changes, as q does)"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Keys for every screen"),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="help-quit"),
     ]
 
     def __init__(self, plan_path: Path, *, writable: bool = True) -> None:
         super().__init__()
         self.plan_path = plan_path
         self.writable = writable
-        self.session: Session | None = None
+        self.workbench: WorkbenchScreen | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,16 +65,22 @@ class AbmApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda theme: save_settings(replace(load_settings(),
                                                                                       theme=theme.name)))
         self.sub_title = str(self.plan_path)
-        self.load_session()
+        self.load_session(self.plan_path)
 
-    @work(thread=True, exclusive=True, group="load")
-    def load_session(self) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="app.load", description="opening the plan")
+    def load_session(self, plan_path: Path) -> None:
+        """Open the plan, then hand the session to the thread that will own it (made here, off the UI)."""
+
+        def progress(step: str) -> None:
+            self.post_message(Progress(step))
+
         try:
-            session = Session.open(self.plan_path, progress=lambda step: self.post_message(Progress(step)))
+            session = Session.open(plan_path, progress=progress)
+            state = state_of(session)
         except AbmError as err:
             self.post_message(SessionFailed(str(err)))
             return
-        self.post_message(SessionReady(session))
+        self.post_message(SessionReady(SessionThread(session, state), state))
 
     @on(Progress)
     def show_progress(self, message: Progress) -> None:
@@ -91,11 +88,11 @@ class AbmApp(App[int]):
 
     @on(SessionReady)
     def show_workbench(self, message: SessionReady) -> None:
-        self.session = session = message.session
-        workbench = WorkbenchScreen(session, self.plan_path, writable=self.writable)
+        state = message.state
+        workbench = self.workbench = WorkbenchScreen(message.sessions, state, self.plan_path, writable=self.writable)
         self.push_screen(workbench)
-        saved = autosave.read(self.plan_path, session.plan.base_dir)
-        if saved is not None and saved[0] != session.plan:
+        saved = autosave.read(self.plan_path, state.plan.base_dir)
+        if saved is not None and saved[0] != state.plan:
             from abm_tui.tui.modals import RestoreAutosave
 
             def restore(yes: bool | None) -> None:
@@ -103,28 +100,56 @@ class AbmApp(App[int]):
                 if yes:
                     workbench.change(saved[0], "restored the autosaved plan")
 
-            self.push_screen(RestoreAutosave(session.plan.name, saved[1]), restore)
+            self.push_screen(RestoreAutosave(state.plan.name, saved[1]), restore)
 
     @on(SessionFailed)
     def show_error(self, message: SessionFailed) -> None:
         self.query_one(LoadingIndicator).display = False
         self.query_one("#loading-message", Static).update(f"Could not open the plan:\n\n{message.error}\n\nq quits.")
 
+    # -- failures: the one handler ---------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any worker of any screen that failed: said, never raised (every worker has exit_on_error=False)."""
+        if event.state is WorkerState.ERROR:
+            self.report_failure(failure_text(event.worker.description, event.worker.error))
+
+    @on(WorkFailed)
+    def session_work_failed(self, message: WorkFailed) -> None:
+        self.report_failure(failure_text(message.description, message.error))
+
+    def report_failure(self, text: str) -> None:
+        self.notify(text, title="Something went wrong", severity="error", timeout=12)
+        if self.workbench is not None and self.workbench.is_mounted:
+            self.workbench.say(text)
+        elif self.workbench is None and self.query("#loading-message"):
+            self.query_one(LoadingIndicator).display = False
+            self.query_one("#loading-message", Static).update(f"{text}\n\nq quits.")
+
+    # -- quitting --------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Textual's own quit (its palette command) asks about unsaved changes too."""
+        self.action_quit_plan()
+
     def action_quit_plan(self) -> None:
-        session = self.session
-        if session is None or not session.dirty:
+        from abm_tui.tui.modals import ConfirmQuit
+
+        workbench = self.workbench
+        if workbench is None or not workbench.dirty:
             self.exit(0)
             return
-        from abm_tui.tui.modals import ConfirmQuit
+        if isinstance(self.screen, ConfirmQuit):
+            return  # already asking
 
         def answer(choice: str | None) -> None:
             if choice == "discard":
                 autosave.clear(self.plan_path)
                 self.exit(0)
-            elif choice == "save" and isinstance(self.screen, WorkbenchScreen):
-                self.screen.action_save(then=lambda: self.exit(0))
+            elif choice == "save":
+                workbench.action_save(then=lambda: self.exit(0))
 
-        self.push_screen(ConfirmQuit(session.plan.name), answer)
+        self.push_screen(ConfirmQuit(workbench.state.plan.name), answer)
 
     def action_help(self) -> None:
         from abm_tui.tui.screens.account import AccountScreen
@@ -135,18 +160,6 @@ class AbmApp(App[int]):
 
         self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
                                                 AccountScreen, AbmApp, app=self)))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action of the screen in front, named as in the footer, plus Textual's own."""
-        yield from super().get_system_commands(screen)
-        for binding in (*screen.BINDINGS, *self.BINDINGS):
-            if isinstance(binding, Binding) and binding.description:
-                target = screen if binding in screen.BINDINGS else self
-                yield SystemCommand(
-                    f"{binding.description} ({binding.key.split(',')[0]})",
-                    binding.tooltip or binding.description,
-                    lambda target=target, action=binding.action: self.run_action(action, target),
-                )
 
 
 def run_app(plan_path: Path, *, writable: bool = True) -> int:

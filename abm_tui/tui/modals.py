@@ -8,6 +8,7 @@ never need the mouse, and a refused value is explained in the dialog, which stay
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from textual import on, work
@@ -15,19 +16,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, OptionList, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
 
 from abm_tui.errors import AbmError
+from abm_tui.tui.workers import ToApp, Tokens
 
 
 class ConfirmQuit(ModalScreen[str]):
     """Asked on quit with unsaved changes; answers "save", "discard" or "cancel"."""
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [
         Binding("s", "dismiss('save')", "Save", id="quit.save", tooltip="Save the plan, then quit"),
         Binding("d", "dismiss('discard')", "Discard", id="quit.discard", tooltip="Quit without saving"),
@@ -56,30 +56,48 @@ class ConfirmQuit(ModalScreen[str]):
         self.dismiss(event.button.id)
 
 
-class _Check(Validator):
-    """Adapts a caller's `validate(text) -> error or None` to Textual's validation of an Input."""
+@dataclass(frozen=True)
+class TextRequest:
+    """The text in the dialog's input when a check or a preview of it was asked for."""
 
-    def __init__(self, check: Callable[[str], str | None]) -> None:
-        super().__init__()
-        self.check = check
-
-    def validate(self, value: str) -> ValidationResult:
-        try:
-            error = self.check(value)
-        except AbmError as err:  # core functions raise AbmError for bad input; refuse, never crash
-            error = str(err)
-        return self.success() if error is None else self.failure(error)
+    token: int
+    text: str
 
 
-class AskText(ModalScreen[str | None]):
+@dataclass
+class Checked(Message):
+    """The dialog's check of `text`: None when it can be used, else why not."""
+
+    token: int
+    text: str
+    error: str | None
+
+
+@dataclass
+class Previewed(Message):
+    """What `text` would do, in words."""
+
+    token: int
+    said: str
+
+
+def _checked(check: Callable[[str], str | None], text: str) -> str | None:
+    """A caller's check, where core functions raise AbmError for bad input: refused, never a crash."""
+    try:
+        return check(text)
+    except AbmError as err:
+        return str(err)
+
+
+class AskText(ToApp, ModalScreen[str | None]):
     """One line of text (a threshold, a limit, points, a path); answers the text, or None on escape.
 
     The value starts selected, so typing replaces it; enter submits; a refused value shows its reason
-    under the input and the dialog stays open. With `preview`, what the typed value would do (which
-    accounts it moves) is worked out in a thread as the planner types and shown before they commit.
+    under the input and the dialog stays open. The check runs in a worker (it may ask the session
+    thread whether the data allows the value), and so does `preview`, what the typed value would do
+    (which accounts it moves), worked out as the planner types and shown before they commit.
     """
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="ask.cancel", tooltip="Close without changing anything")]
 
     def __init__(
@@ -93,20 +111,16 @@ class AskText(ModalScreen[str | None]):
         super().__init__()
         self.prompt = title
         self.value = value
-        self.validators = [_Check(validate)] if validate is not None else []
+        self.validator = validate
         self.placeholder = placeholder
         self.preview = preview
+        self.checks = Tokens()
+        self.previews = Tokens()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="abm-dialog"):
             yield Label(self.prompt, classes="abm-dialog-title", markup=False)
-            yield Input(
-                self.value,
-                placeholder=self.placeholder,
-                validators=self.validators,
-                validate_on=["submitted"],
-                id="ask-input",
-            )
+            yield Input(self.value, placeholder=self.placeholder, id="ask-input")
             yield Static("", id="ask-error", markup=False)
             if self.preview is not None:
                 yield Static("type a value to see which accounts it moves", id="ask-preview", markup=False)
@@ -115,13 +129,28 @@ class AskText(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:
-        result = event.validation_result
-        if result is None or result.is_valid:
+        if self.validator is None:
             self.dismiss(event.value)
             return
+        self.check(TextRequest(self.checks.next(), event.value))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ask.check", description="checking the value")
+    def check(self, request: TextRequest) -> None:
+        assert self.validator is not None
+        self.post_message(Checked(request.token, request.text, _checked(self.validator, request.text)))
+
+    @on(Checked)
+    def checked(self, message: Checked) -> None:
+        """Accepted only if the input still holds the checked text: a newer edit is checked again on enter."""
+        if not self.checks.current(message.token) or message.text != self.query_one("#ask-input", Input).value:
+            return
+        if message.error is None:
+            self.dismiss(message.text)
+            return
         error = self.query_one("#ask-error", Static)
-        error.update("\n".join(result.failure_descriptions))
+        error.update(message.error)
         error.display = True
+        self.query_one("#ask-input", Input).add_class("-invalid")
 
     @on(Input.Changed)
     def clear_error(self, event: Input.Changed) -> None:
@@ -130,17 +159,22 @@ class AskText(ModalScreen[str | None]):
         self.query_one("#ask-input", Input).remove_class("-invalid")
         if self.preview is not None and event.value != self.value:
             self.query_one("#ask-preview", Static).update("working out what it moves…")
-            self.show_preview(event.value)
+            self.show_preview(TextRequest(self.previews.next(), event.value))
 
-    @work(thread=True, exclusive=True, group="ask-preview", exit_on_error=False)
-    def show_preview(self, text: str) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ask.preview",
+          description="working out what the value moves")
+    def show_preview(self, request: TextRequest) -> None:
         assert self.preview is not None
         try:
-            said = self.preview(text)
+            said = self.preview(request.text)
         except (AbmError, ValueError) as err:
             said = f"not a value it can use yet: {err}"
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one("#ask-preview", Static).update, said)
+        self.post_message(Previewed(request.token, said))
+
+    @on(Previewed)
+    def previewed(self, message: Previewed) -> None:
+        if self.previews.current(message.token):
+            self.query_one("#ask-preview", Static).update(message.said)
 
 
 class PickValues(ModalScreen[tuple[str, ...] | None]):
@@ -150,7 +184,6 @@ class PickValues(ModalScreen[tuple[str, ...] | None]):
     drops them silently. The answer keeps the earlier values in their order, then the new ones.
     """
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [
         Binding("enter", "confirm", "Confirm", id="pick.confirm", tooltip="Use the ticked values", priority=True),
         Binding("ctrl+s", "confirm", "Confirm", id="pick.confirm-save", tooltip="Use the ticked values"),
@@ -191,7 +224,6 @@ def _count_label(value: str, count: int, width: int) -> Content:
 class RestoreAutosave(ModalScreen[bool]):
     """Offered on opening a plan whose autosave holds unsaved changes; answers True to restore."""
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [
         Binding("r", "dismiss(True)", "Restore", id="autosave.restore", tooltip="Continue from the autosave"),
         Binding("i,escape", "dismiss(False)", "Ignore", id="autosave.ignore", tooltip="Open the plan as saved"),
@@ -232,7 +264,6 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
     plan, no file chosen), shown in place with the dialog kept open.
     """
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [
         Binding("ctrl+s", "export", "Export", id="export.go", tooltip="Write the chosen files"),
         Binding("escape", "dismiss", "Cancel", id="export.cancel", tooltip="Close without writing anything"),
@@ -281,7 +312,6 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
 class ShowText(ModalScreen[None]):
     """A read-only page of text, such as the load report; any of escape, q or enter closes it."""
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="text.close")]
 
     def __init__(self, title: str, text: str) -> None:
@@ -300,7 +330,6 @@ class ShowText(ModalScreen[None]):
 class ChooseOne(ModalScreen[int | None]):
     """Pick one of a few labelled choices (a snapshot to compare with); answers its index, or None on escape."""
 
-    CSS_PATH = "styles/chrome.tcss"
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="choose.cancel", tooltip="Close without choosing")]
 
     def __init__(self, title: str, labels: list[str], current: int = 0) -> None:

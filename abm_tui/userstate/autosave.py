@@ -2,15 +2,18 @@
 
 A terminal closed by accident, a dropped SSH session or a crash must not cost a planner an
 hour of tweaks: reopening the plan offers what was autosaved when it differs from the file.
+Autosave never stops work: a state folder that cannot be written is a Problem the caller says once,
+as `settings.py` does for settings, and the planner goes on (saving with ctrl+s still works).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from pathlib import Path
 
-from abm_tui.errors import AbmError
+from abm_tui.errors import AbmError, Problem
 from abm_tui.files import write_text
 from abm_tui.plan.dump import dumps_plan
 from abm_tui.plan.model import Plan
@@ -24,8 +27,13 @@ def path_for(plan_path: Path) -> Path:
     return state_dir() / "autosave" / f"{plan_path.stem}-{digest}.toml"
 
 
-def write(plan_path: Path, plan: Plan) -> Path:
-    return write_text(path_for(plan_path), dumps_plan(plan))
+def write(plan_path: Path, plan: Plan) -> Problem | None:
+    """Keep `plan` as the autosave of `plan_path`; None when written, else why not (never raised)."""
+    try:
+        write_text(path_for(plan_path), dumps_plan(plan))
+    except AbmError as err:
+        return Problem("autosave", str(err))
+    return None
 
 
 def read(plan_path: Path, base_dir: Path) -> tuple[Plan, dt.datetime] | None:
@@ -41,4 +49,7 @@ def read(plan_path: Path, base_dir: Path) -> tuple[Plan, dt.datetime] | None:
 
 
 def clear(plan_path: Path) -> None:
-    path_for(plan_path).unlink(missing_ok=True)
+    """Forget the autosave; one that cannot be removed (its folder is unreadable) is left, never raised:
+    the next autosave replaces it, and reopening offers it only when it differs from the file."""
+    with contextlib.suppress(OSError):
+        path_for(plan_path).unlink(missing_ok=True)

@@ -2,8 +2,8 @@
 
 The words come from the core's `explain` (the same text as `abm-tui explain`), so the screen and the
 command line never disagree; this screen only lays them out, marks what passed and failed, and adds
-a sparkline per channel. Everything is gathered in a thread: at 1,000,000 accounts and 20,000,000
-events, finding the account's row and its events takes long enough to be felt.
+a sparkline per channel. Everything is gathered on the session thread, asked by a worker: at 1,000,000
+accounts and 20,000,000 events, finding the account's row and its events takes long enough to be felt.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, LoadingIndicator, Sparkline, Static
-from textual.worker import Worker, WorkerState
 
 from abm_tui.engine.explain import find_row
 from abm_tui.engine.timeline import engaged_values, weekly_engagement
 from abm_tui.errors import AbmError
 from abm_tui.session import Session
+from abm_tui.tui.session_thread import SessionThread
+from abm_tui.tui.workers import ToApp, Tokens
 
 WEEKS = 26  # the sparklines' span; drill.tcss makes each one WEEKS cells wide, a cell per week
 FIRMOGRAPHICS = (
@@ -94,38 +95,46 @@ def gather(session: Session, account_id: str) -> AccountDetail:
     )
 
 
+@dataclass(frozen=True)
+class AccountRequest:
+    token: int
+    account_id: str
+
+
+@dataclass
+class Loaded(Message):
+    """The gathered detail, posted by the worker and mounted on the UI thread."""
+
+    token: int
+    detail: AccountDetail
+
+
+@dataclass
+class Unavailable(Message):
+    """The account cannot be shown (an unknown id): said in place of the detail."""
+
+    token: int
+    reason: str
+
+
 def listed(values: tuple[tuple[str, float], ...]) -> str:
     return " · ".join(f"{name} {shown(count)}" for name, count in values) or "none"
 
 
-class AccountScreen(Screen[None]):
+class AccountScreen(ToApp, Screen[None]):
     """The detail of one account under the session's current plan."""
 
     HELP_TITLE = "Account"
 
-    CSS_PATH = "../styles/drill.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="account.back", tooltip="Back to the accounts, where you were"),
     ]
 
-    class Loaded(Message):
-        """The gathered detail, posted by the worker and mounted on the UI thread."""
-
-        def __init__(self, detail: AccountDetail) -> None:
-            super().__init__()
-            self.detail = detail
-
-    class Unavailable(Message):
-        """The account cannot be shown (an unknown id): said in place of the detail."""
-
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
-
-    def __init__(self, session: Session, account_id: str) -> None:
+    def __init__(self, sessions: SessionThread, account_id: str) -> None:
         super().__init__()
-        self.session = session
+        self.sessions = sessions
         self.account_id = account_id
+        self.tokens = Tokens()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,20 +145,21 @@ class AccountScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.account_id
-        self._gather()
+        self._gather(AccountRequest(self.tokens.next(), self.account_id))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="account")
-    def _gather(self) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="account", description="gathering the account")
+    def _gather(self, request: AccountRequest) -> None:
         try:
-            with self.session.lock:  # the workbench's recount workers use the same session
-                detail = gather(self.session, self.account_id)
+            detail = self.sessions.ask(lambda session: gather(session, request.account_id)).result()
         except AbmError as err:
-            self.post_message(self.Unavailable(str(err)))
+            self.post_message(Unavailable(request.token, str(err)))
             return
-        self.post_message(self.Loaded(detail))
+        self.post_message(Loaded(request.token, detail))
 
     @on(Loaded)
     async def _show(self, message: Loaded) -> None:
+        if not self.tokens.current(message.token):
+            return
         detail = message.detail
         self.query_one("#account-title", Static).update(marked(detail.heading.strip()))
         body = self.query_one("#account-body", VerticalScroll)
@@ -193,12 +203,8 @@ class AccountScreen(Screen[None]):
 
     @on(Unavailable)
     async def _unavailable(self, message: Unavailable) -> None:
-        await self._say(message.reason)
-
-    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed load is said in place of the detail, never as a traceback."""
-        if event.state is WorkerState.ERROR:
-            await self._say(str(event.worker.error))
+        if self.tokens.current(message.token):
+            await self._say(message.reason)
 
     async def _say(self, reason: str) -> None:
         body = self.query_one("#account-body", VerticalScroll)

@@ -1,7 +1,7 @@
 """The accounts behind one matrix cell: a virtualised table to sort, search and filter, and the way into one account.
 
-The cell's accounts are fetched once, in a thread. Every later view (search, filter, sort) is a Polars
-operation on that frame, run in the same exclusive worker, and lands as a new table: textual-fastdatatable
+The cell's accounts are fetched once, on the session thread. Every later view (search, filter, sort) is a
+Polars operation on that frame, run in the same exclusive worker, and lands as a new table: textual-fastdatatable
 cannot be cleared or refilled, and a new Arrow-backed table costs nothing per row, so 1,000,000 rows
 scroll as smoothly as 30. Results of views the planner has already moved past are dropped.
 """
@@ -21,12 +21,14 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 from textual_fastdatatable import ArrowBackend, DataTable
 
+from abm_tui.errors import AbmError
 from abm_tui.plan.model import Plan
 from abm_tui.session import Session
 from abm_tui.tui.screens.account import AccountScreen
+from abm_tui.tui.session_thread import SessionThread
+from abm_tui.tui.workers import ToApp, Tokens
 
 FIRST_COLUMNS = (
     "account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
@@ -129,6 +131,39 @@ def measure(frame: pl.DataFrame) -> list[int]:
     return list(backend.column_content_widths)
 
 
+@dataclass(frozen=True)
+class ViewRequest:
+    """A view to compute: on the cell's accounts once fetched (`source`), else after fetching them."""
+
+    token: int
+    source: pl.DataFrame | None
+    widths: tuple[int, ...]
+    view: View
+    anchor: Anchor
+
+
+@dataclass
+class ViewReady(Message):
+    """A view computed in the worker, ready to mount: its table backend and where the cursor goes."""
+
+    token: int
+    source: pl.DataFrame
+    widths: tuple[int, ...]
+    view: View
+    frame: pl.DataFrame
+    backend: MeasuredBackend
+    row: int
+    column: int
+
+
+@dataclass
+class ViewFailed(Message):
+    """The accounts could not be fetched (an unknown cell): said in the caption."""
+
+    token: int
+    reason: str
+
+
 class AccountTable(DataTable):
     """The drilled accounts; Enter opens the one under the cursor (the screen handles CellSelected)."""
 
@@ -147,12 +182,11 @@ class SearchBox(Input):
     ]
 
 
-class DrillScreen(Screen[None]):
+class DrillScreen(ToApp, Screen[None]):
     """A list of accounts fetched once in a thread: one matrix cell's (see `of_cell`) or one movement flow's."""
 
     HELP_TITLE = "Drill-down"
 
-    CSS_PATH = "../styles/drill.tcss"
     AUTO_FOCUS = None  # the table takes focus once it is mounted, not the hidden search line
     BINDINGS = [
         Binding("escape", "back", "Back", id="drill.back", tooltip="Back to the matrix, where you were"),
@@ -165,39 +199,24 @@ class DrillScreen(Screen[None]):
                 tooltip="Drop every filter and the search"),
     ]
 
-    class ViewReady(Message):
-        """A view computed in the worker, ready to mount: its table backend and where the cursor goes."""
-
-        def __init__(self, generation: int, source: pl.DataFrame, widths: list[int], view: View,
-                     frame: pl.DataFrame, backend: MeasuredBackend, row: int, column: int) -> None:
-            super().__init__()
-            self.generation = generation
-            self.source = source
-            self.widths = widths
-            self.view = view
-            self.frame = frame
-            self.backend = backend
-            self.row = row
-            self.column = column
-
-    def __init__(self, session: Session, title: str, fetch: Callable[[], pl.DataFrame]) -> None:
+    def __init__(self, sessions: SessionThread, title: str, fetch: Callable[[Session], pl.DataFrame]) -> None:
         super().__init__()
-        self.session = session
-        self.fetch = fetch  # runs in a worker holding the session's lock
+        self.sessions = sessions
+        self.fetch = fetch  # runs on the session thread
         self.title_text = title
         self._source: pl.DataFrame | None = None  # the whole cell, as the table shows it
-        self._widths: list[int] = []
+        self._widths: tuple[int, ...] = ()
         self._view = View()
         self._frame: pl.DataFrame | None = None  # the source with the view applied: what is on screen
-        self._generation = 0
+        self.tokens = Tokens()
         self._pending: View | None = None  # the view being computed, shown in the caption meanwhile
 
     @classmethod
-    def of_cell(cls, session: Session, plan: Plan, rows: str, row: str | None, cols: str,
+    def of_cell(cls, sessions: SessionThread, plan: Plan, rows: str, row: str | None, cols: str,
                 col: str | None) -> DrillScreen:
         """The accounts of one matrix cell (None for a row's or column's total), as `plan` counted them."""
-        return cls(session, cell_title(rows, row, cols, col),
-                   lambda: table_frame(session.cell_accounts(rows, row, cols, col, plan)))
+        return cls(sessions, cell_title(rows, row, cols, col),
+                   lambda session: table_frame(session.cell_accounts(rows, row, cols, col, plan)))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -220,28 +239,28 @@ class DrillScreen(Screen[None]):
 
     def _request(self, view: View, anchor: Anchor) -> None:
         """Compute `view` off the UI thread; a newer request makes this one stale."""
-        self._generation += 1
         self._pending = view
         self._update_caption()
-        self._compute(self._generation, self._source, self._widths, view, anchor)
+        self._compute(ViewRequest(self.tokens.next(), self._source, self._widths, view, anchor))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="drill")
-    def _compute(self, generation: int, source: pl.DataFrame | None, widths: list[int], view: View,
-                 anchor: Anchor) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drill", description="listing the accounts")
+    def _compute(self, request: ViewRequest) -> None:
+        source, widths = request.source, request.widths
         if source is None:
-            with self.session.lock:  # the workbench's recount workers use the same session
-                source = self.fetch()
-            widths = measure(source)
-        frame = view.apply(source)
-        if get_current_worker().is_cancelled:
-            return
+            try:
+                source = self.sessions.ask(self.fetch).result()
+            except AbmError as err:
+                self.post_message(ViewFailed(request.token, str(err)))
+                return
+            widths = tuple(measure(source))
+        frame = request.view.apply(source)
         backend = MeasuredBackend(frame.to_arrow(), widths)
-        self.post_message(self.ViewReady(generation, source, widths, view, frame, backend,
-                                         anchor.row_in(frame), anchor.column))
+        self.post_message(ViewReady(request.token, source, widths, request.view, frame, backend,
+                                    request.anchor.row_in(frame), request.anchor.column))
 
     @on(ViewReady)
     async def _show(self, message: ViewReady) -> None:
-        if message.generation != self._generation:
+        if not self.tokens.current(message.token):
             return
         self._source, self._widths = message.source, message.widths
         self._view, self._frame = message.view, message.frame
@@ -258,12 +277,13 @@ class DrillScreen(Screen[None]):
         self._update_caption()
         self.refresh_bindings()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A load that failed says why in the caption; nothing reaches the user as a traceback."""
-        if event.state is WorkerState.ERROR:
+    @on(ViewFailed)
+    def _failed(self, message: ViewFailed) -> None:
+        """A fetch that failed (an unknown cell) says why in the caption."""
+        if self.tokens.current(message.token):
             self._pending = None
             self.query(LoadingIndicator).remove()
-            self.query_one("#drill-caption", Static).update(f"{self.title_text} · could not load: {event.worker.error}")
+            self.query_one("#drill-caption", Static).update(f"{self.title_text} · could not load: {message.reason}")
 
     # -- caption -----------------------------------------------------------------------------
 
@@ -363,4 +383,4 @@ class DrillScreen(Screen[None]):
         if self._frame is None:
             return
         account_id = self._frame.get_column("account_id")[event.coordinate.row]
-        self.app.push_screen(AccountScreen(self.session, account_id))
+        self.app.push_screen(AccountScreen(self.sessions, account_id))

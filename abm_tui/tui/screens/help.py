@@ -53,7 +53,6 @@ def bindings_of(*screen_classes: type[DOMNode], app: App[Any] | None = None) -> 
 class HelpScreen(ModalScreen[None]):
     """A scrollable list of keys by screen, over the screen it explains."""
 
-    CSS_PATH = "../styles/chrome.tcss"
     BINDINGS = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close", tooltip="Back to where you were"),
     ]

@@ -7,6 +7,7 @@ to read; the review is computed in a thread and regrouping computes it again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -16,7 +17,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from abm_tui.errors import AbmError
 from abm_tui.history.review import (
@@ -32,15 +32,46 @@ from abm_tui.history.review import (
 )
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import input_paths
+from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
 
 
-class ReviewScreen(Screen[None]):
+@dataclass(frozen=True)
+class ReviewRequest:
+    token: int
+    plan: Plan
+    by: str
+
+
+@dataclass
+class Reviewed(Message):
+    """A review, or why there is none (an empty or damaged history)."""
+
+    token: int
+    review: Review | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    token: int
+    review: Review
+    folder: Path
+    inputs: frozenset[Path]
+
+
+@dataclass
+class ReviewWritten(Message):
+    token: int
+    written: tuple[Path, ...]
+    error: str | None
+
+
+class ReviewScreen(ToApp, Screen[None]):
     """The review of the plan's history from its oldest snapshot in the last quarter to its newest."""
 
     HELP_TITLE = "Quarterly review"
-    CSS_PATH = "../styles/review.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="review.back", tooltip="Back to the matrix"),
         Binding("g", "group", "Group by", id="review.group",
@@ -49,17 +80,14 @@ class ReviewScreen(Screen[None]):
                 tooltip="Write review.md and review.csv for the planning deck"),
     ]
 
-    class Computed(Message):
-        def __init__(self, review: Review) -> None:
-            super().__init__()
-            self.review = review
-
     def __init__(self, plan: Plan, plan_path: Path) -> None:
         super().__init__()
         self.plan = plan
         self.plan_path = plan_path
         self.by = "segment"
         self.review: Review | None = None
+        self.tokens = Tokens()
+        self.writes = Tokens()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,19 +98,24 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Quarterly review"
-        self.compute()
+        self.compute(ReviewRequest(self.tokens.next(), self.plan, self.by))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
-    def compute(self) -> None:
-        self.post_message(self.Computed(review_plan(self.plan, by=self.by)))
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review", description="reviewing the history")
+    def compute(self, request: ReviewRequest) -> None:
+        try:
+            review = review_plan(request.plan, by=request.by)
+        except AbmError as err:  # an empty or damaged history says why, in place of the table
+            self.post_message(Reviewed(request.token, None, str(err)))
+            return
+        self.post_message(Reviewed(request.token, review, None))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """An empty or damaged history says why, in place of the table; no traceback reaches the planner."""
-        if event.state is WorkerState.ERROR:
-            self.query_one("#review-period", Static).update(f"no review: {event.worker.error}")
-
-    @on(Computed)
-    def show(self, message: Computed) -> None:
+    @on(Reviewed)
+    def show(self, message: Reviewed) -> None:
+        if not self.tokens.current(message.token):
+            return
+        if message.review is None:
+            self.query_one("#review-period", Static).update(f"no review: {message.error}")
+            return
         review = self.review = message.review
         start, end = review.start, review.end
         self.query_one("#review-period", Static).update(
@@ -109,7 +142,7 @@ class ReviewScreen(Screen[None]):
     def action_group(self) -> None:
         self.by = DIMENSIONS[(DIMENSIONS.index(self.by) + 1) % len(DIMENSIONS)]
         self.query_one("#review-period", Static).update(f"reviewing by {self.by}…")
-        self.compute()
+        self.compute(ReviewRequest(self.tokens.next(), self.plan, self.by))
 
     def action_export(self) -> None:
         from abm_tui.tui.modals import AskText
@@ -120,14 +153,26 @@ class ReviewScreen(Screen[None]):
         review = self.review
 
         def chosen(folder: str | None) -> None:
-            if not folder:
-                return
-            try:
-                written = write_review(review, Path(folder).expanduser(), input_paths(self.plan, self.plan_path))
-            except (AbmError, OSError) as err:
-                self.notify(str(err), title="Review not written", severity="error")
-                return
-            self.notify("\n".join(str(path) for path in written), title="Review written")
+            if folder:
+                self.write(WriteRequest(self.writes.next(), review, Path(folder).expanduser(),
+                                        frozenset(input_paths(self.plan, self.plan_path))))
 
         default = str(self.plan_path.resolve().parent / "exports")
         self.app.push_screen(AskText("Write review.md and review.csv to the folder", default), chosen)
+
+    @work(thread=True, exit_on_error=False, group="review.write", description="writing the review")
+    def write(self, request: WriteRequest) -> None:
+        try:
+            written = write_review(request.review, request.folder, set(request.inputs))
+        except (AbmError, OSError) as err:
+            self.post_message(ReviewWritten(request.token, (), str(err)))
+            return
+        self.post_message(ReviewWritten(request.token, tuple(written), None))
+
+    @on(ReviewWritten)
+    def written(self, message: ReviewWritten) -> None:
+        """Every write is said, even an older one: its files are on disk (or not)."""
+        if message.error is not None:
+            self.notify(message.error, title="Review not written", severity="error")
+        else:
+            self.notify("\n".join(str(path) for path in message.written), title="Review written")

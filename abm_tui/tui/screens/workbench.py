@@ -1,43 +1,44 @@
 """The workbench: the plan's rules on the left, the live matrix on the right, the status on top.
 
-Every change (an edit, undo, redo, a pivot) goes to a thread worker. Workers take turns in the
-order the keys were pressed, so the plan history is exactly what the planner did; a worker whose
-result is already stale (newer keys are queued) skips the matrix, and the screen drops any stale
-result, so typing never waits for a recount.
+Every change (an edit, undo, redo, a pivot, a save) is a frozen request queued to the session thread
+(`tui/session_thread.py`), which applies them in the order the keys were pressed, so the plan history
+is exactly what the planner did, and measures the matrix once per burst. The screen shows the edited
+plan at once and the counts when they land; an answer for a request that is no longer the latest is
+dropped, so typing never waits for a recount.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import polars as pl
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from abm_tui.engine.guidance import size_warnings
-from abm_tui.engine.segment import MAX_DIMENSION_VALUES, Assignment, Matrix
 from abm_tui.errors import AbmError
-from abm_tui.history.movement import preview_text
 from abm_tui.plan import edits
-from abm_tui.plan.dump import save_plan
-from abm_tui.plan.edits import Target
+from abm_tui.plan.edits import Editable, Target
 from abm_tui.plan.model import Plan, Section
 from abm_tui.session import Session
-from abm_tui.tui.widgets.matrix_table import MEASURE_COLUMN, MEASURES, MatrixTable, MatrixView
+from abm_tui.tui.messages import (
+    EditApplied,
+    Exported,
+    ExportStep,
+    MatrixMeasured,
+    Measured,
+    SessionState,
+    ValuesCounted,
+)
+from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
+from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
-from abm_tui.userstate import autosave
+from abm_tui.tui.workers import ToApp, Tokens
 
-PLAN_DIMENSIONS = ("tier", "stage", "bucket", "play")
-EXTRA_DIMENSIONS = ("top_intent_theme", "industry", "region", "funding_stage", "crm_stage", "owner", "country")
-IDENTITY = ("account_id", "name", "domain")
 DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
@@ -47,41 +48,60 @@ DESTINATION_LABELS = {
 
 
 @dataclass(frozen=True)
-class Measured:
-    matrix: MatrixView
-    warnings: tuple[str, ...]
+class ValuesRequest:
+    """The values of `column`, for picking an `in` list."""
+
+    token: int
+    column: str
 
 
-class Changed(Message):
-    """A worker finished change `seq`: the session's plan now, and the matrix if it is still current."""
+@dataclass(frozen=True)
+class ExportRequest:
+    """An export as chosen in the dialog, with the plan file its inputs are resolved against."""
 
-    def __init__(self, seq: int, plan: Plan, measured: Measured | None, refused: str | None, note: str) -> None:
-        super().__init__()
-        self.seq, self.plan, self.measured, self.refused, self.note = seq, plan, measured, refused, note
-
-
-class ExportStep(Message):
-    def __init__(self, step: str) -> None:
-        super().__init__()
-        self.step = step
+    token: int
+    folder: Path
+    run_files: tuple[str, ...]
+    destinations: tuple[str, ...]
+    plan_path: Path
 
 
-class Exported(Message):
-    def __init__(self, written: list[Path] | None, error: str | None, warnings: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.written, self.error, self.warnings = written, error, warnings
+def value_counts(session: Session, column: str) -> list[tuple[str, int]]:
+    """The values of a column with their account counts, most common first (run on the session thread)."""
+    table = session.engine.table
+    if column not in table.columns:
+        return []
+    counts = table.get_column(column).cast(str).drop_nulls().value_counts(sort=True)
+    return [(str(v), int(n)) for v, n in counts.head(200).iter_rows()]
 
 
-class WorkbenchScreen(Screen[None]):
+def problems_text(session: Session, plan: Plan) -> str | None:
+    """The plan's problems in one line, or None (run on the session thread)."""
+    return "; ".join(str(p) for p in session.problems(plan)) or None
+
+
+def blocked_by_file(folder: Path) -> Path | None:
+    """The file standing where `folder` or one of its parents should be a folder, if any."""
+    return next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+
+
+def cannot_write(folder: Path, err: OSError) -> str:
+    """An OSError met while writing into `folder`, in one line naming it (and the file in the way, if any)."""
+    blocker = blocked_by_file(folder)
+    if blocker is not None:
+        return f"{folder}: cannot write: {blocker} is a file, not a folder"
+    return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
+
+
+class WorkbenchScreen(ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
-    CSS_PATH = "../styles/app.tcss"
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
         Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
         Binding("asterisk", "nudge(1, True)", "big step up", show=False, id="nudge-up-big"),
         Binding("underscore", "nudge(-1, True)", "big step down", show=False, id="nudge-down-big"),
         Binding("e", "edit", "⏎ Edit", id="edit", tooltip="Type a value, or pick values from the data (or Enter)"),
-        Binding("o", "toggle", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
+        Binding("o", "toggle_rule", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
         Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
         Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
         Binding("a", "duplicate", "Add rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
@@ -105,20 +125,23 @@ class WorkbenchScreen(Screen[None]):
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
     ]
 
-    def __init__(self, session: Session, plan_path: Path, *, writable: bool = True) -> None:
+    def __init__(self, sessions: SessionThread, state: SessionState, plan_path: Path, *,
+                 writable: bool = True) -> None:
         super().__init__()
-        self.session = session
+        self.sessions = sessions
+        self.state = state  # the session as its thread last reported it
         self.plan_path = plan_path
         self.writable = writable
-        self.plan = session.plan  # the newest plan asked for; the session catches up in the workers
-        self.rows, self.cols, self.measure = "tier", "stage", "count"
-        self._seq = 0
-        self._applied = 0
-        self._turn = threading.Condition()
-        self._baseline_cache: dict[tuple[object, ...], Matrix] = {}
-        self._then: dict[int, Callable[[], object]] = {}  # run once change `seq` has landed
-        self._dimensions: list[str] | None = None
-        self._previewed_from: tuple[Plan, Assignment] | None = None  # what an edit preview compares against
+        self.plan = state.plan  # the newest plan asked for; the session catches up on its thread
+        self.view = MatrixRequest()
+        self.edits = Tokens()
+        self._measured = 0  # the edit token whose matrix is on screen
+        self._unsegmented: str | None = None  # why the plan does not segment, said once until it changes
+        self._then: dict[int, Callable[[], object]] = {}  # run once edit `token` has landed
+        self._saves: set[int] = set()  # edit tokens that are saves: a refused one is said loudly
+        self.values = Tokens()
+        self._picking: tuple[Target, Editable] | None = None  # the `in` list whose values are being counted
+        self.exports = Tokens()
         self.message = ""
 
     def compose(self) -> ComposeResult:
@@ -138,71 +161,71 @@ class WorkbenchScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(RulesTree).show(self.plan)
         self.query_one(RulesTree).focus()
-        self.submit(None, "")
+        self.sessions.start(self.post_message)
+        self.submit(Step.MEASURE)
 
-    # -- the change queue ------------------------------------------------------------------
+    def on_unmount(self) -> None:
+        self.sessions.stop()
 
-    def submit(self, action: Callable[[], object] | None, note: str, then: Callable[[], object] | None = None) -> None:
-        """Queue a change; the screen shows the optimistic plan at once and the counts when ready.
-        `then` runs on the UI thread once the change has landed (not if it was refused)."""
-        self._seq += 1
+    @property
+    def dirty(self) -> bool:
+        return self.state.dirty
+
+    # -- the edit queue --------------------------------------------------------------------
+
+    def submit(self, step: Step, note: str = "", *, plan: Plan | None = None, path: Path | None = None,
+               relocate: bool = False, then: Callable[[], object] | None = None) -> None:
+        """Queue a change for the session thread. `then` runs on the UI thread once it has landed (not if
+        it was refused)."""
+        token = self.edits.next()
         if then is not None:
-            self._then[self._seq] = then
-        self.recompute(self._seq, action, note)
+            self._then[token] = then
+        if step is Step.SAVE:
+            self._saves.add(token)
+        self.sessions.edit(EditRequest(token, step, self.view, self.plan_path, note, plan, path, relocate))
 
-    @work(thread=True, group="recompute")
-    def recompute(self, seq: int, action: Callable[[], object] | None, note: str) -> None:
-        with self._turn:
-            self._turn.wait_for(lambda: self._applied == seq - 1)
-            try:
-                refused = None
-                with self.session.lock:
-                    try:
-                        if action is not None:
-                            said = action()
-                            autosave.write(self.plan_path, self.session.plan)
-                            if isinstance(said, str):  # a change says what it moved
-                                note = f"{note} · {said}" if note else said
-                    except AbmError as err:
-                        refused = str(err)
-                    measured = self._measure() if seq == self._seq else None
-                    plan = self.session.plan
-            finally:
-                self._applied = seq
-                self._turn.notify_all()
-        self.post_message(Changed(seq, plan, measured, refused, note))
-
-    def _measure(self) -> Measured:
-        session = self.session
-        current = session.matrix(self.rows, self.cols, MEASURE_COLUMN[self.measure])
-        key = (session.baseline, self.rows, self.cols, self.measure)
-        if key not in self._baseline_cache:
-            self._baseline_cache = {key: session.matrix(self.rows, self.cols, MEASURE_COLUMN[self.measure],
-                                                        plan=session.baseline)}
-            session.matrix(self.rows, self.cols, plan=session.plan)  # keep the engine's memo on the current plan
-        tiers = current if (self.rows, self.cols, self.measure) == ("tier", "stage", "count") else session.matrix()
-        return Measured(MatrixView(current, self._baseline_cache[key], self.measure),
-                        tuple(size_warnings(session.plan, tiers)))
-
-    @on(Changed)
-    def apply_change(self, message: Changed) -> None:
-        then = self._then.pop(message.seq, None)
-        if then is not None and not message.refused:
-            self.call_after_refresh(then)
+    @on(EditApplied)
+    def edit_applied(self, message: EditApplied) -> None:
+        self.state = message.state
+        then = self._then.pop(message.token, None)
+        saving = message.token in self._saves
+        self._saves.discard(message.token)
+        if message.autosave_problem:
+            self.app.notify(message.autosave_problem, title="Autosave", severity="warning", timeout=12)
         if message.refused:
             self.message = f"refused: {message.refused}"
-            self.plan = message.plan
+            if saving:
+                self.app.notify(message.refused, title="Not saved", severity="error")
+            self.plan = message.state.plan
             self.query_one(RulesTree).show(self.plan)
         else:
             self.message = message.note  # a landed change replaces the last message, even with none
-        if message.seq != self._seq:
-            self.update_status()
+            if message.saved_to is not None:
+                self.plan_path, self.writable = message.saved_to, True
+            if then is not None:
+                self.call_after_refresh(then)
+        if not self.edits.current(message.token):
+            self.update_status()  # more edits are queued: the status says this one landed
             return
-        if message.plan != self.plan:  # undo, redo or a refusal: the tree still shows the old plan
-            self.plan = message.plan
+        if message.state.plan != self.plan:
+            self.plan = message.state.plan  # undo, redo: the tree still shows the plan before
             self.query_one(RulesTree).show(self.plan)
-        if message.measured is not None:
+        # The matrix of this edit follows at once (the thread measures after every burst's last edit) and
+        # updates the status with it: one re-layout of the status line per key, not two.
+
+    @on(MatrixMeasured)
+    def matrix_measured(self, message: MatrixMeasured) -> None:
+        if not self.edits.current(message.token):
+            return  # newer edits are queued: their matrix follows
+        self._measured = message.token
+        if message.problem is not None:
+            if message.problem not in self.message:  # a refused edit already says it
+                self.message = message.problem
+            if message.problem != self._unsegmented:
+                self.app.notify(message.problem, title="Cannot segment", severity="error")
+        elif message.measured is not None:
             self.show_matrix(message.measured)
+        self._unsegmented = message.problem
         self.update_status()
 
     def show_matrix(self, measured: Measured) -> None:
@@ -212,39 +235,40 @@ class WorkbenchScreen(Screen[None]):
         current = measured.matrix.current
         word = {"count": "accounts", "pipeline": "pipeline (sum of opportunity_amount)", "percent": "% of accounts"}
         set_text(self.query_one("#matrix-title", Static),
-                 f"{current.row_dim} x {current.col_dim} · {word[self.measure]} · change against the baseline")
+                 f"{current.row_dim} x {current.col_dim} · {word[self.view.measure]} · change against the baseline")
         set_text(self.query_one("#warnings", Static), "\n".join(f"⚠ {w}" for w in measured.warnings))
 
+    def say(self, text: str) -> None:
+        """Put `text` on the status line (the App says failed work here too)."""
+        self.message = text
+        self.update_status()
+
     def update_status(self) -> None:
-        report = self.session.report
+        state, report = self.state, self.state.report
         parts = [f"{report.rows_kept:,} accounts", f"{len(report.dropped):,} rows dropped at load"]
         if report.preset != "canonical":
             parts.append(f"{report.preset} layout")
         if report.match is not None:
             parts.append(f"engagement {report.match.rate:.0%} matched")
-        parts.append(f"as of {self.session.as_of.isoformat()}")
-        if self.session.dirty:
+        parts.append(f"as of {state.as_of.isoformat()}")
+        if state.dirty:
             parts.append("unsaved changes")
-        if self._applied < self._seq:
+        if self._measured < self.edits.latest:
             parts.append("recounting…")
         status = " · ".join(parts) + (f"   {self.message}" if self.message else "")
         set_text(self.query_one("#status", Static), status)
-        title = f"{self.plan.name}{' *' if self.session.dirty else ''}"
+        title = f"{self.plan.name}{' *' if state.dirty else ''}"
         if self.sub_title != title:
             self.sub_title = title
 
     # -- edits -----------------------------------------------------------------------------
 
     def change(self, plan: Plan, note: str = "") -> None:
-        """Show `plan` at once and have a worker make it current; the status then says which accounts it moved."""
+        """Show `plan` at once and have the session thread make it current; the status then says which
+        accounts it moved."""
         self.plan = plan
         self.query_one(RulesTree).show(plan)
-
-        def apply() -> str:
-            before = self.session.assignment()
-            return preview_text(before, self.session.apply(plan)).replace("moves", "moved", 1)
-
-        self.submit(apply, note)
+        self.submit(Step.APPLY, note, plan=plan)
 
     def target(self) -> Target | None:
         tree = self.query_one(RulesTree)
@@ -264,7 +288,7 @@ class WorkbenchScreen(Screen[None]):
         except AbmError as err:
             self.refuse(str(err))
 
-    def action_toggle(self) -> None:
+    def action_toggle_rule(self) -> None:
         target = self.target()
         if target is None or target.index is None or target.section in ("plays", "engagement"):
             return self.refuse("move to a fit criterion, tier, stage or bucket to switch it off or on")
@@ -322,107 +346,94 @@ class WorkbenchScreen(Screen[None]):
             self.change(edits.delete(self.plan, target.section, target.index))
 
     def action_edit(self) -> None:
-        from abm_tui.tui.modals import AskText, PickValues
-
         target = self.target()
         if target is None:
             return
         spec = edits.editable(self.plan, target)
         if spec is None:
             return self.refuse("nothing to type here: move to a threshold, a criterion's points or a tier's limit")
-        title, current, apply_text = spec
         if target.op in ("in", "not_in") and target.column is not None:
-            options = self.value_counts(target.column)
-            if options:
-                chosen = tuple(current) if isinstance(current, tuple) else ()
+            self._picking = (target, spec)
+            self.count_values(ValuesRequest(self.values.next(), target.column))
+            return
+        self.ask_value(spec)
 
-                def picked(values: tuple[str, ...] | None) -> None:
-                    if values:
-                        self.change(edits.set_test(self.plan, target.section, target.index, target.column,
-                                                   target.op, values))
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workbench.values",
+          description="counting a column's values")
+    def count_values(self, request: ValuesRequest) -> None:
+        options = self.sessions.ask(lambda session: value_counts(session, request.column)).result()
+        self.post_message(ValuesCounted(request.token, options))
 
-                self.app.push_screen(PickValues(title, options, chosen), picked)
-                return
+    @on(ValuesCounted)
+    def pick_values(self, message: ValuesCounted) -> None:
+        """The values are counted: pick from them (or type, when the column is not in the data)."""
+        from abm_tui.tui.modals import PickValues
+
+        if not self.values.current(message.token) or self._picking is None:
+            return
+        (target, spec), self._picking = self._picking, None
+        if not message.options:
+            return self.ask_value(spec)
+        title, current, _ = spec
+        section, index, column, op = target.section, target.index, target.column, target.op
+        assert index is not None and column is not None and op is not None
+        chosen = tuple(current) if isinstance(current, tuple) else ()
+
+        def picked(values: tuple[str, ...] | None) -> None:
+            if values:
+                self.change(edits.set_test(self.plan, section, index, column, op, values))
+
+        self.app.push_screen(PickValues(title, message.options, chosen), picked)
+
+    def ask_value(self, spec: Editable) -> None:
+        """A typed value: checked against the data and previewed on the session thread, from the dialog's
+        own workers, as the planner types."""
+        from abm_tui.tui.modals import AskText
+
+        title, current, apply_text = spec
 
         def check(text: str) -> str | None:
-            try:
-                with self.session.lock:
-                    problems = self.session.problems(apply_text(text))
-            except AbmError as err:
-                return str(err)
-            return "; ".join(str(p) for p in problems) or None
+            plan = apply_text(text)  # a value that does not parse is refused here (AbmError)
+            return self.sessions.ask(lambda session: problems_text(session, plan)).result()
 
         def typed(text: str | None) -> None:
             if text is not None:
                 self.change(apply_text(text))
 
+        def preview(text: str) -> str:
+            return self.sessions.preview(apply_text(text)).result()
+
         shown = ", ".join(map(str, current)) if isinstance(current, tuple) else str(current)
-        self.app.push_screen(AskText(title, shown, check, preview=lambda text: self.moves(apply_text(text))), typed)
-
-    def moves(self, plan: Plan) -> str:
-        """Which accounts `plan` would move against the plan now, for a dialog to show before it is applied."""
-        with self.session.lock:
-            after = self.session.preview(plan)
-            if after is None:
-                problems = self.session.problems(plan)
-                if problems:
-                    return "; ".join(str(p) for p in problems)
-                return ("this change reloads the data or recomputes the engagement features: the matrix shows "
-                        "its effect once applied")
-            now = self.session.plan
-            if self._previewed_from is None or self._previewed_from[0] is not now:
-                # The engine keeps one assignment per rule set, and the preview just replaced the current
-                # plan's: remembered here, it is not recomputed on every keystroke of the dialog.
-                self._previewed_from = (now, self.session.assignment())
-            return preview_text(self._previewed_from[1], after)
-
-    def value_counts(self, column: str) -> list[tuple[str, int]]:
-        """The values of a column with their account counts, most common first, for picking `in` lists."""
-        table = self.session.engine.table
-        if column not in table.columns:
-            return []
-        counts = table.get_column(column).cast(str).drop_nulls().value_counts(sort=True)
-        return [(str(v), int(n)) for v, n in counts.head(200).iter_rows()]
+        self.app.push_screen(AskText(title, shown, check, preview=preview), typed)
 
     # -- history, pivots, files ------------------------------------------------------------
 
     def action_undo(self) -> None:
-        self.submit(self.session.undo, "undone")
+        self.submit(Step.UNDO, "undone")
 
     def action_redo(self) -> None:
-        self.submit(self.session.redo, "redone")
+        self.submit(Step.REDO, "redone")
 
     def action_pin_baseline(self) -> None:
-        self.submit(self.session.pin_baseline, "baseline pinned: changes now count from this plan")
+        self.submit(Step.PIN, "baseline pinned: changes now count from this plan")
 
     def action_pivot(self, axis: str) -> None:
-        choices = self.dimensions()
-        current = self.rows if axis == "rows" else self.cols
-        other = self.cols if axis == "rows" else self.rows
+        choices = self.state.dimensions
+        view = self.view
+        current, other = (view.rows, view.cols) if axis == "rows" else (view.cols, view.rows)
         options = [d for d in choices if d != other]
         following = options[(options.index(current) + 1) % len(options)] if current in options else options[0]
-        if axis == "rows":
-            self.rows = following
-        else:
-            self.cols = following
-        self.submit(None, f"{axis}: {following}")
-
-    def dimensions(self) -> list[str]:
-        """The plan's own dimensions, then every text column with few enough values to pivot on."""
-        if self._dimensions is None:
-            table = self.session.engine.table
-            texts = [c for c, t in table.schema.items() if t in (pl.String, pl.Categorical) and c not in IDENTITY]
-            few = [c for c in texts if table.get_column(c).n_unique() <= MAX_DIMENSION_VALUES]
-            known = [d for d in EXTRA_DIMENSIONS if d in few]
-            self._dimensions = list(PLAN_DIMENSIONS) + known + sorted(set(few) - set(known))
-        return self._dimensions
+        self.view = replace(view, rows=following) if axis == "rows" else replace(view, cols=following)
+        self.submit(Step.MEASURE, f"{axis}: {following}")
 
     def action_measure(self) -> None:
-        if "opportunity_amount" not in self.session.engine.table.columns and self.measure == "count":
-            self.measure = "percent"
+        measure = self.view.measure
+        if not self.state.has_pipeline and measure == "count":
+            measure = "percent"
         else:
-            self.measure = MEASURES[(MEASURES.index(self.measure) + 1) % len(MEASURES)]
-        self.submit(None, f"measure: {self.measure}")
+            measure = MEASURES[(MEASURES.index(measure) + 1) % len(MEASURES)]
+        self.view = replace(self.view, measure=measure)
+        self.submit(Step.MEASURE, f"measure: {measure}")
 
     @on(RulesTree.NodeSelected)
     def edit_selected(self) -> None:
@@ -434,18 +445,14 @@ class WorkbenchScreen(Screen[None]):
         from abm_tui.tui.screens.drill import DrillScreen
 
         row, col = self.query_one(MatrixTable).cell_labels()
-        self.app.push_screen(DrillScreen.of_cell(self.session, self.session.plan, self.rows, row, self.cols, col))
+        view = self.view
+        self.app.push_screen(DrillScreen.of_cell(self.sessions, self.state.plan, view.rows, row, view.cols, col))
 
     def action_save(self, then: Callable[[], object] | None = None) -> None:
         if not self.writable:
             self.action_save_as()
             return
-        self.submit(lambda: self._write(self.plan_path), f"saved {self.plan_path}", then)
-
-    def _write(self, path: Path) -> None:
-        save_plan(self.session.plan, path)
-        self.session.mark_saved()
-        autosave.clear(self.plan_path)
+        self.submit(Step.SAVE, f"saved {self.plan_path}", path=self.plan_path, then=then)
 
     def action_export(self) -> None:
         from abm_tui.outputs.run_files import RUN_FILES
@@ -453,15 +460,20 @@ class WorkbenchScreen(Screen[None]):
         from abm_tui.plan.paths import input_paths
         from abm_tui.tui.modals import ChooseExport
 
+        plan = self.state.plan
+
         def check(text: str, chosen: tuple[str, ...]) -> str | None:
             folder = Path(text).expanduser()
             if not chosen:
                 return "tick at least one file"
             if not text:
                 return "expected a folder"
-            if folder.exists() and not folder.is_dir():
+            blocker = blocked_by_file(folder)
+            if blocker == folder:
                 return f"{folder} is a file; expected a folder"
-            inputs = input_paths(self.session.plan, self.plan_path)
+            if blocker is not None:
+                return f"{folder}: cannot write: {blocker} is a file, not a folder"
+            inputs = input_paths(plan, self.plan_path)
             clashes = [folder / name for name in chosen if (folder / name).resolve() in inputs]
             return f"{clashes[0]} is an input of this plan" if clashes else None
 
@@ -472,63 +484,73 @@ class WorkbenchScreen(Screen[None]):
             bar = self.query_one("#export-progress", ProgressBar)
             bar.update(total=None, progress=0)
             bar.display = True
-            self.message = f"exporting {self.session.report.rows_kept:,} accounts to {folder} ..."
-            self.update_status()
+            self.say(f"exporting {self.state.report.rows_kept:,} accounts to {folder} ...")
             run_files = tuple(name for name in picked if name in RUN_FILES)
-            self.export(Path(folder).expanduser(), run_files, tuple(name for name in picked if name in DESTINATIONS))
+            self.export(ExportRequest(self.exports.next(), Path(folder).expanduser(), run_files,
+                                      tuple(name for name in picked if name in DESTINATIONS), self.plan_path))
 
         default = self.plan_path.resolve().parent / "exports" if self.writable else Path.cwd() / "exports"
-        targets = self.session.plan.export.to
+        targets = plan.export.to
         choices = (*((name, name, True) for name in RUN_FILES),
                    *((name, DESTINATION_LABELS[name], name in targets) for name in DESTINATIONS))
         self.app.push_screen(ChooseExport(str(default), choices, check), chosen)
 
-    @work(thread=True, group="export")
-    def export(self, folder: Path, run_files: tuple[str, ...], destinations: tuple[str, ...]) -> None:
-        """Run's files and the chosen CRM and ad-platform files, from the session's current plan (not the screen)."""
+    @work(thread=True, exit_on_error=False, group="workbench.export", description="exporting")
+    def export(self, request: ExportRequest) -> None:
+        """Run's files and the chosen CRM and ad-platform files, from the session's current plan (not the
+        screen's): the frames are built on the session thread, the files written here."""
         from abm_tui.outputs.destinations import ExportContext
         from abm_tui.outputs.publish import publish
 
+        def step(text: str) -> None:
+            self.post_message(ExportStep(request.token, text))
+
+        step("building the assignments")
         try:
-            with self.session.lock:
-                self.post_message(ExportStep("building the assignments"))
-                context = ExportContext.of(self.session, self.plan_path)
-                matrix, report = self.session.matrix(), self.session.report
-            published = publish(context, matrix, report, folder, self.plan_path, run_files, destinations,
-                                progress=lambda name: self.post_message(ExportStep(f"writing {name}")))
-            self.post_message(Exported([*published.files, published.manifest], None, published.warnings))
+            context, matrix, report = self.sessions.ask(
+                lambda session: (ExportContext.of(session, request.plan_path), session.matrix(), session.report)
+            ).result()
+            published = publish(context, matrix, report, request.folder, request.plan_path, request.run_files,
+                                request.destinations, progress=lambda name: step(f"writing {name}"))
         except AbmError as err:
-            self.post_message(Exported(None, str(err)))
+            self.post_message(Exported(request.token, (), str(err)))
+            return
+        except OSError as err:  # a folder made without files.py (run_files' mkdir): said the same way
+            self.post_message(Exported(request.token, (), cannot_write(request.folder, err)))
+            return
+        self.post_message(Exported(request.token, (*published.files, published.manifest), None, published.warnings))
 
     def action_movement(self) -> None:
         from abm_tui.tui.screens.movement import MovementScreen
 
-        self.app.push_screen(MovementScreen(self.session))
+        self.app.push_screen(MovementScreen(self.sessions, self.state.plan))
 
     def action_review(self) -> None:
         from abm_tui.tui.screens.review import ReviewScreen
 
-        self.app.push_screen(ReviewScreen(self.session.plan, self.plan_path))
+        self.app.push_screen(ReviewScreen(self.state.plan, self.plan_path))
 
     def action_load_report(self) -> None:
         from abm_tui.tui.modals import ShowText
 
-        self.app.push_screen(ShowText("Load report", "\n".join(self.session.report.summary())))
+        self.app.push_screen(ShowText("Load report", "\n".join(self.state.report.summary())))
 
     @on(ExportStep)
     def export_step(self, message: ExportStep) -> None:
-        self.query_one("#export-progress", ProgressBar).advance(1)
-        self.message = f"export: {message.step} ..."
-        self.update_status()
+        if self.exports.current(message.token):
+            self.query_one("#export-progress", ProgressBar).advance(1)
+            self.say(f"export: {message.step} ...")
 
     @on(Exported)
     def exported(self, message: Exported) -> None:
-        self.query_one("#export-progress", ProgressBar).display = False
+        """Every export that ends is said, even an older one: its files were written (or not)."""
+        if self.exports.current(message.token):
+            self.query_one("#export-progress", ProgressBar).display = False
         if message.error:
             self.message = f"export failed: {message.error}"
             self.app.notify(message.error, title="Export failed", severity="error")
         else:
-            written = message.written or []
+            written = message.written
             more = f" and {len(written) - 6} more" if len(written) > 6 else ""
             names = ", ".join(p.name for p in written[:6]) + more
             folder = written[0].parent if written else ""
@@ -539,8 +561,10 @@ class WorkbenchScreen(Screen[None]):
         self.update_status()
 
     def action_save_as(self) -> None:
-        from abm_tui.plan.paths import data_paths, relocated
+        from abm_tui.plan.paths import data_paths
         from abm_tui.tui.modals import AskText
+
+        plan = self.state.plan
 
         def check(text: str) -> str | None:
             path = Path(text).expanduser()
@@ -548,22 +572,17 @@ class WorkbenchScreen(Screen[None]):
                 return "expected a path ending in .toml"
             if path.is_dir():
                 return f"{path} is a folder"
-            if path.resolve() in data_paths(self.session.plan):
+            blocker = blocked_by_file(path.parent)
+            if blocker is not None:
+                return f"{path}: cannot write: {blocker} is a file, not a folder"
+            if path.resolve() in data_paths(plan):
                 return f"{path} is one of this plan's data files"
             return None
 
         def chosen(text: str | None) -> None:
-            if text is None:
-                return
-            path = Path(text).expanduser().resolve()
-
-            def write() -> None:
-                save_plan(relocated(self.session.plan, path.parent), path)
-                self.session.mark_saved()
-                autosave.clear(self.plan_path)
-                self.plan_path, self.writable = path, True
-
-            self.submit(write, f"saved as {path}")
+            if text is not None:
+                path = Path(text).expanduser().resolve()
+                self.submit(Step.SAVE, f"saved as {path}", path=path, relocate=True)
 
         default = self.plan_path if self.writable else Path.cwd() / "plan.toml"
         self.app.push_screen(AskText("Save the plan as", str(default), check), chosen)
@@ -573,5 +592,3 @@ def set_text(widget: Static, text: str) -> None:
     """Update only on change: every update repaints, and a new height re-lays the screen out."""
     if str(widget.render()) != text:
         widget.update(text)
-
-

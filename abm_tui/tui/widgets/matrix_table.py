@@ -66,8 +66,8 @@ def money(value: float) -> str:
 class MatrixTable(DataTable[Text]):
     """Rows and columns follow plan order with Not target / Unstaged last, then Total."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(cursor_type="cell", zebra_stripes=True, id=id)
         self.view: MatrixView | None = None
         self._room: list[int] = []  # each column's widest cell at the last full build
 

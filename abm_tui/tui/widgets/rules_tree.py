@@ -23,8 +23,8 @@ SECTIONS = (("criteria", "Fit criteria"), ("tiers", "Tiers"), ("stages", "Stages
 class RulesTree(Tree[Target]):
     """Shows a plan; `show(plan)` keeps the cursor on the same target."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("Plan", **kwargs)
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__("Plan", id=id)
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False  # Enter edits (the workbench handles NodeSelected); space folds

@@ -1,0 +1,52 @@
+"""The one wait of the Pilot tests: until the app has nothing left to do.
+
+Work in the workbench happens in three places (the session thread, Textual's thread workers, the
+UI's message queue), and each can start work in another: the session thread answers, the answer's
+handler starts a worker, the worker asks the session thread. `settled` waits for all three in turn
+until a whole round finds them quiet, so no test needs a fixed sleep or a screenshot loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from abm_tui.session import Session
+from abm_tui.tui.session_thread import SessionThread, state_of
+
+ROUNDS = 50
+
+
+def session_threads(app: App[object]) -> list[SessionThread]:
+    """The session threads of the screens on the stack (the workbench's, or a test host's)."""
+    found = [getattr(screen, "sessions", None) for screen in app.screen_stack]
+    return [sessions for sessions in found if isinstance(sessions, SessionThread)]
+
+
+def quiet(app: App[object]) -> bool:
+    return all(worker.is_finished for worker in app.workers) and all(
+        sessions.wait_idle(0) for sessions in session_threads(app))
+
+
+async def settled(pilot: Pilot[object]) -> None:
+    """Wait until the session thread, every worker and the screens' messages are all done."""
+    app = pilot.app
+    for _ in range(ROUNDS):
+        for sessions in session_threads(app):
+            await asyncio.to_thread(sessions.wait_idle, 30)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if quiet(app):
+            await pilot.pause()  # what the last answers' handlers scheduled after a refresh
+            if quiet(app):
+                return
+    raise AssertionError(f"the app still had work after {ROUNDS} rounds")
+
+
+def started(session: Session) -> SessionThread:
+    """A running session thread for a screen tested outside the workbench; its edits' answers go nowhere."""
+    sessions = SessionThread(session, state_of(session))
+    sessions.start(lambda message: None)
+    return sessions
