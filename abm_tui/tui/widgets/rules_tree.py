@@ -14,7 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from abm_tui.plan import rules
 from abm_tui.plan.edits import Target
-from abm_tui.plan.model import Compare, Plan, play_label
+from abm_tui.plan.model import AnyRule, Compare, Criterion, Plan, Section, Tier, play_label
 
 SECTIONS = (("criteria", "Fit criteria"), ("tiers", "Tiers"), ("stages", "Stages"), ("buckets", "Buckets"),
             ("plays", "Plays"), ("engagement", "Engagement"))
@@ -90,8 +90,8 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
             for i, play in enumerate(plan.plays):
                 yield 1, Target(section, i), Text.assemble((play_label(play), "bold"), f"  {play.campaign}")
             continue
-        for i, rule in enumerate(getattr(plan, section)):
-            yield 1, Target(section, i), _rule_label(section, rule)
+        for i, rule in enumerate(Section(section).rules(plan)):
+            yield 1, Target(section, i), _rule_label(rule)
             for item in rule.where.items:
                 if isinstance(item, Compare):
                     yield 2, Target(section, i, item.column, item.op), Text(rules.describe_compare(item))
@@ -101,13 +101,13 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
                 yield 2, Target(section, i, op="*"), Text("every account", style="italic")
 
 
-def _rule_label(section: str, rule: object) -> Text:
-    enabled = getattr(rule, "enabled", True)
-    label = Text(rule.name, style="bold" if enabled else "dim strike")  # type: ignore[attr-defined]
-    if section == "criteria":
-        label.append(f"  {rule.points:+d} pts")  # type: ignore[attr-defined]
-    if section == "tiers":
-        details = [d for d in (rule.motion, f"best {rule.limit:,}" if rule.limit else None) if d]  # type: ignore
+def _rule_label(rule: AnyRule) -> Text:
+    enabled = rule.enabled
+    label = Text(rule.name, style="bold" if enabled else "dim strike")
+    if isinstance(rule, Criterion):
+        label.append(f"  {rule.points:+d} pts")
+    if isinstance(rule, Tier):
+        details = [d for d in (rule.motion, f"best {rule.limit:,}" if rule.limit else None) if d]
         if details:
             label.append("  " + " · ".join(details), style="italic")
     if not enabled:
