@@ -151,8 +151,9 @@ def where_sql(text: str, dialect: str) -> str:
 
 @pytest.mark.parametrize("text", RULES)
 def test_duckdb_agrees_with_the_engine(text: str) -> None:
-    accounts = frame()  # noqa: F841  (read by DuckDB by name)
-    got = duckdb.sql(f"SELECT account_id FROM accounts WHERE {where_sql(text, 'duckdb')} ORDER BY 1").fetchall()
+    connection = duckdb.connect()
+    connection.register("accounts", frame())
+    got = connection.execute(f"SELECT account_id FROM accounts WHERE {where_sql(text, 'duckdb')} ORDER BY 1").fetchall()
     assert [row[0] for row in got] == engine_ids(text)
 
 
