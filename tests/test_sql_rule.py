@@ -133,6 +133,17 @@ RULES = [
     "employees % 2 = 0 OR lower(industry) LIKE 'soft%'",
     "CASE WHEN industry IS NULL THEN employees > 2000 ELSE employees < 1000 END",
     "coalesce(annual_revenue, 0) / 1000 BETWEEN 1 AND 3000",
+    # every allowed function, and remainders (by zero, of decimals: Postgres has `%` for whole numbers only)
+    "abs(employees - 1000) > 400", "ceil(employees / 1000) = 2", "floor(employees / 1000) = 1",
+    "round(employees / 1000) = 2", "round(employees / 1000, 1) >= 1.5", "sqrt(employees) > 40",
+    "coalesce(industry, 'x') = 'x'", "nullif(employees, 500) IS NULL", "greatest(employees, 1000) = 1000",
+    "least(employees, 1000) = 1000", "lower(name) = 'acme'", "upper(name) = 'ACME'", "length(name) = 4",
+    "trim(name) = 'Acme'", "strpos(name, 'a') > 0", "starts_with(name, 'A')", "name || 'x' = 'Acmex'",
+    "IF(employees > 1000, TRUE, FALSE)", "CAST(employees AS VARCHAR) = '500'", "employees / 0 IS NULL",
+    "name ILIKE 'a%'", "industry IN ('Software', 'Retail')", "-employees < -1000",
+    "employees * employees * employees > 1000000000", "length(CAST(employees AS TEXT)) = 4",
+    "employees % 0 = 1", "annual_revenue % (employees - 500) = 0", "CAST(annual_revenue AS DOUBLE) % 7 > 3",
+    "(employees + 0.5) % 2 > 1",
 ]
 
 

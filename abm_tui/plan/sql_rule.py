@@ -101,6 +101,8 @@ def render(text: str, dialect: str = "duckdb") -> str:
     """The checked rule as SQL for `dialect` ("duckdb", "postgres", or "polars" for `pl.sql_expr`):
     columns quoted (Postgres would fold them to lower case), true division, no comments."""
     tree = checked(text).transform(_quoted).transform(_true_division)
+    if dialect == "postgres":
+        tree = tree.transform(_numeric_remainder)
     return tree.sql(dialect="duckdb" if dialect == "polars" else dialect, comments=False)
 
 
@@ -111,10 +113,21 @@ def _quoted(node: exp.Expr) -> exp.Expr:
 
 
 def _true_division(node: exp.Expr) -> exp.Expr:
-    if not isinstance(node, exp.Div):
+    """`a / b` divides as decimals and `a / 0`, `a % 0` are missing values on every engine (DuckDB and
+    Postgres raise on a zero divisor, Polars gives null; Postgres divides whole numbers as whole numbers)."""
+    if not isinstance(node, exp.Div | exp.Mod):
         return node
-    numerator = exp.Cast(this=node.left, to=exp.DataType.build("DOUBLE"))
     right = node.right
     nonzero = isinstance(right, exp.Literal) and not right.is_string and float(right.this) != 0
     denominator = right if nonzero else exp.Nullif(this=right, expression=exp.Literal.number(0))
-    return exp.Div(this=numerator, expression=denominator)
+    if isinstance(node, exp.Mod):
+        return exp.Mod(this=node.left, expression=denominator)
+    return exp.Div(this=exp.Cast(this=node.left, to=exp.DataType.build("DOUBLE")), expression=denominator)
+
+
+def _numeric_remainder(node: exp.Expr) -> exp.Expr:
+    """Postgres has `%` for whole numbers and NUMERIC only; the engine also takes it on decimals."""
+    if not isinstance(node, exp.Mod):
+        return node
+    operands = (exp.Cast(this=side, to=exp.DataType.build("DECIMAL")) for side in (node.left, node.right))
+    return exp.Mod(this=next(operands), expression=next(operands))
