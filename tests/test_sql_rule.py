@@ -19,9 +19,13 @@ import pytest
 from abm_tui import cli
 from abm_tui.engine.segment import Engine
 from abm_tui.history.snapshots import META_KEY
+from abm_tui.ingest.load import load_events, usable
+from abm_tui.outputs.warehouse import OUTPUT_COLUMNS
 from abm_tui.plan import rules, sql_rule
 from abm_tui.plan.model import AllOf, Plan, Sql
+from abm_tui.session import Session
 from tests.postgres import load_table, postgres, query  # noqa: F401  (postgres is a fixture)
+from tests.test_warehouse import assert_same, engine_answer
 
 SECRET = "hunter2-the-secret-first-line"
 ACCOUNTS = ("account_id,name,industry,employees,annual_revenue\n"
@@ -186,3 +190,41 @@ def test_the_engine_uses_the_checked_tree(folder: Path) -> None:
     engine = Engine(frame(), None)
     with pytest.raises(sql_rule.SqlRefused):
         engine.mask(AllOf((Sql(attacks(folder)[0]),)), Plan(), "tier")
+
+
+# --- a whole plan's export ------------------------------------------------------------------
+
+BIG_TIER = ('[[tiers]]\nname = "Big"\nwhere = { sql = "employees / 1000 >= 1.5 -- a comment at the end" }\n\n'
+            '[[tiers]]\nname = "Odd"\n'
+            'where = { sql = "employees % 0 = 1 OR annual_revenue / (employees - 33) < 0" }\n\n')
+
+
+def test_plan_sql_with_comment_and_division_runs_as_the_engine(demo_dir: Path, tmp_path: Path,
+                                                               postgres: str) -> None:  # noqa: F811
+    """The exported plan.sql, not just one condition: a trailing comment does not swallow the query's
+    closing parenthesis, and whole numbers divide as decimals on DuckDB and on a real Postgres."""
+    text = (demo_dir / "plan.toml").read_text().replace("[[tiers]]", BIG_TIER + "[[tiers]]", 1)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(text.replace('"accounts.csv"', f'"{demo_dir / "accounts.csv"}"')
+                        .replace('"engagement.parquet"', f'"{demo_dir / "engagement.parquet"}"'))
+    session = Session.open(plan)
+    want = engine_answer(session)
+    big = session.workspace.dataset.accounts.filter(pl.col("employees") >= 1500).height
+    assert 0 < want.filter(pl.col("tier") == "Big").height == big
+    texts = assert_same(session)
+    assert 'COALESCE((CAST("employees" AS DOUBLE) / 1000 >= 1.5), FALSE)' in texts["duckdb"]
+    for line in texts["duckdb"].splitlines():
+        assert "a comment at the end" not in line.split("--")[0], "the rule's words are only ever in a comment"
+    events = load_events(session.plan.resolve(session.plan.data.engagement)).frame.filter(usable())
+    with psycopg.connect(postgres) as connection:
+        load_table(connection, "accounts", session.workspace.dataset.accounts)
+        load_table(connection, "events", events)
+        got = query(connection, texts["postgres"]).sort("account_id")
+    assert got.select(OUTPUT_COLUMNS).equals(want), "Postgres gives the engine's answer for every account"
+
+
+@pytest.mark.cli
+def test_null_safe_comparison_is_refused_by_validate(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", str(write_plan(folder, "industry <=> 'Software'"))]) == 1
+    err = capsys.readouterr().err
+    assert "tiers[0].where.sql: null-safe comparisons" in err
