@@ -215,6 +215,7 @@ def test_plan_sql_with_comment_and_division_runs_as_the_engine(demo_dir: Path, t
     assert 'COALESCE((CAST("employees" AS DOUBLE) / 1000 >= 1.5), FALSE)' in texts["duckdb"]
     for line in texts["duckdb"].splitlines():
         assert "a comment at the end" not in line.split("--")[0], "the rule's words are only ever in a comment"
+    assert session.plan.data.engagement
     events = load_events(session.plan.resolve(session.plan.data.engagement)).frame.filter(usable())
     with psycopg.connect(postgres) as connection:
         load_table(connection, "accounts", session.workspace.dataset.accounts)
