@@ -110,7 +110,8 @@ def to_sql(condition: Condition, schema: Schema, dialect: str = "duckdb") -> str
         return f"(NOT {to_sql(condition.item, schema, dialect)})"
     if isinstance(condition, Sql):
         decimals = frozenset(name for name, dtype in schema.items() if dtype.is_float())
-        return f"COALESCE(({sql_rule.render(condition.text, dialect, decimals)}), FALSE)"
+        texts = frozenset(name for name, dtype in schema.items() if dtype == pl.String)
+        return f"COALESCE(({sql_rule.render(condition.text, dialect, decimals, texts)}), FALSE)"
     return f"COALESCE({_compare_sql(condition, schema, dialect)}, FALSE)"
 
 

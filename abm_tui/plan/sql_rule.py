@@ -105,14 +105,16 @@ def columns(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=4096)
-def render(text: str, dialect: str = "duckdb", decimals: frozenset[str] = frozenset()) -> str:
+def render(text: str, dialect: str = "duckdb", decimals: frozenset[str] = frozenset(),
+           texts: frozenset[str] = frozenset()) -> str:
     """The checked rule as SQL for `dialect` ("duckdb", "postgres", or "polars" for `pl.sql_expr`):
     columns quoted (Postgres would fold them to lower case), true division, no comments. `decimals`
     names the data's decimal columns, so a warehouse truncates them when cast to whole numbers, as the
-    engine does (DuckDB and Postgres round instead)."""
+    engine does (DuckDB and Postgres round instead); `texts` its text columns, which Postgres compares
+    byte-wise (`COLLATE "C"`) as Polars and DuckDB do."""
     tree = checked(text).transform(_quoted).transform(_true_division)
     if dialect == "postgres":
-        tree = tree.transform(_numeric_remainder)
+        tree = tree.transform(_numeric_remainder).transform(lambda node: _bytewise(node, texts))
     if dialect != "polars":
         tree = tree.transform(lambda node: _truncated(node, decimals))
     return tree.sql(dialect="duckdb" if dialect == "polars" else dialect, comments=False)
@@ -157,6 +159,12 @@ def _true_division(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Mod):
         return exp.Mod(this=node.left, expression=denominator)
     return exp.Div(this=exp.Cast(this=node.left, to=exp.DataType.build("DOUBLE")), expression=denominator)
+
+
+def _bytewise(node: exp.Expr, texts: frozenset[str]) -> exp.Expr:
+    if isinstance(node, exp.Column) and node.name in texts:
+        return exp.Paren(this=exp.Collate(this=node, expression=exp.Identifier(this="C", quoted=True)))
+    return node
 
 
 def _numeric_remainder(node: exp.Expr) -> exp.Expr:
