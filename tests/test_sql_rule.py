@@ -30,7 +30,7 @@ from tests.test_warehouse import assert_same, engine_answer
 SECRET = "hunter2-the-secret-first-line"
 ACCOUNTS = ("account_id,name,industry,employees,annual_revenue\n"
             "1,Acme,Software,500,1000000\n2,Beta,Fintech,1500,5000000\n3,Gamma,Software,2000,\n"
-            "4,Delta,Retail,999,2500000\n5,Epsilon,,3000,100\n")
+            "4,Delta,Retail,999,2500000\n5,Epsilon,,3000,100\n6,École,Éducation,10,0\n")
 
 
 @pytest.fixture()
@@ -155,6 +155,7 @@ RULES = [
     "CAST(CASE WHEN employees > 1000 THEN employees / 1000 ELSE 0.5 END AS INT) = 0",
     # text is ordered byte-wise ('Z' < 'a'), as in the engine, whatever the database's collation
     "name < 'a'", "industry >= 'Retail' AND upper(name) LIKE 'A%'", "greatest(name, industry) > 'Fintech'",
+    "lower(name) = 'école'", "upper(industry) = 'ÉDUCATION'",
 ]
 
 

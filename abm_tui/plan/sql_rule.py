@@ -162,7 +162,8 @@ def _true_division(node: exp.Expr) -> exp.Expr:
 
 
 def _bytewise(node: exp.Expr, texts: frozenset[str]) -> exp.Expr:
-    if isinstance(node, exp.Column) and node.name in texts:
+    """Not inside lower() or upper(): under "C" they change only ASCII letters on Postgres."""
+    if isinstance(node, exp.Column) and node.name in texts and not isinstance(node.parent, exp.Lower | exp.Upper):
         return exp.Paren(this=exp.Collate(this=node, expression=exp.Identifier(this="C", quoted=True)))
     return node
 
