@@ -19,14 +19,18 @@ import pytest
 from abm_tui import cli
 from abm_tui.engine.segment import Engine
 from abm_tui.history.snapshots import META_KEY
+from abm_tui.ingest.load import load_events, usable
+from abm_tui.outputs.warehouse import OUTPUT_COLUMNS
 from abm_tui.plan import rules, sql_rule
 from abm_tui.plan.model import AllOf, Plan, Sql
+from abm_tui.session import Session
 from tests.postgres import load_table, postgres, query  # noqa: F401  (postgres is a fixture)
+from tests.test_warehouse import assert_same, engine_answer
 
 SECRET = "hunter2-the-secret-first-line"
 ACCOUNTS = ("account_id,name,industry,employees,annual_revenue\n"
             "1,Acme,Software,500,1000000\n2,Beta,Fintech,1500,5000000\n3,Gamma,Software,2000,\n"
-            "4,Delta,Retail,999,2500000\n5,Epsilon,,3000,100\n")
+            "4,Delta,Retail,999,2500000\n5,Epsilon,,3000,100\n6,École,Éducation,10,0\n")
 
 
 @pytest.fixture()
@@ -84,6 +88,8 @@ def test_the_refusals_say_what_is_not_allowed() -> None:
         "a > 1; b > 1": "`;` ends a statement",
         "t.a > 1": "without a table",
         "CAST(a AS BLOB) > 1": "cannot CAST",
+        "TRY_CAST(a AS INT) > 1": "Postgres has none",
+        "round(a) > 1": "round() is not allowed",
         "a >": "does not parse as SQL",
     }
     for text, words in said.items():
@@ -133,6 +139,23 @@ RULES = [
     "employees % 2 = 0 OR lower(industry) LIKE 'soft%'",
     "CASE WHEN industry IS NULL THEN employees > 2000 ELSE employees < 1000 END",
     "coalesce(annual_revenue, 0) / 1000 BETWEEN 1 AND 3000",
+    # every allowed function, and remainders (by zero, of decimals: Postgres has `%` for whole numbers only)
+    "abs(employees - 1000) > 400", "ceil(employees / 1000) = 2", "floor(employees / 1000) = 1",
+    "sqrt(employees) > 40",
+    "coalesce(industry, 'x') = 'x'", "nullif(employees, 500) IS NULL", "greatest(employees, 1000) = 1000",
+    "least(employees, 1000) = 1000", "lower(name) = 'acme'", "upper(name) = 'ACME'", "length(name) = 4",
+    "trim(name) = 'Acme'", "strpos(name, 'a') > 0", "starts_with(name, 'A')", "name || 'x' = 'Acmex'",
+    "IF(employees > 1000, TRUE, FALSE)", "CAST(employees AS VARCHAR) = '500'", "employees / 0 IS NULL",
+    "name ILIKE 'a%'", "industry IN ('Software', 'Retail')", "-employees < -1000",
+    "employees * employees * employees > 1000000000", "length(CAST(employees AS TEXT)) = 4",
+    "employees % 0 = 1", "annual_revenue % (employees - 500) = 0", "CAST(annual_revenue AS DOUBLE) % 7 > 3",
+    "(employees + 0.5) % 2 > 1",
+    # a decimal cast to a whole number is truncated, as the engine does (DuckDB and Postgres round)
+    "CAST(employees / 1000 AS INT) = 1", "CAST(-employees / 1000 AS BIGINT) = -1",
+    "CAST(CASE WHEN employees > 1000 THEN employees / 1000 ELSE 0.5 END AS INT) = 0",
+    # text is ordered byte-wise ('Z' < 'a'), as in the engine, whatever the database's collation
+    "name < 'a'", "industry >= 'Retail' AND upper(name) LIKE 'A%'", "greatest(name, industry) > 'Fintech'",
+    "lower(name) = 'école'", "upper(industry) = 'ÉDUCATION'",
 ]
 
 
@@ -151,14 +174,17 @@ def where_sql(text: str, dialect: str) -> str:
 
 @pytest.mark.parametrize("text", RULES)
 def test_duckdb_agrees_with_the_engine(text: str) -> None:
-    accounts = frame()  # noqa: F841  (read by DuckDB by name)
-    got = duckdb.sql(f"SELECT account_id FROM accounts WHERE {where_sql(text, 'duckdb')} ORDER BY 1").fetchall()
+    connection = duckdb.connect()
+    connection.register("accounts", frame())
+    got = connection.execute(f"SELECT account_id FROM accounts WHERE {where_sql(text, 'duckdb')} ORDER BY 1").fetchall()
     assert [row[0] for row in got] == engine_ids(text)
 
 
 def test_postgres_agrees_with_the_engine(postgres: str) -> None:  # noqa: F811
     with psycopg.connect(postgres) as connection:
         load_table(connection, "accounts", frame())
+        for column in ("name", "industry"):  # a warehouse's own collation, which orders 'a' before 'Z'
+            connection.execute(f'ALTER TABLE accounts ALTER COLUMN "{column}" TYPE TEXT COLLATE "und-x-icu"')
         for text in RULES:
             got = query(connection, f"SELECT account_id FROM accounts WHERE {where_sql(text, 'postgres')} ORDER BY 1")
             assert got["account_id"].to_list() == engine_ids(text), text
@@ -174,3 +200,42 @@ def test_the_engine_uses_the_checked_tree(folder: Path) -> None:
     engine = Engine(frame(), None)
     with pytest.raises(sql_rule.SqlRefused):
         engine.mask(AllOf((Sql(attacks(folder)[0]),)), Plan(), "tier")
+
+
+# --- a whole plan's export ------------------------------------------------------------------
+
+BIG_TIER = ('[[tiers]]\nname = "Big"\nwhere = { sql = "employees / 1000 >= 1.5 -- a comment at the end" }\n\n'
+            '[[tiers]]\nname = "Odd"\n'
+            'where = { sql = "employees % 0 = 1 OR annual_revenue / (employees - 33) < 0" }\n\n')
+
+
+def test_plan_sql_with_comment_and_division_runs_as_the_engine(demo_dir: Path, tmp_path: Path,
+                                                               postgres: str) -> None:  # noqa: F811
+    """The exported plan.sql, not just one condition: a trailing comment does not swallow the query's
+    closing parenthesis, and whole numbers divide as decimals on DuckDB and on a real Postgres."""
+    text = (demo_dir / "plan.toml").read_text().replace("[[tiers]]", BIG_TIER + "[[tiers]]", 1)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(text.replace('"accounts.csv"', f'"{demo_dir / "accounts.csv"}"')
+                        .replace('"engagement.parquet"', f'"{demo_dir / "engagement.parquet"}"'))
+    session = Session.open(plan)
+    want = engine_answer(session)
+    big = session.workspace.dataset.accounts.filter(pl.col("employees") >= 1500).height
+    assert 0 < want.filter(pl.col("tier") == "Big").height == big
+    texts = assert_same(session)
+    assert 'COALESCE((CAST("employees" AS DOUBLE) / 1000 >= 1.5), FALSE)' in texts["duckdb"]
+    for line in texts["duckdb"].splitlines():
+        assert "a comment at the end" not in line.split("--")[0], "the rule's words are only ever in a comment"
+    assert session.plan.data.engagement
+    events = load_events(session.plan.resolve(session.plan.data.engagement)).frame.filter(usable())
+    with psycopg.connect(postgres) as connection:
+        load_table(connection, "accounts", session.workspace.dataset.accounts)
+        load_table(connection, "events", events)
+        got = query(connection, texts["postgres"]).sort("account_id")
+    assert got.select(OUTPUT_COLUMNS).equals(want), "Postgres gives the engine's answer for every account"
+
+
+@pytest.mark.cli
+def test_null_safe_comparison_is_refused_by_validate(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", str(write_plan(folder, "industry <=> 'Software'"))]) == 1
+    err = capsys.readouterr().err
+    assert "tiers[0].where.sql: null-safe comparisons" in err

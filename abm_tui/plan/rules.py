@@ -109,7 +109,9 @@ def to_sql(condition: Condition, schema: Schema, dialect: str = "duckdb") -> str
     if isinstance(condition, Not):
         return f"(NOT {to_sql(condition.item, schema, dialect)})"
     if isinstance(condition, Sql):
-        return f"COALESCE(({sql_rule.render(condition.text, dialect)}), FALSE)"
+        decimals = frozenset(name for name, dtype in schema.items() if dtype.is_float())
+        texts = frozenset(name for name, dtype in schema.items() if dtype == pl.String)
+        return f"COALESCE(({sql_rule.render(condition.text, dialect, decimals, texts)}), FALSE)"
     return f"COALESCE({_compare_sql(condition, schema, dialect)}, FALSE)"
 
 

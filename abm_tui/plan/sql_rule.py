@@ -26,7 +26,7 @@ _STRUCTURE: tuple[type[exp.Expr], ...] = (
     exp.Cast, exp.DataType,
 )
 FUNCTIONS: dict[type[exp.Expr], str] = {
-    exp.Abs: "abs", exp.Ceil: "ceil", exp.Floor: "floor", exp.Round: "round", exp.Sqrt: "sqrt",
+    exp.Abs: "abs", exp.Ceil: "ceil", exp.Floor: "floor", exp.Sqrt: "sqrt",
     exp.Coalesce: "coalesce", exp.Nullif: "nullif", exp.Greatest: "greatest", exp.Least: "least",
     exp.Lower: "lower", exp.Upper: "upper", exp.Length: "length", exp.Trim: "trim",
     exp.StrPosition: "strpos", exp.StartsWith: "starts_with",
@@ -37,6 +37,11 @@ _TYPES = {
     exp.DataType.Type.BOOLEAN, exp.DataType.Type.DATE,
 }
 _ALLOWED = (*_STRUCTURE, *FUNCTIONS)
+_WHOLE = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT}
+_DECIMAL = {exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE}
+# nodes whose value is a decimal when any operand is one
+_CARRIES = (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.Abs, exp.Ceil, exp.Floor, exp.Coalesce,
+            exp.Nullif, exp.Greatest, exp.Least, exp.Case, exp.If)
 
 
 class SqlRefused(AbmError):
@@ -80,6 +85,8 @@ def _refusal(node: exp.Expr) -> str | None:
         return "null-safe comparisons (<=>, IS [NOT] DISTINCT FROM) are not run alike by every engine; use is_null"
     if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest") or node.args.get("field")):
         return "IN takes a list of values, not a query"
+    if isinstance(node, exp.TryCast):
+        return "TRY_CAST is not run alike by every engine (Postgres has none); use CAST"
     if isinstance(node, exp.DataType) and node.this not in _TYPES:
         return f"cannot CAST to {node.sql()}; expected INT, BIGINT, DOUBLE, VARCHAR, BOOLEAN or DATE"
     if isinstance(node, exp.Column) and node.table:
@@ -97,11 +104,42 @@ def columns(text: str) -> set[str]:
     return {column.name for column in checked(text).find_all(exp.Column)}
 
 
-def render(text: str, dialect: str = "duckdb") -> str:
+@lru_cache(maxsize=4096)
+def render(text: str, dialect: str = "duckdb", decimals: frozenset[str] = frozenset(),
+           texts: frozenset[str] = frozenset()) -> str:
     """The checked rule as SQL for `dialect` ("duckdb", "postgres", or "polars" for `pl.sql_expr`):
-    columns quoted (Postgres would fold them to lower case), true division, no comments."""
+    columns quoted (Postgres would fold them to lower case), true division, no comments. `decimals`
+    names the data's decimal columns, so a warehouse truncates them when cast to whole numbers, as the
+    engine does (DuckDB and Postgres round instead); `texts` its text columns, which Postgres compares
+    byte-wise (`COLLATE "C"`) as Polars and DuckDB do."""
     tree = checked(text).transform(_quoted).transform(_true_division)
+    if dialect == "postgres":
+        tree = tree.transform(_numeric_remainder).transform(lambda node: _bytewise(node, texts))
+    if dialect != "polars":
+        tree = tree.transform(lambda node: _truncated(node, decimals))
     return tree.sql(dialect="duckdb" if dialect == "polars" else dialect, comments=False)
+
+
+def _truncated(node: exp.Expr, decimals: frozenset[str]) -> exp.Expr:
+    if isinstance(node, exp.Cast) and node.to.this in _WHOLE and _is_decimal(node.this, decimals):
+        return exp.Cast(this=exp.func("TRUNC", node.this), to=node.to)
+    return node
+
+
+def _is_decimal(node: exp.Expr, decimals: frozenset[str]) -> bool:
+    """Whether the value is a decimal by construction: a division, a decimal literal or column, a cast to
+    DOUBLE, a square root, or arithmetic over one of them."""
+    if isinstance(node, exp.Div | exp.Sqrt):
+        return True
+    if isinstance(node, exp.Literal):
+        return not node.is_string and not node.this.lstrip("-").isdigit()
+    if isinstance(node, exp.Cast):
+        return node.to.this in _DECIMAL
+    if isinstance(node, exp.Column):
+        return node.name in decimals
+    if isinstance(node, _CARRIES):
+        return any(_is_decimal(child, decimals) for child in node.iter_expressions())
+    return False
 
 
 def _quoted(node: exp.Expr) -> exp.Expr:
@@ -111,10 +149,28 @@ def _quoted(node: exp.Expr) -> exp.Expr:
 
 
 def _true_division(node: exp.Expr) -> exp.Expr:
-    if not isinstance(node, exp.Div):
+    """`a / b` divides as decimals and `a / 0`, `a % 0` are missing values on every engine (DuckDB and
+    Postgres raise on a zero divisor, Polars gives null; Postgres divides whole numbers as whole numbers)."""
+    if not isinstance(node, exp.Div | exp.Mod):
         return node
-    numerator = exp.Cast(this=node.left, to=exp.DataType.build("DOUBLE"))
     right = node.right
     nonzero = isinstance(right, exp.Literal) and not right.is_string and float(right.this) != 0
     denominator = right if nonzero else exp.Nullif(this=right, expression=exp.Literal.number(0))
-    return exp.Div(this=numerator, expression=denominator)
+    if isinstance(node, exp.Mod):
+        return exp.Mod(this=node.left, expression=denominator)
+    return exp.Div(this=exp.Cast(this=node.left, to=exp.DataType.build("DOUBLE")), expression=denominator)
+
+
+def _bytewise(node: exp.Expr, texts: frozenset[str]) -> exp.Expr:
+    """Not inside lower() or upper(): under "C" they change only ASCII letters on Postgres."""
+    if isinstance(node, exp.Column) and node.name in texts and not isinstance(node.parent, exp.Lower | exp.Upper):
+        return exp.Paren(this=exp.Collate(this=node, expression=exp.Identifier(this="C", quoted=True)))
+    return node
+
+
+def _numeric_remainder(node: exp.Expr) -> exp.Expr:
+    """Postgres has `%` for whole numbers and NUMERIC only; the engine also takes it on decimals."""
+    if not isinstance(node, exp.Mod):
+        return node
+    operands = (exp.Cast(this=side, to=exp.DataType.build("DECIMAL")) for side in (node.left, node.right))
+    return exp.Mod(this=next(operands), expression=next(operands))
