@@ -99,9 +99,12 @@ class MatrixTable(DataTable[Text]):
         self._room = room
         keep = self.cursor_coordinate
         self.clear(columns=True)
-        self.add_column(f"{current.row_dim} \\ {current.col_dim}", key="_label")
-        for col in cols:
-            self.add_column(col, key=f"col:{col}")
+        corner = f"{current.row_dim} \\ {current.col_dim}"
+        # Widths given, not left to the table's lazy measure on its next idle: a frame drawn before that
+        # would show columns as narrow as their labels, clipping the changes.
+        self.add_column(corner, key="_label", width=max(len(corner), *(len(row) for row in rows)))
+        for col, need in zip(cols, room, strict=True):
+            self.add_column(col, key=f"col:{col}", width=max(len(col), need))
         for label, row_cells in zip(rows, cells, strict=True):
             self.add_row(Text(label, style="bold" if label == "Total" else ""), *row_cells, key=f"row:{label}")
         if keep.row < self.row_count and keep.column < len(self.columns):
