@@ -166,6 +166,15 @@ def formula_cells(folders: list[Path], argv: list[str], case: str) -> list[Failu
     return failures
 
 
+def written_checks(plan: Path, folders: list[Path], argv: list[str], case: str) -> list[Failure]:
+    """What a run left, checked: no formula cell in any CSV under `folders`, and, when the run said done
+    (its manifest is there), the design's bars on the first folder's files."""
+    failures = formula_cells(folders, argv, case)
+    if (folders[0] / "manifest.json").exists():
+        failures += run_invariants(plan, folders[0], argv, case)
+    return failures
+
+
 def run_invariants(plan: Path, out: Path, argv: list[str], case: str) -> list[Failure]:
     """After a run that said it was done: DESIGN.md's bars on what it wrote. Every account has one tier and one
     stage, the matrix cells sum to the account count, and each fit score lies within what the plan's points can
@@ -708,9 +717,7 @@ def test_plan_mutations_write(base: Base, tmp_path: Path, capsys: pytest.Capture
         path, summary = write_plan(base, folder, mutations)
         export = ["export", str(path), "--to", to, "--out", str(folder / "exp")] + (["--per", per] if per else [])
         failures = run_all([["run", str(path), "--out", str(folder / "out")], export], capsys, summary, tally)
-        failures += formula_cells([folder / "out", folder / "exp"], ["run", str(path)], summary)
-        if (folder / "out" / "manifest.json").exists():
-            failures += run_invariants(path, folder / "out", ["run", str(path)], summary)
+        failures += written_checks(path, [folder / "out", folder / "exp"], ["run", str(path)], summary)
         for snapshot in sorted(folder.rglob("*.parquet"))[:3]:  # the kept snapshots, and assignments.parquet
             failures += run_all([["diff", str(snapshot), str(base.plan_path)],
                                  ["diff", str(base.snapshots[-1]), str(snapshot)]], capsys, summary, tally)
@@ -862,9 +869,7 @@ def test_accounts_files_write(base: Base, tmp_path: Path, capsys: pytest.Capture
                     ["export", plan, "--to", "hubspot,salesforce,linkedin,sql", "--out", str(folder / "exp")],
                     ["diff", str(base.plan_path), plan], ["diff", str(base.snapshots[-1]), plan]]
         failures = run_all(commands, capsys, describe(notes, raw), tally)
-        failures += formula_cells([folder / "out", folder / "exp"], commands[0], describe(notes, raw))
-        if (folder / "out" / "manifest.json").exists():
-            failures += run_invariants(Path(plan), folder / "out", commands[0], describe(notes, raw))
+        failures += written_checks(Path(plan), [folder / "out", folder / "exp"], commands[0], describe(notes, raw))
         tally.record(failures)
 
     case()
@@ -1037,9 +1042,7 @@ def test_typed_accounts_files(base: Base, tmp_path: Path, capsys: pytest.Capture
                     ["explain", str(plan), base.rows[0][0]], ["run", str(plan), "--out", str(folder / "out")]]
         described = f"accounts{suffix}: the demo's accounts with\n{notes}\n(written to {folder})"
         failures = run_all(commands, capsys, described, tally)
-        failures += formula_cells([folder / "out"], commands[-1], described)
-        if (folder / "out" / "manifest.json").exists():
-            failures += run_invariants(plan, folder / "out", commands[-1], described)
+        failures += written_checks(plan, [folder / "out"], commands[-1], described)
         tally.record(failures)
 
     case()
@@ -1101,9 +1104,7 @@ def test_engagement_files(base: Base, tmp_path: Path, capsys: pytest.CaptureFixt
                     ["run", str(plan), "--out", str(folder / "out")]]
         described = f"engagement.parquet: the demo's events with\n{notes}\n(written to {folder})"
         failures = run_all(commands, capsys, described, tally)
-        failures += formula_cells([folder / "out"], commands[-1], described)
-        if (folder / "out" / "manifest.json").exists():
-            failures += run_invariants(plan, folder / "out", commands[-1], described)
+        failures += written_checks(plan, [folder / "out"], commands[-1], described)
         tally.record(failures)
 
     case()
