@@ -138,6 +138,7 @@ def test_figures_past_the_largest_float_are_counted_as_unreadable(demo: Path, tm
     ("opportunity_amount", pl.lit(b"\x00\x01"), "column opportunity_amount holds binary data; expected numbers"),
     ("domain", pl.struct(a=pl.lit(1)), "column domain holds nested records; expected text"),
     ("domain", pl.lit(b"\x00\x01"), "column domain holds binary data; expected text"),
+    ("account_id", pl.lit([], pl.List(pl.String)), "column account_id holds lists; expected one id per row"),
 ])
 def test_a_canonical_column_of_nested_or_binary_cells_is_refused_when_read(
     demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, values: pl.Expr, said: str

@@ -38,11 +38,13 @@ Cleaner = Callable[[pl.Expr], pl.Expr]
 
 def misfit(frame: pl.DataFrame) -> str | None:
     """Why a canonical column holds what no cleaner reads (a Parquet or JSON file's nested or binary cells in
-    opportunity_amount or domain), or None. Rules, snapshots and CSV exports all take these columns as numbers or
-    text, so such a file is refused when read rather than failing in a writer."""
+    opportunity_amount, domain or account_id), or None. Rules, snapshots and CSV exports all take these columns as
+    numbers or text, so such a file is refused when read (before any cleaner sees it) rather than failing later."""
     for name, dtype in frame.schema.items():
         held = ("lists" if isinstance(dtype, pl.List | pl.Array) else "nested records" if isinstance(dtype, pl.Struct)
                 else "binary data" if dtype == pl.Binary else None)
+        if held and name == "account_id":
+            return f"column account_id holds {held}; expected one id per row"
         if held and name in NUMERIC_COLUMNS:
             return f"column {name} holds {held}; expected numbers"
         if held and held != "lists" and name in TEXT_COLUMNS:  # a list of text is written as `a; b`

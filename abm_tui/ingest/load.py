@@ -103,9 +103,9 @@ def load_accounts(path: Path, mapping: tuple[tuple[str, str], ...] = (), preset:
     copied = {header for canonical, header in layout.mapping if header != canonical}
     given_ids = frame.get_column("account_id")
     stage = presets.crm_stage_values(layout)
-    frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
     if (why := columns.misfit(frame)) is not None:
         raise AbmError(f"{path}: {why}")
+    frame, notes = columns.type_columns(frame, table.first_row, copied, None if stage is None else {"crm_stage": stage})
     frame, dropped = _drop_bad_ids(frame, table.first_row, given_ids)
     guessed = tuple(
         (canonical, header) for canonical, header in layout.mapping
