@@ -30,13 +30,18 @@ def quiet(app: App[object]) -> bool:
         sessions.wait_idle(0) for sessions in session_threads(app))
 
 
+async def finished(app: App[object]) -> None:
+    """Wait for every worker to end; a failed one is the app's error handler's to report, not the wait's."""
+    await asyncio.gather(*[worker.wait() for worker in list(app.workers)], return_exceptions=True)
+
+
 async def settled(pilot: Pilot[object]) -> None:
     """Wait until the session thread, every worker and the screens' messages are all done."""
     app = pilot.app
     for _ in range(ROUNDS):
         for sessions in session_threads(app):
             await asyncio.to_thread(sessions.wait_idle, 30)
-        await app.workers.wait_for_complete()
+        await finished(app)
         await pilot.pause()
         if quiet(app):
             await pilot.pause()  # what the last answers' handlers scheduled after a refresh
