@@ -5,6 +5,13 @@ The query is assembled from the pieces the Polars engine uses: every rule throug
 and a tier `limit` as the best N by fit_score, then engagement_recent, then account_id. It is
 written to be read, because an analyst reviews it before scheduling it: one CTE per step, a line
 above each saying what it is, and each rule in words beside its SQL.
+
+DuckDB's and Postgres' texts are written here and run in the tests. Snowflake, BigQuery, Redshift and
+Databricks get DuckDB's text translated by sqlglot (the parser `plan.sql_rule` already trusts), so there
+is one query to keep right rather than six; the DuckDB text therefore sticks to constructs sqlglot
+translates faithfully (DATE_DIFF, list_concat, no ordered aggregates), and a construct it cannot
+translate stops the export instead of writing SQL that means something else. Beside the query come the
+tables it reads: `CREATE TABLE` statements for the canonical columns and a load script per dialect.
 """
 
 from __future__ import annotations
@@ -24,11 +31,12 @@ from abm_tui.engine.features import (
     decaying,
     feature_names,
 )
-from abm_tui.errors import AbmError, PlanError
+from abm_tui.errors import AbmError, PlanError, first_line
 from abm_tui.plan import rules
 from abm_tui.plan.model import (
     NO_PLAY,
     NOT_TARGET,
+    SQL_DIALECTS,
     UNCLASSIFIED,
     UNSTAGED,
     AllOf,
@@ -41,7 +49,8 @@ from abm_tui.plan.model import (
 )
 from abm_tui.plan.validate import DERIVED_TYPES, check_plan
 
-DIALECTS = ("duckdb", "postgres")
+DIALECTS = SQL_DIALECTS
+WRITTEN = ("duckdb", "postgres")  # written by hand; the other dialects are DuckDB's text through sqlglot
 OUTPUT_COLUMNS = ("account_id", "fit_score", "tier", "stage", "bucket", "segment", "play")
 _q = rules.quote_identifier
 _ID = _q("account_id")
@@ -76,18 +85,32 @@ def plan_sql(
     """
     if dialect not in DIALECTS:
         raise AbmError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    base = dialect if dialect in WRITTEN else "duckdb"
     half_lives = plan.engagement.half_life_days
     known = _schema_with_features(schema, channels, half_lives)
     problems = check_plan(plan, known, set() if channels is not None else set(feature_names(CHANNELS, half_lives)))
     if problems:
         raise PlanError(plan.source, problems)
-    query = _Query(plan, known, channels, dialect)
+    query = _Query(plan, known, channels, base)
     accounts = _table(accounts_table, "accounts_table")
     ctes = [*query.engagement(as_of, _table(events_table, "events_table")), query.features(accounts),
             query.fit(), query.first_match("buckets", plan.buckets, "bucket", UNCLASSIFIED, "fit"),
             query.first_match("stages", plan.stages, "stage", UNSTAGED, "buckets"), *query.tiers()]
-    lines = [*query.header(as_of, accounts_table, events_table), "WITH", _join_ctes(ctes), query.final(ctes[-1].name)]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(["WITH", _join_ctes(ctes), query.final(ctes[-1].name)])
+    if dialect != base:
+        text = translated(text, dialect)
+    return "\n".join([*query.header(as_of, accounts_table, events_table, dialect), text + ";"]) + "\n"
+
+
+def translated(text: str, dialect: str) -> str:
+    """DuckDB's SQL in `dialect`, by sqlglot; a construct it cannot carry over faithfully is an error, not a guess."""
+    import sqlglot
+
+    try:
+        return sqlglot.transpile(text, read="duckdb", write=dialect, pretty=True,
+                                 unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+    except sqlglot.errors.SqlglotError as err:
+        raise AbmError(f"this plan cannot be written for {dialect}: {first_line(err)}") from None
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,12 @@ def _alias(expr: str, column: str) -> str:
     """`expr AS "column"`; an expression ending in a line comment ends with a line break, so AS starts a line."""
     gap = "" if expr.endswith("\n") else " "
     return f"{_indent(expr, 4)}{gap}AS {_q(column)}"
+
+
+def _sqlglot_version() -> str:
+    import sqlglot
+
+    return str(sqlglot.__version__)
 
 
 _THEMES = ("intent_themes", "top_intent_theme")
@@ -201,11 +230,12 @@ class _Query:
 
     # -- comments ---------------------------------------------------------------------------
 
-    def header(self, as_of: dt.date, accounts_table: str, events_table: str) -> list[str]:
+    def header(self, as_of: dt.date, accounts_table: str, events_table: str, dialect: str) -> list[str]:
         plan, settings = self.plan, self.plan.engagement
         reads = "".join(f", {c}" for c in self._account_reads())
+        how = "" if dialect == self.dialect else f" (DuckDB's text translated by sqlglot {_sqlglot_version()})"
         lines = [
-            f'abm-tui plan "{plan.name}", as one {self.dialect} query.',
+            f'abm-tui plan "{plan.name}", as one {dialect} query{how}.',
             f"One row per account ({', '.join(OUTPUT_COLUMNS)}), ordered by account_id.",
             f"Reads {accounts_table} (account_id{reads}).",
         ]
@@ -241,20 +271,22 @@ class _Query:
         ctes = [self._events(as_of, events_table), self._channel_counts(), self._scores()]
         window = self.plan.engagement.window_days
         if self._reads_label("intent_theme"):
+            rank = (f'ROW_NUMBER() OVER (PARTITION BY {_ID} ORDER BY SUM("count") DESC, '
+                    f'{self._collate(_q("intent_theme"))})')
             ctes.append(_Cte(
-                "intent", f"intent: each account's intent themes of the last {window} days, the most engaged first "
+                "intent", f"intent: each account's intent themes of the last {window} days, and the most engaged one "
                 "(ties by name)",
-                f'  SELECT {_ID}, array_agg("intent_theme" ORDER BY "n" DESC, {self._collate(_q("intent_theme"))})'
-                ' AS "intent_themes"\n'
-                f'  FROM (SELECT {_ID}, "intent_theme", SUM("count") AS "n" FROM events_as_of\n'
+                f'  SELECT {_ID}, array_agg("intent_theme") AS "intent_themes",\n'
+                '    MAX(CASE WHEN "rank" = 1 THEN "intent_theme" END) AS "top_intent_theme"\n'
+                f'  FROM (SELECT {_ID}, "intent_theme", {rank} AS "rank" FROM events_as_of\n'
                 f'        WHERE "age" < {window} AND "intent_theme" IS NOT NULL\n'
                 f'        GROUP BY {_ID}, "intent_theme") AS per_theme\n'
                 f"  GROUP BY {_ID}",
             ))
         if self._reads_label("persona"):
             ctes.append(_Cte(
-                "personas", f"personas: the distinct personas each account engaged in the last {window} days, by name",
-                f'  SELECT {_ID}, array_agg("persona" ORDER BY {self._collate(_q("persona"))}) AS "personas_engaged",'
+                "personas", f"personas: the distinct personas each account engaged in the last {window} days",
+                f'  SELECT {_ID}, array_agg("persona") AS "personas_engaged",'
                 ' COUNT(*) AS "persona_count"\n'
                 f'  FROM (SELECT DISTINCT {_ID}, "persona" FROM events_as_of\n'
                 f'        WHERE "age" < {window} AND "persona" IS NOT NULL) AS seen\n'
@@ -271,10 +303,17 @@ class _Query:
             "later events are ignored, a missing count counts 1",
             f'  SELECT CAST({_ID} AS TEXT) AS {_ID}, CAST("channel" AS TEXT) AS "channel",\n'
             '    COALESCE(CAST("count" AS DOUBLE PRECISION), 1) AS "count",\n'
-            f'    {date} - CAST("date" AS DATE) AS "age"{labels}\n'
+            f'    {self._age(date)} AS "age"{labels}\n'
             f"  FROM {events_table}\n"
             f'  WHERE "channel" IS NOT NULL AND CAST("date" AS DATE) <= {date}',
         )
+
+    def _age(self, as_of: str) -> str:
+        """Days from the event to as_of; DATE_DIFF is what sqlglot carries to every warehouse (a date minus a date
+        is an interval on BigQuery and Databricks)."""
+        if self.dialect == "postgres":
+            return f'{as_of} - CAST("date" AS DATE)'
+        return f"DATE_DIFF('day', CAST(\"date\" AS DATE), {as_of})"
 
     def _channel_counts(self) -> _Cte:
         settings = self.plan.engagement
@@ -343,10 +382,8 @@ class _Query:
                     "  SELECT " + ",\n    ".join(select) + f"\n  FROM {source}")
 
     def _feature(self, name: str) -> str:
-        if name == "top_intent_theme":
-            return '(t."intent_themes")[1]'
-        if name == "days_since_engaged":
-            return f"e.{_q(name)}"
+        if name in ("days_since_engaged", "top_intent_theme"):
+            return f"{'t' if name in _THEMES else 'e'}.{_q(name)}"
         alias = "t" if name in _THEMES else "p" if name in _PERSONAS else "e"
         return f"COALESCE({alias}.{_q(name)}, {_EMPTY_LIST if name in LIST_FEATURES else '0'})"
 
@@ -360,9 +397,18 @@ class _Query:
         if "fit_criteria_met" in self.used:
             met = [f"CASE WHEN {self._where(c.where, derived=False)} THEN ARRAY[{rules.sql_literal(c.name)}] "
                    f"ELSE {_EMPTY_LIST} END" for c in active]
-            new.append(("fit_criteria_met", "\n|| ".join(met) if met else _EMPTY_LIST))
+            new.append(("fit_criteria_met", self._concat(met) if met else _EMPTY_LIST))
         return self._step("fit", "fit: fit_score = the sum of the points of the fit criteria the account meets",
                           "features", new)
+
+    def _concat(self, lists: Sequence[str]) -> str:
+        """Lists one after another: `||` on Postgres; list_concat on DuckDB, as sqlglot reads `||` as text."""
+        if self.dialect == "postgres":
+            return "\n|| ".join(lists)
+        joined = lists[0]
+        for item in lists[1:]:
+            joined = f"list_concat({joined},\n{item})"
+        return joined
 
     def first_match(self, name: str, section: Sequence[Rule], column: str, fallback: str, source: str) -> _Cte:
         whens = [f"\n  WHEN {self._where(r.where)} THEN {rules.sql_literal(r.name)}  "
