@@ -21,6 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+import sqlglot
+from polars.datatypes import DataTypeClass
+from sqlglot import exp
 
 from abm_tui.engine.features import (
     CHANNELS,
@@ -104,8 +107,6 @@ def plan_sql(
 
 def translated(text: str, dialect: str) -> str:
     """DuckDB's SQL in `dialect`, by sqlglot; a construct it cannot carry over faithfully is an error, not a guess."""
-    import sqlglot
-
     try:
         return sqlglot.transpile(text, read="duckdb", write=dialect, pretty=True,
                                  unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
@@ -118,6 +119,12 @@ class _Cte:
     name: str
     comment: str
     body: str
+
+
+def columns_read(plan: Plan) -> set[str]:
+    """Every column the plan's enabled rules name."""
+    wheres = [rule.where for section in Section for rule in section.rules(plan) if rule.enabled]
+    return set().union(*(rules.columns(where) for where in wheres))
 
 
 def _join_ctes(ctes: Sequence[_Cte]) -> str:
@@ -161,12 +168,6 @@ def _alias(expr: str, column: str) -> str:
     return f"{_indent(expr, 4)}{gap}AS {_q(column)}"
 
 
-def _sqlglot_version() -> str:
-    import sqlglot
-
-    return str(sqlglot.__version__)
-
-
 _THEMES = ("intent_themes", "top_intent_theme")
 _PERSONAS = ("personas_engaged", "persona_count")
 
@@ -195,8 +196,7 @@ class _Query:
         self.tier_columns: list[str] = []
 
     def _used_columns(self) -> set[str]:
-        wheres = [rule.where for section in Section for rule in section.rules(self.plan) if rule.enabled]
-        used = set().union(*(rules.columns(where) for where in wheres))
+        used = columns_read(self.plan)
         if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
             used.add("engagement_recent")  # the tie-break of a tier limit
         return used - {"account_id"}
@@ -233,7 +233,7 @@ class _Query:
     def header(self, as_of: dt.date, accounts_table: str, events_table: str, dialect: str) -> list[str]:
         plan, settings = self.plan, self.plan.engagement
         reads = "".join(f", {c}" for c in self._account_reads())
-        how = "" if dialect == self.dialect else f" (DuckDB's text translated by sqlglot {_sqlglot_version()})"
+        how = "" if dialect == self.dialect else f" (DuckDB's text translated by sqlglot {sqlglot.__version__})"
         lines = [
             f'abm-tui plan "{plan.name}", as one {dialect} query{how}.',
             f"One row per account ({', '.join(OUTPUT_COLUMNS)}), ordered by account_id.",
@@ -482,3 +482,152 @@ class _Query:
                     return ""
                 tests.append(f"{_q(column)} IN ({_names(names)})")
         return f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {rules.sql_literal(play_label(play))}"
+
+
+# -- the tables plan.sql reads -------------------------------------------------------------------
+
+WAREHOUSE_FOLDER = "warehouse"
+_SCALARS = ((pl.Boolean, "BOOLEAN"), (pl.Date, "DATE"), (pl.Datetime, "TIMESTAMP"))
+_LIST_TYPES = {"snowflake": "ARRAY", "redshift": "SUPER"}  # semi-structured, where typed arrays are not a table type
+
+
+def portable(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with types every warehouse has: categories as text, lists of text, other kinds as text."""
+    def kind(dtype: pl.DataType | DataTypeClass) -> pl.DataType | DataTypeClass:
+        if isinstance(dtype, pl.List):
+            return pl.List(kind(dtype.inner))
+        if dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Date | pl.Datetime | pl.String):
+            return dtype
+        return pl.String
+
+    casts = [pl.col(name).cast(kind(dtype)) for name, dtype in frame.schema.items() if kind(dtype) != dtype]
+    return frame.with_columns(casts) if casts else frame
+
+
+def distinct_names(frame: pl.DataFrame, read: set[str]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """The frame without the columns a warehouse cannot tell apart from another (DuckDB, BigQuery and Databricks
+    ignore case: the Fortune 1000's `Website` beside the canonical `website`), and what was left out. Of such
+    columns the one the plan reads stays, else the last (the canonical columns follow the file's own)."""
+    groups: dict[str, list[str]] = {}
+    for name in frame.columns:
+        groups.setdefault(name.lower(), []).append(name)
+    dropped = []
+    for names in groups.values():
+        wanted = [n for n in names if n in read]
+        if len(wanted) > 1:
+            raise AbmError(f"the plan reads the columns {', '.join(map(repr, wanted))}, which a warehouse cannot "
+                           "tell apart (names differ only in case): rename one in [data.columns]")
+        keep = wanted[0] if wanted else names[-1]
+        dropped += [n for n in names if n != keep]
+    return (frame.drop(dropped) if dropped else frame), tuple(dropped)
+
+
+def _column_type(dtype: pl.DataType | DataTypeClass, dialect: str) -> exp.DataType:
+    if isinstance(dtype, pl.List):
+        if dialect in _LIST_TYPES:
+            return exp.DataType.build(_LIST_TYPES[dialect], dialect=dialect)
+        return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[_column_type(dtype.inner, dialect)],
+                            nested=True)
+    if dtype.is_integer():
+        name = "BIGINT"
+    elif dtype.is_float():
+        name = "DOUBLE"
+    else:
+        name = next((sql for kind, sql in _SCALARS if dtype == kind), "TEXT")
+    return exp.DataType.build(name)  # TEXT: unbounded text everywhere (VARCHAR(MAX) on Redshift, STRING on BigQuery)
+
+
+def create_table(table: str, schema: Mapping[str, pl.DataType], dialect: str) -> str:
+    """`CREATE TABLE` for a frame of `portable` types, in `dialect`'s types (lists: TEXT[], ARRAY<STRING>, ...)."""
+    columns = [exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=_column_type(dtype, dialect))
+               for name, dtype in schema.items()]
+    parts = [exp.to_identifier(part, quoted=True) for part in table.split(".")]
+    target = exp.Table(this=parts[-1], db=parts[-2] if len(parts) > 1 else None,
+                       catalog=parts[-3] if len(parts) > 2 else None)
+    replace = dialect in ("duckdb", "snowflake", "bigquery", "databricks")
+    create = exp.Create(this=exp.Schema(this=target, expressions=columns), kind="TABLE", replace=replace)
+    return create.sql(dialect=dialect, pretty=True)
+
+
+def load_script(dialect: str, tables: Sequence[tuple[str, str, Mapping[str, pl.DataType]]], label: str) -> str:
+    """The statements that make `tables` (each: its name in the plan, the file beside plan.sql, its schema) and
+    fill them from the exported files; DuckDB and Postgres run as written, the others name the bucket, role or
+    volume to fill in (their files must first be uploaded where the warehouse reads)."""
+    schemas = sorted({".".join(_table(name, "table").split(".")[:-1]) for name, _, _ in tables} - {""})
+    how = {
+        "duckdb": "duckdb abm.duckdb < load.sql",
+        "postgres": "psql -v ON_ERROR_STOP=1 -d YOUR_DATABASE -f load.sql",
+        "snowflake": "snowsql -f load.sql (PUT reads the files from this folder)",
+        "bigquery": "upload warehouse/ to gs://YOUR_BUCKET/, then bq query --use_legacy_sql=false < load.sql",
+        "redshift": "upload warehouse/ to s3://YOUR_BUCKET/, then psql -h YOUR_CLUSTER -f load.sql",
+        "databricks": "upload warehouse/ to the volume named below, then run load.sql in a SQL warehouse",
+    }[dialect]
+    lines = [_comment(f"Loads the tables plan.sql reads, for {label}."), _comment(f"Run from this folder: {how}."),
+             _comment("It replaces the tables it names: give [export.sql] accounts_table and events_table a "
+                      "schema of their own (abm.accounts) to keep them apart from others."), ""]
+    begin, commit = {"duckdb": ("BEGIN TRANSACTION;", "COMMIT;"), "postgres": ("BEGIN;", "COMMIT;"),
+                     "redshift": ("BEGIN;", "COMMIT;")}.get(dialect, ("", ""))
+    statements = [begin] if begin else []
+    if dialect == "snowflake":
+        statements.append("CREATE TEMPORARY STAGE abm_tui_load;")
+    statements += [f"CREATE SCHEMA IF NOT EXISTS {schema};" for schema in schemas]
+    for name, file, schema in tables:
+        table = _table(name, "table")
+        if dialect in ("postgres", "redshift"):
+            statements.append(f"DROP TABLE IF EXISTS {table};")
+        statements.append(create_table(name, schema, dialect) + ";")
+        statements += _load(dialect, table, file, schema)
+    if commit:
+        statements.append(commit)
+    return "\n".join(lines + statements) + "\n"
+
+
+def _load(dialect: str, table: str, file: str, schema: Mapping[str, pl.DataType]) -> list[str]:
+    stem = file.rsplit("/", 1)[-1]
+    if dialect == "duckdb":
+        return [f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({rules.sql_literal(file)});"]
+    if dialect == "postgres":
+        columns = ", ".join(map(_q, schema))
+        return [f"\\copy {table} ({columns}) FROM {rules.sql_literal(copy_name(file))}"]
+    if dialect == "snowflake":
+        return [f"PUT 'file://{file}' @abm_tui_load AUTO_COMPRESS = FALSE OVERWRITE = TRUE;",
+                f"COPY INTO {table} FROM @abm_tui_load FILES = ('{stem}') FILE_FORMAT = (TYPE = PARQUET "
+                "USE_VECTORIZED_SCANNER = TRUE) MATCH_BY_COLUMN_NAME = CASE_SENSITIVE;"]
+    if dialect == "bigquery":
+        quoted = table.replace('"', "`")
+        return [f"LOAD DATA INTO {quoted} FROM FILES (format = 'PARQUET', enable_list_inference = TRUE, "
+                f"uris = ['gs://YOUR_BUCKET/{file}']);"]
+    if dialect == "redshift":
+        return [f"COPY {table} FROM 's3://YOUR_BUCKET/{file}' IAM_ROLE 'arn:aws:iam::YOUR_ACCOUNT:role/YOUR_ROLE' "
+                "FORMAT AS PARQUET SERIALIZETOJSON;"]
+    quoted = table.replace('"', "`")
+    return [f"COPY INTO {quoted} FROM '/Volumes/YOUR_CATALOG/YOUR_SCHEMA/YOUR_VOLUME/{WAREHOUSE_FOLDER}' "
+            f"FILEFORMAT = PARQUET FILES = ('{stem}');"]
+
+
+def copy_name(parquet: str) -> str:
+    """Postgres reads no Parquet without an extension: the same rows in its COPY text format, beside it."""
+    return parquet.removesuffix(".parquet") + ".copy"
+
+
+def copy_text(frame: pl.DataFrame) -> str:
+    """The frame in Postgres' COPY text format: tab-separated, `\\N` for missing, backslash escapes, lists as
+    array literals (`{"a","b"}`), so `\\copy` loads exactly these values (no CSV quoting or spreadsheet guard)."""
+    def escaped(text: pl.Expr) -> pl.Expr:
+        return (text.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
+                .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+
+    def field(name: str, dtype: pl.DataType) -> pl.Expr:
+        column = pl.col(name)
+        if isinstance(dtype, pl.List):
+            element = pl.element().cast(pl.String)
+            quoted = pl.when(element.is_null()).then(pl.lit("NULL")).otherwise(
+                '"' + element.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+                + '"')
+            text = "{" + column.list.eval(quoted).list.join(",") + "}"
+        else:
+            text = column.cast(pl.String)
+        return escaped(text).fill_null("\\N")
+
+    rows = frame.select(pl.concat_str([field(n, t) for n, t in frame.schema.items()], separator="\t").alias("row"))
+    return rows.write_csv(include_header=False, quote_style="never")
