@@ -49,6 +49,11 @@ def test_toggle_points_limit(plan) -> None:
     assert edits.set_limit(plan, 0, None).tiers[0].limit is None
     with pytest.raises(AbmError, match="at least 1"):
         edits.set_limit(plan, 0, 0)
+    ranked = edits.set_rank_by(plan, 0, ("annual_revenue", "employees"))
+    assert ranked.tiers[0].rank_by == ("annual_revenue", "employees") and plan.tiers[0].rank_by is None
+    assert edits.set_rank_by(ranked, 0, ()) == plan, "no columns is the default ranking again"
+    with pytest.raises(AbmError, match="tiers.0..rank_by: a column is named twice"):
+        edits.set_rank_by(plan, 0, ("employees", "employees"))
 
 
 def test_move_delete_duplicate(plan) -> None:

@@ -186,6 +186,43 @@ name = "All"
     assert_same(session)
 
 
+def test_rank_by_revenue_with_missing_values_ranks_as_the_engine_does(demo_dir: Path, tmp_path: Path) -> None:
+    """A limit kept by revenue, then opportunity amount (mostly missing), then a date-free number:
+    missing values rank last in the engine and in both dialects' NULLS LAST."""
+    plan = write_plan(tmp_path, f"""
+version = 1
+name = "By revenue"
+as_of = 2026-11-20
+[data]
+accounts = "{demo_dir / 'accounts.csv'}"
+engagement = "{demo_dir / 'engagement.parquet'}"
+[[fit.criteria]]
+name = "EMEA"
+points = 10
+where = {{ region = {{ eq = "EMEA" }} }}
+[[tiers]]
+name = "Biggest"
+where = {{ fit_score = {{ min = 10 }} }}
+limit = 40
+rank_by = ["annual_revenue", "opportunity_amount", "employees"]
+[[tiers]]
+name = "Warmest"
+limit = 25
+rank_by = ["opportunity_amount", "engagement_window"]
+[[stages]]
+name = "All"
+""")
+    session = Session.open(plan)
+    answer = session.assignments().select("account_id", "tier").join(
+        session.engine.frame(session.plan).select("account_id", "region", "annual_revenue"), on="account_id")
+    emea = answer.filter(pl.col("region") == "EMEA")
+    kept = emea.filter(pl.col("tier") == "Biggest").get_column("annual_revenue")
+    assert kept.len() == 40 and kept.null_count() == 0
+    assert kept.min() >= emea.filter(pl.col("tier") != "Biggest").get_column("annual_revenue").drop_nulls().max()
+    assert answer.filter(pl.col("tier") == "Warmest").height == 25
+    assert_same(session)
+
+
 KITCHEN_SINK = """
 version = 1
 name = "Every kind of rule\\nwith a line break, a 'quote' and a \\"double\\" one"
@@ -410,7 +447,7 @@ campaign = "ads"
     texts = assert_same(session)
     for text in texts.values():
         assert "events" not in text
-        assert 'ORDER BY "fit_score" DESC, "account_id"' in text, "no engagement: ties go by account_id"
+        assert 'ORDER BY "fit_score" DESC NULLS LAST, "account_id"' in text, "no engagement: ties go by account_id"
     assert dict(engine_answer(session).get_column("tier").value_counts().iter_rows())["Top"] == 333
 
 

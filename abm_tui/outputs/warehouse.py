@@ -2,7 +2,8 @@
 
 The query is assembled from the pieces the Polars engine uses: every rule through `rules.to_sql`
 (the design's two-valued logic), the feature definitions of `features`, first match in plan order,
-and a tier `limit` as the best N by fit_score, then engagement_recent, then account_id. It is
+and a tier `limit` as the best N by its ranking (`rank_by`, by default fit_score then engagement_recent),
+then account_id. It is
 written to be read, because an analyst reviews it before scheduling it: one CTE per step, a line
 above each saying what it is, and each rule in words beside its SQL.
 
@@ -122,9 +123,10 @@ class _Cte:
 
 
 def columns_read(plan: Plan) -> set[str]:
-    """Every column the plan's enabled rules name."""
+    """Every column the plan's enabled rules name, and those a tier's limit is told to rank by."""
     wheres = [rule.where for section in Section for rule in section.rules(plan) if rule.enabled]
-    return set().union(*(rules.columns(where) for where in wheres))
+    ranks = [tier.rank_by or () for tier in plan.tiers if tier.enabled and tier.limit is not None]
+    return set().union(*(rules.columns(where) for where in wheres), *map(set, ranks))
 
 
 def _join_ctes(ctes: Sequence[_Cte]) -> str:
@@ -197,8 +199,9 @@ class _Query:
 
     def _used_columns(self) -> set[str]:
         used = columns_read(self.plan)
-        if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
-            used.add("engagement_recent")  # the tie-break of a tier limit
+        for tier in self.plan.tiers:
+            if tier.enabled and tier.limit is not None:
+                used.update(tier.ranking(self.channels is not None))  # what a limit ranks by
         return used - {"account_id"}
 
     def _internal(self, name: str) -> str:
@@ -440,8 +443,8 @@ class _Query:
             return self._step(name, comment, source, [(column, f"CASE WHEN {pick} THEN {label} END")])
         flag = self._internal(f"_candidate_{number}")
         candidates = self._step(name, "", source, [(flag, pick)]).body
-        keys = ["fit_score", *(["engagement_recent"] if self.channels is not None else [])]
-        order = [f"{_q(key)} DESC" for key in keys] + [self._collate(_ID)]
+        keys = list(tier.ranking(self.channels is not None))
+        order = [f"{_q(key)} DESC NULLS LAST" for key in keys] + [self._collate(_ID)]
         rank = f"ROW_NUMBER() OVER (PARTITION BY {_q(flag)} ORDER BY {', '.join(order)})"
         best = ", then ".join([*keys, "account_id"])
         return self._step(

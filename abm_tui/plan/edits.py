@@ -77,6 +77,13 @@ def set_limit(plan: Plan, index: int, limit: int | None) -> Plan:
     return _replace_rule(plan, Section.TIERS, index, limit=limit)
 
 
+def set_rank_by(plan: Plan, index: int, columns: tuple[str, ...] | None) -> Plan:
+    """The order a tier's limit keeps its best by; None (or nothing) goes back to the default ranking."""
+    if columns is not None and len(set(columns)) < len(columns):
+        raise AbmError(f"tiers[{index}].rank_by: a column is named twice in {', '.join(columns)}")
+    return _replace_rule(plan, Section.TIERS, index, rank_by=columns or None)
+
+
 def move(plan: Plan, section: Section | str, index: int, offset: int) -> Plan:
     """Move a rule up (-1) or down (+1): tiers, stages and buckets are first-match, so order decides."""
     kind, rules = _section(plan, section, index)
