@@ -25,7 +25,16 @@ import sqlglot
 from abm_tui import cli
 from abm_tui.engine.features import CHANNELS
 from abm_tui.errors import AbmError
-from abm_tui.outputs.warehouse import DIALECTS, OUTPUT_COLUMNS, WRITTEN, copy_text, create_table, plan_sql
+from abm_tui.files import stage
+from abm_tui.outputs.warehouse import (
+    DIALECTS,
+    OUTPUT_COLUMNS,
+    WRITTEN,
+    copy_frame,
+    create_table,
+    load_script,
+    plan_sql,
+)
 from abm_tui.session import Session
 from tests.postgres import postgres, query  # noqa: F401  (postgres is a fixture)
 
@@ -59,17 +68,21 @@ def on_duckdb(out: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
     return pl.from_arrow(con.sql((out / "plan.sql").read_text(encoding="utf-8")).to_arrow_table())
 
 
-def on_postgres(out: Path, server: str, database: str) -> pl.DataFrame:
-    """load.sql through psql, as the README says, into a fresh database; then plan.sql."""
+def on_postgres_table(folder: Path, server: str, database: str, sql: str) -> pl.DataFrame:
+    """Run load.sql in `folder` through psql, as the README says, into a fresh database; then `sql`."""
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
         admin.execute(f'CREATE DATABASE "{database}"')
     target = re.sub(r"dbname=\S+", f"dbname={database}", server)
-    loaded = subprocess.run(["psql", target, "-v", "ON_ERROR_STOP=1", "-q", "-f", "load.sql"], cwd=out,
+    loaded = subprocess.run(["psql", target, "-v", "ON_ERROR_STOP=1", "-q", "-f", "load.sql"], cwd=folder,
                             capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
     with psycopg.connect(target) as connection:
-        return query(connection, (out / "plan.sql").read_text(encoding="utf-8"))
+        return query(connection, sql)
+
+
+def on_postgres(out: Path, server: str, database: str) -> pl.DataFrame:
+    return on_postgres_table(out, server, database, (out / "plan.sql").read_text(encoding="utf-8"))
 
 
 def fortune_plan(folder: Path, realdata: Path) -> Path:
@@ -219,19 +232,23 @@ def test_plan_sql_ends_with_a_semicolon_under_a_header_naming_plan_hash_and_date
     assert text.endswith(";\n")
 
 
-def test_copy_text_escapes_what_postgres_would_misread() -> None:
+def test_awkward_values_load_into_postgres_exactly(tmp_path: Path, postgres: str) -> None:  # noqa: F811
+    """Tabs, line breaks, quotes, backslashes, commas, empty text beside missing text, lists with those and
+    with missing elements, infinities and dates: through copy_frame, the staged load file and psql's \\copy,
+    Postgres holds exactly the frame."""
     frame = pl.DataFrame({
-        "a": ["tab\there", "line\nbreak", "back\\slash", None],
-        "tags": [["x", 'say "hi"'], [], None, ["back\\slash", None]],
-        "n": [1.5, None, float("inf"), 2.0],
-        "d": [dt.date(2026, 1, 2), None, None, None],
+        "account_id": ["1", "2", "3", "4", "5"],
+        "a": ["tab\there", "line\nbreak", 'back\\slash "q"', "", None],
+        "tags": [["x", 'say "hi", ok'], [], None, ["back\\slash", None], ["{braces}"]],
+        "n": [1.5, None, float("inf"), 2.0, 1e20],
+        "d": [dt.date(2026, 1, 2), None, None, None, dt.date(1999, 12, 31)],
+        "ok": [True, False, None, True, False],
     })
-    assert copy_text(frame).splitlines() == [
-        'tab\\there\t{"x","say \\\\"hi\\\\""}\t1.5\t2026-01-02',
-        "line\\nbreak\t{}\t\\N\t\\N",
-        "back\\\\slash\t\\N\tinf\t\\N",
-        '\\N\t{"back\\\\\\\\slash",NULL}\t2.0\t\\N',
-    ]
+    stage(tmp_path, [("warehouse/t.copy", copy_frame(frame))])
+    staged = next(tmp_path.glob(".abm-tui-staging-*"))
+    (staged / "load.sql").write_text(load_script("postgres", [("t", "warehouse/t.parquet", frame.schema)], "test"))
+    got = on_postgres_table(staged, postgres, "awkward", 'SELECT * FROM "t" ORDER BY "account_id"')
+    assert got.equals(frame), got
 
 
 def test_create_table_names_each_warehouses_types() -> None:

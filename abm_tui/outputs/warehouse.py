@@ -36,6 +36,7 @@ from abm_tui.engine.features import (
     feature_names,
 )
 from abm_tui.errors import AbmError, PlanError, first_line
+from abm_tui.files import LOAD_SUFFIX
 from abm_tui.plan import rules
 from abm_tui.plan.model import (
     NO_PLAY,
@@ -495,11 +496,14 @@ _LIST_TYPES = {"snowflake": "ARRAY", "redshift": "SUPER"}  # semi-structured, wh
 
 
 def portable(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with types every warehouse has: categories as text, lists of text, other kinds as text."""
+    """The frame with types every warehouse has: numbers, text, true/false, dates, lists of them; anything else as
+    text. Categories stay as they are: Parquet writes them as dictionary-encoded text, which every reader takes
+    as text (casting 20 million events would cost seconds)."""
     def kind(dtype: pl.DataType | DataTypeClass) -> pl.DataType | DataTypeClass:
         if isinstance(dtype, pl.List):
             return pl.List(kind(dtype.inner))
-        if dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Date | pl.Datetime | pl.String):
+        if dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Date | pl.Datetime | pl.String | pl.Categorical
+                                                   | pl.Enum):
             return dtype
         return pl.String
 
@@ -591,7 +595,7 @@ def _load(dialect: str, table: str, file: str, schema: Mapping[str, pl.DataType]
         return [f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({rules.sql_literal(file)});"]
     if dialect == "postgres":
         columns = ", ".join(map(_q, schema))
-        return [f"\\copy {table} ({columns}) FROM {rules.sql_literal(copy_name(file))}"]
+        return [f"\\copy {table} ({columns}) FROM {rules.sql_literal(copy_name(file))} WITH (FORMAT csv)"]
     if dialect == "snowflake":
         return [f"PUT 'file://{file}' @abm_tui_load AUTO_COMPRESS = FALSE OVERWRITE = TRUE;",
                 f"COPY INTO {table} FROM @abm_tui_load FILES = ('{stem}') FILE_FORMAT = (TYPE = PARQUET "
@@ -609,28 +613,19 @@ def _load(dialect: str, table: str, file: str, schema: Mapping[str, pl.DataType]
 
 
 def copy_name(parquet: str) -> str:
-    """Postgres reads no Parquet without an extension: the same rows in its COPY text format, beside it."""
-    return parquet.removesuffix(".parquet") + ".copy"
+    """Postgres reads no Parquet without an extension: the same rows as CSV for its COPY, beside the Parquet."""
+    return parquet.removesuffix(".parquet") + LOAD_SUFFIX
 
 
-def copy_text(frame: pl.DataFrame) -> str:
-    """The frame in Postgres' COPY text format: tab-separated, `\\N` for missing, backslash escapes, lists as
-    array literals (`{"a","b"}`), so `\\copy` loads exactly these values (no CSV quoting or spreadsheet guard)."""
-    def escaped(text: pl.Expr) -> pl.Expr:
-        return (text.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
-                .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+def copy_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as Postgres' `COPY ... (FORMAT csv)` reads it: lists as array literals (`{"a","b"}`), the rest as
+    it is (a missing value is an unquoted empty field, an empty text a quoted one, as Polars writes them)."""
+    def literal(name: str) -> pl.Expr:
+        element = pl.element().cast(pl.String)
+        quoted = pl.when(element.is_null()).then(pl.lit("NULL")).otherwise(
+            '"' + element.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+            + '"')
+        return ("{" + pl.col(name).list.eval(quoted).list.join(",") + "}").alias(name)
 
-    def field(name: str, dtype: pl.DataType) -> pl.Expr:
-        column = pl.col(name)
-        if isinstance(dtype, pl.List):
-            element = pl.element().cast(pl.String)
-            quoted = pl.when(element.is_null()).then(pl.lit("NULL")).otherwise(
-                '"' + element.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
-                + '"')
-            text = "{" + column.list.eval(quoted).list.join(",") + "}"
-        else:
-            text = column.cast(pl.String)
-        return escaped(text).fill_null("\\N")
-
-    rows = frame.select(pl.concat_str([field(n, t) for n, t in frame.schema.items()], separator="\t").alias("row"))
-    return rows.write_csv(include_header=False, quote_style="never")
+    lists = [literal(name) for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(lists) if lists else frame

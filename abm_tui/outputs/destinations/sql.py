@@ -3,8 +3,8 @@
 plan.sql expects abm-tui's canonical tables, while the cleaning and the matching of events to accounts
 happen here in Python; so the delivery carries the cleaned accounts and the matched events as Parquet
 (under `warehouse/`), the `CREATE TABLE` statements for them and a load script, `load.sql`, in the same
-dialect. Postgres reads no Parquet without an extension, so for it the same rows also come in its COPY
-text format. Following load.sql and then plan.sql gives the engine's assignment for every account.
+dialect. Postgres reads no Parquet without an extension, so for it the same rows also come as CSV for its
+COPY. Following load.sql and then plan.sql gives the engine's assignment for every account.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def build(context: ExportContext, prov: Provenance) -> Draft:
     for _, file, frame in tables:
         files.append((file, frame))
         if dialect == "postgres":
-            files.append((warehouse.copy_name(file), warehouse.copy_text(frame)))
+            files.append((warehouse.copy_name(file), warehouse.copy_frame(frame)))
     return Draft(tuple(files), tuple(warnings), 0)
 
 
