@@ -43,7 +43,7 @@ DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
     "linkedin": "LinkedIn Matched Audiences company lists (linkedin/)",
-    "sql": "the whole plan as one SQL query (plan.sql)",
+    "sql": "the plan as SQL, its tables and load.sql (plan.sql, warehouse/)",
 }
 
 
