@@ -388,8 +388,8 @@ def _won_profile(rng: np.random.Generator, crm: np.ndarray, engagement: np.ndarr
 
     The won accounts are chosen again, as many as were drawn, by weighted sampling without replacement
     (Efraimidis-Spirakis keys): each account's chance of winning for its engagement class, times the
-    profile's odds (`_WON_INDUSTRIES`, `_WON_TOOLS`, `_WON_MIN_EMPLOYEES`). An account that loses its win swaps stages with
-    one that gains it, so every stage keeps its count and won deals still follow engagement.
+    profile's odds (`_WON_INDUSTRIES`, `_WON_TOOLS`, `_WON_MIN_EMPLOYEES`). An account that loses its win
+    swaps stages with one that gains it, so every stage keeps its count and won deals still follow engagement.
     """
     won = np.isin(crm, _WON_CODES)
     wins = int(won.sum())
