@@ -222,3 +222,20 @@ async def test_the_palette_offers_the_icp_screen(plan_copy: Path) -> None:
         await pilot.press("enter")
         await settled(pilot)
         assert isinstance(app.screen, IcpScreen)
+
+
+@pytest.mark.parametrize(("share", "row", "block"), [
+    (1.0, 0, "█"), (0.0, 9, " "), (0.05, 9, "▄"), (0.1, 9, "█"), (0.1, 8, " "), (0.55, 4, "▄"), (0.55, 5, "█"),
+    (1.5, 0, "█"), (-0.2, 9, " "),
+])
+def test_a_gain_bar_fills_its_rows_from_the_bottom_in_eighths(share: float, row: int, block: str) -> None:
+    from abm_tui.tui.widgets.gain_chart import column
+
+    assert column(share, row) == block
+
+
+def test_the_random_bar_is_shaded_whole_cells_only() -> None:
+    from abm_tui.tui.widgets.gain_chart import RANDOM, shade
+
+    assert [shade(0.3, row) for row in range(10)] == [" "] * 7 + [RANDOM] * 3
+    assert shade(0.04, 9) == " " and shade(0.05, 9) == RANDOM
