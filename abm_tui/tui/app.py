@@ -155,10 +155,11 @@ class AbmApp(App[int], inherit_bindings=False):
         from abm_tui.tui.screens.account import AccountScreen
         from abm_tui.tui.screens.drill import DrillScreen
         from abm_tui.tui.screens.help import HelpScreen, bindings_of
+        from abm_tui.tui.screens.icp import IcpScreen
         from abm_tui.tui.screens.movement import MovementScreen
         from abm_tui.tui.screens.review import ReviewScreen
 
-        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
+        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, IcpScreen, DrillScreen,
                                                 AccountScreen, AbmApp, app=self)))
 
 

@@ -37,6 +37,7 @@ from abm_tui.plan.paths import input_paths
 from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
+UNDER = "below Not target"  # the flag's short form, as the legend says in full
 SHOWN = [column for column in HEADERS if column not in TEXT_COLUMNS]  # the flags share the last column
 
 
@@ -137,11 +138,11 @@ class ReviewScreen(ToApp, Screen[None]):
             shown = [Text(every[p], style=style, justify="left" if p == 0 else "right") for p in positions]
             flags = Text(" ").join([
                 *([Text(f"⚑ {STALLED}", style=f"bold {warning}")] if row["flag"] == FLAG else []),
-                *([Text(f"⚑ {BELOW}", style=f"bold {error}")] if row["below_not_target"] else []),
+                *([Text(f"⚑ {UNDER}", style=f"bold {error}")] if row["below_not_target"] else []),
             ])
             table.add_row(*shown, Text(trends.get(row["group"], "")), flags)
-        legend = [f"⚑ {STALLED}: {FLAG} over the period · lift: conversion against all accounts' · ⚑ {BELOW}: a "
-                  "target group that opens fewer opportunities than the accounts the plan does not target"]
+        legend = [f"⚑ {STALLED}: {FLAG} over the period · lift: conversion against all accounts' · ⚑ {UNDER}: "
+                  f"{BELOW}, a target group that opens fewer opportunities than the accounts the plan does not target"]
         self.query_one("#review-notes", Static).update("\n".join(legend + [f"note: {note}" for note in review.notes]))
         table.focus()
 
