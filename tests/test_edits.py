@@ -87,9 +87,11 @@ def test_add_rule_appends_or_inserts_and_refuses_a_name_taken(plan) -> None:
     added = edits.add_rule(plan, Section.CRITERIA, rule)
     assert added.criteria == (*plan.criteria, rule) and plan.criteria[-1] != rule
     assert edits.add_rule(plan, "fit", rule, 0).criteria == (rule, *plan.criteria)
-    with pytest.raises(AbmError, match="already has a rule named 'industry = Fintech'"):
+    with pytest.raises(AbmError, match="already") as taken:
         edits.add_rule(added, Section.CRITERIA, rule)
-    with pytest.raises(AbmError, match=r"fit.criteria\[99\]"):
+    assert "industry = Fintech" in str(taken.value) and "fit.criteria" in str(taken.value)
+    with pytest.raises(AbmError, match="fit.criteria") as beyond:
         edits.add_rule(plan, Section.CRITERIA, rule, 99)
+    assert "99" in str(beyond.value)
     with pytest.raises(AbmError, match="no section 'nope'"):
         edits.add_rule(plan, "nope", rule)
