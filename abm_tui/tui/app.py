@@ -27,7 +27,7 @@ from abm_tui.tui.workers import failure_text
 from abm_tui.userstate import autosave
 from abm_tui.userstate.settings import load_settings, save_settings
 
-STYLES = ("app", "chrome", "drill", "movement", "review")
+STYLES = ("app", "chrome", "drill", "icp", "movement", "review")
 
 
 class AbmApp(App[int], inherit_bindings=False):
@@ -155,10 +155,11 @@ class AbmApp(App[int], inherit_bindings=False):
         from abm_tui.tui.screens.account import AccountScreen
         from abm_tui.tui.screens.drill import DrillScreen
         from abm_tui.tui.screens.help import HelpScreen, bindings_of
+        from abm_tui.tui.screens.icp import IcpScreen
         from abm_tui.tui.screens.movement import MovementScreen
         from abm_tui.tui.screens.review import ReviewScreen
 
-        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
+        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, IcpScreen, DrillScreen,
                                                 AccountScreen, AbmApp, app=self)))
 
 

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from abm_tui.errors import AbmError
 from abm_tui.plan import edits
 from abm_tui.plan.edits import Editable, Target
-from abm_tui.plan.model import Plan, Section
+from abm_tui.plan.model import Criterion, Plan, Section
 from abm_tui.session import Session
 from abm_tui.tui.messages import (
     EditApplied,
@@ -123,6 +123,8 @@ class WorkbenchScreen(ToApp, Screen[None]):
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
         Binding("R", "review", "Review", id="review",
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
+        Binding("i", "icp", "ICP", id="icp",
+                tooltip="What the won accounts share, how the plan ranks them, lookalikes; add a suggested criterion"),
     ]
 
     def __init__(self, sessions: SessionThread, state: SessionState, plan_path: Path, *,
@@ -529,6 +531,20 @@ class WorkbenchScreen(ToApp, Screen[None]):
         from abm_tui.tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen(self.state.plan, self.plan_path))
+
+    def action_icp(self) -> None:
+        """The ICP screen; a suggestion it closes with joins the fit criteria as an edit like any other."""
+        from abm_tui.tui.screens.icp import IcpScreen
+
+        def chosen(criterion: Criterion | None) -> None:
+            if criterion is None:
+                return
+            try:
+                self.change(edits.add_rule(self.plan, Section.CRITERIA, criterion), f"added {criterion.name}")
+            except AbmError as err:
+                self.refuse(str(err))
+
+        self.app.push_screen(IcpScreen(self.sessions, self.state.plan), chosen)
 
     def action_load_report(self) -> None:
         from abm_tui.tui.modals import ShowText
