@@ -837,7 +837,8 @@ def test_export_table_problems_name_their_keys() -> None:
     text = str(caught.value)
     assert "export.to[0]: expected one of hubspot, salesforce, linkedin, sql" in text and "hubspot" in text
     assert "export.folder: unknown key" in text
-    assert 'export.sql.dialect: expected one of duckdb, postgres, got "oracle"' in text
+    assert ('export.sql.dialect: expected one of duckdb, postgres, snowflake, bigquery, redshift, databricks, '
+            'got "oracle"') in text
     assert "export.linkedin.min_size: expected a whole number of at least 1" in text
 
 

@@ -22,7 +22,7 @@ import pytest
 from abm_tui.engine.features import CHANNELS
 from abm_tui.errors import AbmError, PlanError
 from abm_tui.ingest.load import load_events, usable
-from abm_tui.outputs.warehouse import DIALECTS, OUTPUT_COLUMNS, plan_sql
+from abm_tui.outputs.warehouse import OUTPUT_COLUMNS, WRITTEN, plan_sql
 from abm_tui.session import Session
 from tests.postgres import load_table, postgres, query  # noqa: F401  (postgres is a fixture)
 
@@ -64,7 +64,7 @@ def assert_same(session: Session, events: pl.DataFrame | None = None) -> dict[st
     want = engine_answer(session)
     con = warehouse(session, events)
     texts = {}
-    for dialect in DIALECTS:
+    for dialect in WRITTEN:
         texts[dialect] = sql_for(session, dialect)
         got = run(con, texts[dialect])
         assert tuple(got.columns) == OUTPUT_COLUMNS
@@ -641,8 +641,8 @@ def test_table_names_can_be_schema_qualified_and_are_quoted(demo: Session) -> No
 
 
 def test_mistakes_are_named(demo: Session) -> None:
-    with pytest.raises(AbmError, match="unknown SQL dialect 'snowflake'; expected one of duckdb, postgres"):
-        sql_for(demo, "snowflake")
+    with pytest.raises(AbmError, match="unknown SQL dialect 'oracle'; expected one of duckdb, postgres, snowflake"):
+        sql_for(demo, "oracle")
     with pytest.raises(AbmError, match=r"accounts_table 'crm\.': expected a table name"):
         sql_for(demo, accounts_table="crm.")
     workspace = demo.workspace

@@ -19,7 +19,8 @@ PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
 DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")
 LIST_SPLITS = ("segment", "tier")
 HUBSPOT_KEYS = ("auto", "record_id", "domain")
-SQL_DIALECTS = ("duckdb", "postgres")
+# written by hand and run in the tests; then the warehouses plan.sql reaches through sqlglot from DuckDB's SQL
+SQL_DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "redshift", "databricks")
 LINKEDIN_MIN_SIZE = 300  # LinkedIn refuses to run a matched audience smaller than this
 
 Scalar = str | int | float | bool | dt.date
