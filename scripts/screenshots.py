@@ -24,6 +24,8 @@ NUDGED = ("tiers", 2, "fit_score", "min")  # Tier 3's fit threshold, one step do
 
 
 async def shoot(out: Path) -> list[Path]:
+    from textual.widgets import Footer
+
     from abm_tui.onboarding.bundled import demo_plan
     from abm_tui.plan.edits import Target
     from abm_tui.tui.app import AbmApp
@@ -32,23 +34,32 @@ async def shoot(out: Path) -> list[Path]:
     from abm_tui.tui.screens.workbench import WorkbenchScreen
     from abm_tui.tui.widgets.matrix_table import MatrixTable
     from abm_tui.tui.widgets.rules_tree import RulesTree
-    from tests.pilot import settled
+    from tests.pilot import ROUNDS, settled
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     app = AbmApp(demo_plan(), writable=False)
 
-    def save(name: str, screen: type) -> None:
+    async def save(name: str, screen: type) -> None:
+        """Once the screen's footer has its keys: Textual fills it after the screen's bindings settle, a
+        refresh after everything `settled` waits for."""
         assert isinstance(app.screen, screen), f"expected the {screen.__name__}, found {type(app.screen).__name__}"
+        for _ in range(ROUNDS):
+            if app.screen.query_one(Footer).children:
+                break
+            await pilot.pause()
+        else:
+            raise AssertionError(f"the {screen.__name__}'s footer never showed its keys")
+        await pilot.pause()
         written.append(Path(app.save_screenshot(f"{name}.svg", str(out))))
 
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
-        save("workbench", WorkbenchScreen)
+        await save("workbench", WorkbenchScreen)
         app.screen.query_one(RulesTree).move_to(Target(*NUDGED))
         await pilot.press("minus")
         await settled(pilot)
-        save("workbench-nudged", WorkbenchScreen)
+        await save("workbench-nudged", WorkbenchScreen)
         await pilot.press("ctrl+z")
         await settled(pilot)
         table = app.screen.query_one(MatrixTable)
@@ -58,10 +69,10 @@ async def shoot(out: Path) -> list[Path]:
         table.move_cursor(row=current.rows.index(CELL[0]), column=current.cols.index(CELL[1]) + 1)
         await pilot.press("enter")
         await settled(pilot)
-        save("drill", DrillScreen)
+        await save("drill", DrillScreen)
         await pilot.press("enter")
         await settled(pilot)
-        save("account", AccountScreen)
+        await save("account", AccountScreen)
     return written
 
 
