@@ -23,7 +23,15 @@ from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.read_only import REFUSAL
 from abm_tui.tui.screens.workbench import WorkbenchScreen
-from abm_tui.tui.serve import TOKEN_REFUSED, is_loopback
+from abm_tui.tui.serve import (
+    COOKIE,
+    HOST_REFUSED,
+    ORIGIN_REFUSED,
+    TOKEN_REFUSED,
+    GuardedServer,
+    is_loopback,
+    link,
+)
 from abm_tui.tui.widgets.rules_tree import RulesTree
 from abm_tui.userstate import autosave
 from tests.pilot import settled
@@ -72,6 +80,40 @@ def test_a_port_out_of_range_is_one_line(capsys: pytest.CaptureFixture[str]) -> 
 def test_loopback_is_this_machine_only() -> None:
     assert all(map(is_loopback, ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]")))
     assert not any(map(is_loopback, ("0.0.0.0", "::", "192.168.1.5", "planning.local", "")))
+
+
+def test_the_link_names_an_address_a_colleague_can_open() -> None:
+    assert link("127.0.0.1", 8000, None) == "http://127.0.0.1:8000/"
+    assert link("::1", 8001, None) == "http://[::1]:8001/"
+    everywhere = link("0.0.0.0", 8000, "t0k3n")
+    assert everywhere.endswith(":8000/?token=t0k3n") and "0.0.0.0" not in everywhere
+
+
+@pytest.mark.parametrize("token", [None, "s3cret-token"])
+async def test_the_guard(token: str | None) -> None:
+    """What the browser test cannot fake: another host name on loopback, another site's websocket, a cookie."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = GuardedServer("false", host="127.0.0.1", port=0, title="abm-tui: test", token=token)
+    async with TestClient(TestServer(await server._make_app())) as client:
+        elsewhere = await client.get("/ws", headers={"Origin": "http://evil.example"},
+                                     params={"token": token} if token else None)
+        assert (elsewhere.status, await elsewhere.text()) == (403, ORIGIN_REFUSED)
+        if token is None:
+            rebound = await client.get("/", headers={"Host": "evil.example:8000"})
+            assert (rebound.status, await rebound.text()) == (403, HOST_REFUSED)
+            page = await client.get("/")
+        else:
+            for params in ({}, {"token": "wrong"}, {"token": token[:-1]}):
+                refused = await client.get("/", params=params)
+                assert (refused.status, await refused.text()) == (403, TOKEN_REFUSED)
+            page = await client.get("/", params={"token": token}, headers={"Host": "planning-laptop:8000"})
+            cookie = page.cookies[COOKIE]
+            assert cookie.value == token and cookie["httponly"] and cookie["samesite"] == "Strict"
+            assert 'data-session-websocket-url="ws://planning-laptop:8000/ws"' in await page.text()
+            script = await client.get("/static/js/textual.js")  # the page's own request: the cookie, no query
+            assert script.status == 200
+        assert page.status == 200
 
 
 # -- read-only, with Pilot -------------------------------------------------------------------------
@@ -150,6 +192,10 @@ def served(*args: str) -> Iterator[Served]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
 
 
 def status_of(url: str) -> int:
@@ -233,6 +279,11 @@ def test_the_network_needs_the_token_and_the_tab_is_the_workbench(plan_copy: Pat
             # Down to the first fit criterion, switch it off: the matrix is recounted and the plan is changed.
             mark = page.press("ArrowDown", "ArrowDown", "o")
             page.wait_for("moved", "unsaved changes", since=mark)
+            workbenches = children(server.process.pid)
+            assert workbenches, "the tab's workbench is not a process of the server's"
+            server.process.terminate()  # as a process manager stops it: the tab's workbench goes with it
+            assert server.process.wait(timeout=60) == 0
+        assert not [pid for pid in workbenches if Path(f"/proc/{pid}").exists()]
         assert autosave.path_for(plan_copy).exists()  # the tab's workbench autosaved the change
 
 

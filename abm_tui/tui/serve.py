@@ -92,6 +92,7 @@ class GuardedServer(Server):
     def __init__(self, command: str, *, host: str, port: int, title: str, token: str | None) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self.token = token
+        self.tabs: set[asyncio.Task[object]] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -107,13 +108,32 @@ class GuardedServer(Server):
         if self.token is not None and not (_same(request.query.get("token"), self.token)
                                            or _same(request.cookies.get(COOKIE), self.token)):
             raise web.HTTPForbidden(text=TOKEN_REFUSED)
-        origin = request.headers.get("Origin")
-        if request.path == "/ws" and origin is not None and origin != f"{request.scheme}://{request.host}":
-            raise web.HTTPForbidden(text=ORIGIN_REFUSED)
+        if request.path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != f"{request.scheme}://{request.host}":
+                raise web.HTTPForbidden(text=ORIGIN_REFUSED)
+            return await self.tab(request, handler)
         response = await handler(request)
         if self.token is not None and "token" in request.query and not response.prepared:
             response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
         return response
+
+    async def tab(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A tab's websocket, open as long as its workbench runs: remembered so that stopping stops it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.tabs.add(task)
+        try:
+            return await handler(request)
+        finally:
+            self.tabs.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Every open tab's workbench quits before the server does: textual-serve asks a workbench to quit when
+        its websocket's handler ends, so each is cancelled and waited for; without it they outlived the server."""
+        for task in self.tabs:
+            task.cancel()
+        await asyncio.gather(*self.tabs, return_exceptions=True)
 
     async def handle_index(self, request: web.Request) -> Any:
         """The page, its script and its websocket addressed as the browser reached the server. textual-serve
