@@ -18,6 +18,7 @@ to its user, and this module adds:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import ipaddress
 import os
@@ -156,7 +157,8 @@ async def _serve(server: GuardedServer, listening: Callable[[int], None]) -> Non
     runner = web.AppRunner(await server._make_app(), access_log=None)
     await runner.setup()
     stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers on the loop: ctrl+c still stops
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
         try:
             await web.TCPSite(runner, server.host or None, server.port).start()
