@@ -22,6 +22,7 @@ from abm_tui.plan import edits
 from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.read_only import REFUSAL
+from abm_tui.tui.screens.review import ReviewScreen
 from abm_tui.tui.screens.workbench import WorkbenchScreen
 from abm_tui.tui.serve import (
     COOKIE,
@@ -139,6 +140,12 @@ async def test_read_only_says_so_and_takes_the_changing_keys_away(plan_copy: Pat
         await settled(pilot)
         assert app.screen is workbench
         assert workbench.state.plan == workbench.state.saved and not workbench.dirty
+        await pilot.press("R")  # the review stays, without the key that writes its files
+        await settled(pilot)
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert {b.binding.action for b in review.active_bindings.values()} >= {"back", "group"}
+        assert "export" not in {b.binding.action for b in review.active_bindings.values()}
     assert plan_copy.read_bytes() == before and not autosave.path_for(plan_copy).exists()
 
 
