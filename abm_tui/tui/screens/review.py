@@ -34,6 +34,7 @@ from abm_tui.history.review import (
 )
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import input_paths
+from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
@@ -72,9 +73,10 @@ class ReviewWritten(Message):
     error: str | None
 
 
-class ReviewScreen(ToApp, Screen[None]):
+class ReviewScreen(HidesChanges, ToApp, Screen[None]):
     """The review of the plan's history from its oldest snapshot in the last quarter to its newest."""
 
+    CHANGES = frozenset({"export"})
     HELP_TITLE = "Quarterly review"
     BINDINGS = [
         Binding("escape", "back", "Back", id="review.back", tooltip="Back to the matrix"),

@@ -34,6 +34,7 @@ from abm_tui.tui.messages import (
     SessionState,
     ValuesCounted,
 )
+from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
@@ -93,8 +94,10 @@ def cannot_write(folder: Path, err: OSError) -> str:
     return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
 
 
-class WorkbenchScreen(ToApp, Screen[None]):
+class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
+    CHANGES = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "undo", "redo",
+                         "save", "save_as", "export"})
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
         Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
@@ -438,9 +441,9 @@ class WorkbenchScreen(ToApp, Screen[None]):
         self.submit(Step.MEASURE, f"measure: {measure}")
 
     @on(RulesTree.NodeSelected)
-    def edit_selected(self) -> None:
-        """Enter on a rule or a test edits it, as `e` does."""
-        self.action_edit()
+    async def edit_selected(self) -> None:
+        """Enter on a rule or a test edits it, as `e` does (through the same check: off when read-only)."""
+        await self.run_action("edit")
 
     @on(MatrixTable.CellSelected)
     def drill(self, event: MatrixTable.CellSelected) -> None:
