@@ -109,6 +109,24 @@ def duplicate(plan: Plan, section: Section | str, index: int) -> Plan:
     return kind.with_rules(plan, rules[: index + 1] + (replace(rules[index], name=name),) + rules[index + 1 :])
 
 
+def add_rule(plan: Plan, section: Section | str, rule: AnyRule, index: int | None = None) -> Plan:
+    """`rule` added to the section at `index` (default: last), as a suggested fit criterion joins the plan.
+
+    A name the section already has is refused: plays, the rules tree and every message name rules by it.
+    """
+    try:
+        kind = Section.parse(section)
+    except ValueError:
+        raise AbmError(f"no section {section!r}; expected one of {', '.join(Section)}") from None
+    rules = kind.rules(plan)
+    if any(r.name == rule.name for r in rules):
+        raise AbmError(f"{kind.key}: the plan already has a rule named {rule.name!r}")
+    at = len(rules) if index is None else index
+    if not 0 <= at <= len(rules):
+        raise AbmError(f"{kind.key}[{at}]: the plan has {len(rules)} {kind.value}")
+    return kind.with_rules(plan, rules[:at] + (rule,) + rules[at:])
+
+
 def remove_test(plan: Plan, section: Section | str, index: int, column: str, op: str) -> Plan:
     kind, rules = _section(plan, section, index)
     rule = rules[index]
