@@ -250,6 +250,20 @@ class Session:
     def pin_baseline(self) -> None:
         self.baseline = self.plan
 
+    def relocate(self, folder: Path) -> None:
+        """The plan was saved as a file in `folder`: every plan of the history, the baseline and the saved one
+        name the data files from there, so the next save, the autosave and undo read the same files (the data
+        is the same, so nothing reloads)."""
+        from abm_tui.plan.paths import relocated
+
+        moved: dict[int, Plan] = {}
+
+        def move(plan: Plan) -> Plan:
+            return moved.setdefault(id(plan), relocated(plan, folder))
+
+        self._history = [move(plan) for plan in self._history]
+        self.baseline, self.saved = move(self.baseline), move(self.saved)
+
     def _adopt(self, plan: Plan) -> None:
         """Rebuild only what the change touches; on any problem keep the current state."""
         current = self._workspace

@@ -93,6 +93,7 @@ class AbmApp(App[int], inherit_bindings=False):
         self.push_screen(workbench)
         saved = autosave.read(self.plan_path, state.plan.base_dir)
         if saved is not None and saved[0] != state.plan:
+            from abm_tui.plan.changes import plan_changes
             from abm_tui.tui.modals import RestoreAutosave
 
             def restore(yes: bool | None) -> None:
@@ -100,7 +101,8 @@ class AbmApp(App[int], inherit_bindings=False):
                 if yes:
                     workbench.change(saved[0], "restored the autosaved plan")
 
-            self.push_screen(RestoreAutosave(state.plan.name, saved[1]), restore)
+            changes = tuple(change.text for change in plan_changes(state.plan, saved[0]))
+            self.push_screen(RestoreAutosave(state.plan.name, saved[1], changes), restore)
 
     @on(SessionFailed)
     def show_error(self, message: SessionFailed) -> None:

@@ -274,8 +274,11 @@ class SessionThread:
                 assert request.path is not None
                 plan = relocated(session.plan, request.path.parent) if request.relocate else session.plan
                 save_plan(plan, request.path)
+                if request.relocate:
+                    session.relocate(request.path.parent)
                 session.mark_saved()
                 autosave.clear(request.autosave_for)
+                autosave.clear(request.path)  # an older session's autosave at the new file is not this plan's
             case Step.MEASURE:
                 pass
         return ""
