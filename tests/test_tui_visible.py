@@ -56,3 +56,79 @@ async def test_the_restore_prompt_says_what_the_autosave_changes(plan_copy: Path
         assert isinstance(again.screen, RestoreAutosave)
         said = str(again.screen.query_one("#autosave-changes", Static).render())
         assert "Tier 3: fit_score ≥ 70 -> ≥ 75" in said
+
+
+def typo(plan: Path, right: str = "where = { employees =", wrong: str = "where = { employes =") -> Path:
+    text = plan.read_text()
+    assert right in text
+    plan.write_text(text.replace(right, wrong))
+    return plan
+
+
+async def test_a_plan_with_a_typo_opens_with_its_problems_marked_and_is_fixed_by_picking_the_column(
+        plan_copy: Path) -> None:
+    from textual.widgets import OptionList
+
+    from abm_tui.tui.modals import ChooseOne
+    from abm_tui.tui.widgets.matrix_table import MatrixTable
+    from abm_tui.tui.widgets.rules_tree import RulesTree
+
+    async with opened(typo(plan_copy)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, WorkbenchScreen), "a plan that does not fit its data still opens"
+        assert "2 problems" in status(app) and "employes" in status(app)
+        listed = str(screen.query_one("#warnings", Static).render())
+        assert "fit.criteria[2].where.employes.min: unknown column 'employes'" in listed
+        assert not screen.query_one(MatrixTable).display
+        tree = screen.query_one(RulesTree)
+        broken = Target("criteria", 2, "employes", "min")
+        assert "⚠" in str(next(n for n in tree._nodes_in(tree.root) if n.data == Target("criteria", 2)).label)
+        await press_on(app, pilot, broken, "enter")
+        assert isinstance(app.screen, ChooseOne)
+        options = app.screen.query_one(OptionList)
+        assert str(options.get_option_at_index(0).prompt).startswith("employees  (number)"), "the nearest first"
+        await pilot.press("enter")
+        await settled(pilot)
+        assert app.screen is screen
+        assert screen.query_one(MatrixTable).display, "the plan fits the data now: the matrix is back"
+        assert not tree.marks
+        assert "segmented" in status(app)
+        session = screen.sessions.session
+        assert session.plan.criteria[2].where.items[0].column == "employees"
+        assert screen.query_one(MatrixTable).view.current.total == 3000
+
+
+async def test_a_broken_rule_switched_off_lets_the_plan_segment_and_a_new_problem_is_refused(plan_copy: Path) -> None:
+    from abm_tui.tui.widgets.matrix_table import MatrixTable
+
+    async with opened(typo(plan_copy)) as (app, pilot):
+        screen = app.screen
+        await press_on(app, pilot, Target("criteria", 0), "x")  # another rule deleted: the problem moves, stays
+        assert "2 problems" in status(app) and "fit.criteria[1].where.employes" in status(app)
+        await press_on(app, pilot, Target("criteria", 1), "o")
+        assert screen.query_one(MatrixTable).display
+        assert not screen.sessions.session.current_problems
+        await pilot.press("ctrl+z")
+        await settled(pilot)
+        assert not screen.query_one(MatrixTable).display, "undo goes back to the broken plan, marked again"
+        assert screen.sessions.session.current_problems
+
+
+def test_amend_keeps_the_problems_there_were_and_refuses_a_new_one(plan_copy: Path) -> None:
+    import pytest
+
+    from abm_tui.errors import PlanError
+    from abm_tui.plan import edits
+    from abm_tui.session import Session
+
+    with pytest.raises(PlanError, match="employes"):
+        Session.open(typo(plan_copy))
+    session = Session.open(plan_copy, allow_problems=True)
+    assert len(session.current_problems) == 2
+    assert session.amend(edits.delete(session.plan, "criteria", 0)) is None, "problems remain: no assignment"
+    with pytest.raises(PlanError, match="revenue_typo"):
+        session.amend(edits.rename_column(session.plan, "criteria", 2, "annual_revenue", "revenue_typo"))
+    fixed = session.amend(edits.rename_column(session.plan, "criteria", 1, "employes", "employees"))
+    assert fixed is not None and fixed.size == 3000 and not session.current_problems
+    with pytest.raises(PlanError):
+        session.apply(edits.rename_column(session.plan, "criteria", 1, "employees", "employes"))

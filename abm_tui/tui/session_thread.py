@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +30,7 @@ from abm_tui.history.movement import preview_text
 from abm_tui.plan.dump import save_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import relocated
+from abm_tui.plan.validate import DERIVED_TYPES
 from abm_tui.session import Session
 from abm_tui.tui.messages import EditApplied, MatrixMeasured, Measured, SessionState, WorkFailed
 from abm_tui.tui.widgets.matrix_table import MEASURE_COLUMN, MatrixView
@@ -103,8 +104,25 @@ def dimensions(table: pl.DataFrame) -> tuple[str, ...]:
 def state_of(session: Session, pivots: tuple[str, ...] | None = None) -> SessionState:
     """The session as the screens show it; `pivots` reuses the dimensions while the table is the same."""
     table = session.engine.table
+    problems = session.current_problems
+    columns = column_kinds({**session.engine.frame(session.plan).schema, **DERIVED_TYPES}) if problems else ()
     return SessionState(session.plan, session.saved, session.report, session.as_of,
-                        pivots if pivots is not None else dimensions(table), "opportunity_amount" in table.columns)
+                        pivots if pivots is not None else dimensions(table), "opportunity_amount" in table.columns,
+                        problems, columns)
+
+
+def column_kinds(schema: Mapping[str, pl.DataType]) -> tuple[tuple[str, str], ...]:
+    """Each column with what it holds, in words: what a planner picks a broken test's column from."""
+    def kind(dtype: pl.DataType) -> str:
+        if isinstance(dtype, pl.List | pl.Array):
+            return "list"
+        if dtype == pl.Boolean:
+            return "true/false"
+        if dtype.is_numeric():
+            return "number"
+        return "date" if dtype.is_temporal() else "text"
+
+    return tuple((name, kind(dtype)) for name, dtype in schema.items())
 
 
 class SessionThread:
@@ -230,6 +248,8 @@ class SessionThread:
             return ("this change reloads the data or recomputes the engagement features: the matrix shows "
                     "its effect once applied")
         now = session.plan
+        if session.current_problems:
+            return "fits the data: it segments once applied"
         if self._previewed_from is None or self._previewed_from[0] is not now:
             # The engine keeps one assignment per rule set, and the preview just replaced the current
             # plan's: remembered here, it is not recomputed on every keystroke of the dialog.
@@ -284,21 +304,32 @@ class SessionThread:
         return ""
 
     def _apply(self, plan: Plan) -> str:
+        """`amend`, not `apply`: a plan opened with problems is fixed one edit at a time."""
         session = self._session
         try:
-            before = session.assignment()
+            before = None if session.current_problems else session.assignment()
         except SEGMENT_ERRORS:
             before = None  # the plan now does not segment: the new one may fix it
         try:
-            after = session.apply(plan)
+            after = session.amend(plan)
         except SEGMENT_ERRORS as err:
             if session.plan is plan:
                 session.undo()
             raise AbmError(segment_failure(plan, err)) from err
-        return "" if before is None else preview_text(before, after).replace("moves", "moved", 1)
+        if after is None:
+            left = len(session.current_problems)
+            return f"{left} problem{'' if left == 1 else 's'} left"
+        return "the plan fits the data: segmented" if before is None else \
+            preview_text(before, after).replace("moves", "moved", 1)
 
     def _measured(self, request: EditRequest) -> None:
         plan = self._session.plan
+        problems = self._session.current_problems
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            said = f"{plan.source}: {len(problems)} {noun}, marked ⚠ in the rules: {problems[0]}"
+            self._post(MatrixMeasured(request.token, None, said, problems))
+            return
         try:
             measured = self._measure(request.view)
         except SEGMENT_ERRORS as err:

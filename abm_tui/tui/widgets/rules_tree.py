@@ -6,7 +6,7 @@ so an edit key knows what to change and the cursor can find its way back after a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from rich.text import Text
 from textual.widgets import Tree
@@ -28,23 +28,35 @@ class RulesTree(Tree[Target]):
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False  # Enter edits (the workbench handles NodeSelected); space folds
+        self.marks: Mapping[Target, str] = {}  # the plan's problems, at the rule or test each names
+        self._plan: Plan | None = None
 
     @property
     def target(self) -> Target | None:
         node = self.cursor_node
         return node.data if node is not None else None
 
-    def show(self, plan: Plan) -> None:
+    def mark(self, marks: Mapping[Target, str]) -> None:
+        """Mark the rules and tests the plan's problems name (⚠ and the problem); {} clears the marks."""
+        if marks != self.marks:
+            self.marks = marks
+            if self._plan is not None:
+                self.show(self._plan)
+
+    def show(self, plan: Plan, at: Target | None = None) -> None:
         """Relabel in place when only values changed (the cursor stays put); rebuild when rules were
-        added, removed or moved, then put the cursor back on the same target."""
-        entries = list(_entries(plan))
+        added, removed or moved, then put the cursor back on the same target, or on `at` (a moved rule)."""
+        self._plan = plan
+        entries = [(depth, target, _marked(label, target, self.marks)) for depth, target, label in _entries(plan)]
         nodes = self._nodes_in(self.root)
         if [n.data for n in nodes] == [target for _, target, _ in entries]:
             for node, (_, _, label) in zip(nodes, entries, strict=True):
                 if node.label != label:
                     node.set_label(label)
+            if at is not None:
+                self.move_to(at)
             return
-        keep = self.target
+        keep = at or self.target
         self.clear()
         parents: dict[int, TreeNode[Target]] = {0: self.root}
         for depth, target, label in entries:
@@ -99,6 +111,16 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
                     yield 2, Target(section, i, op="*"), Text(rules.describe(item), style="italic")
             if not rule.where.items:
                 yield 2, Target(section, i, op="*"), Text("every account", style="italic")
+
+
+def _marked(label: Text, target: Target, marks: Mapping[Target, str]) -> Text:
+    """A test's own problem after it; a rule with any problem (its own or a test's) gets ⚠."""
+    said = marks.get(target)
+    if said is None and target.index is not None and not target.is_test:
+        said = "" if any((m.section, m.index) == (target.section, target.index) for m in marks) else None
+    if said is None:
+        return label
+    return Text.assemble(label, (f"  ⚠ {said}".rstrip(), "bold red"))
 
 
 def _rule_label(rule: AnyRule) -> Text:
