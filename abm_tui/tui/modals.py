@@ -232,7 +232,7 @@ class RestoreAutosave(ModalScreen[bool]):
     SHOWN = 8  # changes listed; more are counted
 
     def __init__(self, plan_name: str, saved_at: datetime, changes: tuple[str, ...] = ()) -> None:
-        """`changes`: what the autosave changes against the file, in words, so the planner knows what Restore brings back."""
+        """`changes`: what the autosave changes against the file, in words: what Restore brings back."""
         super().__init__()
         self.plan_name = plan_name
         self.saved_at = saved_at
@@ -248,7 +248,8 @@ class RestoreAutosave(ModalScreen[bool]):
             )
             if self.changes:
                 more = len(self.changes) - self.SHOWN
-                lines = [f"• {text}" for text in self.changes[: self.SHOWN]] + ([f"and {more} more"] if more > 0 else [])
+                lines = [f"• {text}" for text in self.changes[: self.SHOWN]]
+                lines += [f"and {more} more"] if more > 0 else []
                 yield Static("\n".join(lines), id="autosave-changes", markup=False)
             with Horizontal(classes="abm-dialog-buttons"):
                 yield Button("Restore (r)", id="restore", variant="primary")
