@@ -132,3 +132,30 @@ def test_amend_keeps_the_problems_there_were_and_refuses_a_new_one(plan_copy: Pa
     assert fixed is not None and fixed.size == 3000 and not session.current_problems
     with pytest.raises(PlanError):
         session.apply(edits.rename_column(session.plan, "criteria", 1, "employees", "employes"))
+
+
+async def test_a_data_file_where_the_plan_belongs_offers_to_start_a_plan(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from abm_tui.tui.modals import AskText
+
+    accounts = tmp_path / "accounts.csv"
+    shutil.copy(demo_dir / "accounts.csv", accounts)
+    app = AbmApp(accounts, start_from_data=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settled(pilot)
+        assert isinstance(app.screen, AskText)
+        assert app.screen.query_one(Input).value == str(tmp_path / "plan.toml")
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, WorkbenchScreen)
+        assert app.screen.plan_path == tmp_path / "plan.toml"
+        assert load_plan(tmp_path / "plan.toml").tiers, "the starter plan was written and opened"
+        assert "3,000 accounts" in status(app)
+
+
+def test_the_cli_without_a_terminal_still_names_init(demo_dir: Path, capsys) -> None:  # noqa: ANN001
+    from abm_tui.cli import main
+
+    assert main([str(demo_dir / "accounts.csv")]) == 1
+    assert "abm-tui init" in capsys.readouterr().err
