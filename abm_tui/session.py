@@ -271,6 +271,16 @@ class Session:
     def pin_baseline(self) -> None:
         self.baseline = self.plan
 
+    def since_baseline(self) -> tuple[Plan, ...]:
+        """The plans from the baseline to the current one, step by step along the history (back, after an undo past
+        the pin): what a rule became, through renames and edits one at a time."""
+        at = next((i for i, plan in enumerate(self._history) if plan is self.baseline), None)
+        if at is None:
+            return (self.baseline, self.plan)
+        if at <= self._position:
+            return tuple(self._history[at : self._position + 1])
+        return tuple(reversed(self._history[self._position : at + 1]))
+
     def relocate(self, folder: Path) -> None:
         """The plan was saved as a file in `folder`: every plan of the history, the baseline and the saved one
         name the data files from there, so the next save, the autosave and undo read the same files (the data

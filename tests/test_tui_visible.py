@@ -159,3 +159,68 @@ def test_the_cli_without_a_terminal_still_names_init(demo_dir: Path, capsys) -> 
 
     assert main([str(demo_dir / "accounts.csv")]) == 1
     assert "abm-tui init" in capsys.readouterr().err
+
+
+def raw_cell(app: AbmApp, row: str, col: str) -> str:
+    from abm_tui.tui.widgets.matrix_table import MatrixTable
+
+    table = app.screen.query_one(MatrixTable)
+    view = table.view
+    assert view is not None
+    at = ((*view.current.rows, "Total").index(row), (*view.current.cols, "Total").index(col) + 1)
+    return str(table.get_cell_at(at))
+
+
+async def test_deltas_survive_a_stage_reorder_and_a_rename(plan_copy: Path) -> None:
+    from abm_tui.tui.widgets.matrix_table import MatrixTable
+
+    async with opened(plan_copy) as (app, pilot):
+        await press_on(app, pilot, Target("tiers", 2, "fit_score", "min"), "plus")
+        before = {col: raw_cell(app, "Tier 3", col) for col in app.screen.query_one(MatrixTable).view.current.cols}
+        assert any(" -" in text for text in before.values()), "raising Tier 3's bar moved accounts out of it"
+        await press_on(app, pilot, Target("stages", 2), "ctrl+up")
+        assert app.screen.sessions.session.plan.stages[1].name == "Selecting"
+        after = {col: raw_cell(app, "Tier 3", col) for col in app.screen.query_one(MatrixTable).view.current.cols}
+        assert after == before, "each stage keeps its count and its change, wherever it sits"
+        await press_on(app, pilot, Target("tiers", 2), "n")
+        app.screen.query_one(Input).value = "Broad"
+        await pilot.press("enter")
+        await settled(pilot)
+        assert raw_cell(app, "Broad", "Total") == raw_cell(app, "Broad", "Total").split()[0] + " " + \
+            before_total(before)
+
+
+def before_total(cells: dict[str, str]) -> str:
+    """The change part of a row's cells summed, as the Total column shows it."""
+    change = sum(int(text.split()[1].replace(",", "")) for text in cells.values() if len(text.split()) > 1)
+    return f"{change:+,}"
+
+
+async def test_the_matrix_reads_in_funnel_order_and_hides_an_empty_unstaged(plan_copy: Path) -> None:
+    from abm_tui.tui.widgets.matrix_table import MatrixTable
+
+    async with opened(plan_copy) as (app, pilot):
+        cols = app.screen.query_one(MatrixTable).view.current.cols
+        assert cols == ("Identified", "Aware", "Interested", "Considering", "Selecting", "Closed Lost", "Closed Won")
+        names = [s.name for s in app.screen.sessions.session.plan.stages]
+        assert names[0] == "Closed Won", "the rules keep first-match order"
+
+
+async def test_the_cursor_follows_the_moved_rule_and_undo_says_what_it_undid(plan_copy: Path) -> None:
+    from abm_tui.tui.widgets.rules_tree import RulesTree
+
+    async with opened(plan_copy) as (app, pilot):
+        tree = app.screen.query_one(RulesTree)
+        await press_on(app, pilot, Target("stages", 3), "ctrl+up")
+        assert tree.target == Target("stages", 2)
+        await pilot.press("ctrl+up")
+        await settled(pilot)
+        assert tree.target == Target("stages", 1)
+        stages = [s.name for s in app.screen.sessions.session.plan.stages]
+        assert stages[:4] == ["Closed Won", "Considering", "Closed Lost", "Selecting"], "two presses, two steps up"
+        await pilot.press("ctrl+z")
+        await settled(pilot)
+        assert "undid Considering now comes before Closed Lost" in status(app)
+        await pilot.press("ctrl+y")
+        await settled(pilot)
+        assert "redid Considering now comes before Closed Lost" in status(app)

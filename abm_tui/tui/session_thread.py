@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 import polars as pl
 from textual.message import Message
 
+from abm_tui.engine.arrange import arranged
 from abm_tui.engine.guidance import size_warnings
 from abm_tui.engine.segment import MAX_DIMENSION_VALUES, Assignment, Matrix
 from abm_tui.errors import AbmError, first_line
 from abm_tui.history.movement import preview_text
+from abm_tui.plan.changes import in_brief, plan_changes
 from abm_tui.plan.dump import save_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import relocated
@@ -285,9 +287,13 @@ class SessionThread:
                 assert request.plan is not None
                 return self._apply(request.plan)
             case Step.UNDO:
+                undone = session.plan
                 session.undo()
+                return f"undid {in_brief(plan_changes(session.plan, undone))}"
             case Step.REDO:
+                before = session.plan
                 session.redo()
+                return f"redid {in_brief(plan_changes(before, session.plan))}"
             case Step.PIN:
                 session.pin_baseline()
             case Step.SAVE:
@@ -346,7 +352,8 @@ class SessionThread:
             self._baseline = (key, self._baseline_matrix(view))
             session.matrix(view.rows, view.cols, plan=session.plan)  # keep the engine's memo on the current plan
         tiers = current if (view.rows, view.cols, view.measure) == ("tier", "stage", "count") else session.matrix()
-        return Measured(MatrixView(current, self._baseline[1], view.measure), tuple(size_warnings(session.plan, tiers)))
+        shown, base = arranged(current, self._baseline[1], session.since_baseline())
+        return Measured(MatrixView(shown, base, view.measure), tuple(size_warnings(session.plan, tiers)))
 
     def _baseline_matrix(self, view: MatrixRequest) -> Matrix | None:
         """The baseline's matrix; None when the baseline itself does not segment (the plan as opened failed,

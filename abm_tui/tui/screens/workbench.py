@@ -457,10 +457,10 @@ class WorkbenchScreen(ToApp, Screen[None]):
     # -- history, pivots, files ------------------------------------------------------------
 
     def action_undo(self) -> None:
-        self.submit(Step.UNDO, "undone")
+        self.submit(Step.UNDO)  # the session thread says what it undid
 
     def action_redo(self) -> None:
-        self.submit(Step.REDO, "redone")
+        self.submit(Step.REDO)
 
     def action_pin_baseline(self) -> None:
         self.submit(Step.PIN, "baseline pinned: changes now count from this plan")
