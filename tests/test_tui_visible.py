@@ -224,3 +224,40 @@ async def test_the_cursor_follows_the_moved_rule_and_undo_says_what_it_undid(pla
         await pilot.press("ctrl+y")
         await settled(pilot)
         assert "redid Considering now comes before Closed Lost" in status(app)
+
+
+async def test_a_binding_limit_is_said_on_the_tier_and_when_a_lower_threshold_moves_nobody(plan_copy: Path) -> None:
+    from abm_tui.tui.widgets.rules_tree import RulesTree
+
+    async with opened(plan_copy) as (app, pilot):
+        tree = app.screen.query_one(RulesTree)
+        session = app.screen.sessions.session
+        before = session.assignment()
+        assert not before.cut_by_limit[0], "at 3,000 accounts the limit of 50 keeps every account that passes"
+
+        def tier_label() -> str:
+            return str(next(n for n in tree._nodes_in(tree.root) if n.data == Target("tiers", 0)).label)
+
+        assert tier_label().endswith(f"{(before.tier == 0).sum():,} pass · best 50")
+        await press_on(app, pilot, Target("tiers", 0, "fit_score", "min"), "minus", "minus", "minus", "minus")
+        after = session.assignment()
+        assert after.cut_by_limit[0] and (after.tier == 0).sum() == 50
+        passed = 50 + after.cut_by_limit[0]
+        assert f"Tier 1: {passed:,} accounts pass; the limit keeps 50" in status(app)
+        assert f"{passed:,} pass · best 50 kept" in tier_label()
+
+
+def test_the_account_view_says_its_rank_within_the_limit(demo_session) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from abm_tui.engine.explain import limit_rank
+
+    session = demo_session
+    a = session.assignment()
+    kept = np.flatnonzero(a.tier == 0)
+    ranks = sorted(limit_rank(session.engine, session.plan, a, 0, int(row))[0] for row in kept)
+    assert ranks == list(range(1, len(kept) + 1)), "those kept are the best by the limit's order"
+    first = session.engine.table["account_id"][int(kept[0])]
+    rank, passed = limit_rank(session.engine, session.plan, a, 0, int(kept[0]))
+    assert f"→ fired: Tier 1 (ranked {rank} of the {passed:,} that pass; the limit keeps the best 50)" in \
+        session.explain(first)

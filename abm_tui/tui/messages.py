@@ -48,6 +48,7 @@ class Measured:
 
     matrix: MatrixView
     warnings: tuple[str, ...]
+    passed: tuple[tuple[str, int, int], ...] = ()  # per limited tier: its name, the accounts that pass, those kept
 
 
 # -- opening ---------------------------------------------------------------------------------

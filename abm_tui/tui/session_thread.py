@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 from textual.message import Message
 
@@ -101,6 +102,13 @@ def dimensions(table: pl.DataFrame) -> tuple[str, ...]:
     few = [c for c in texts if table.get_column(c).n_unique() <= MAX_DIMENSION_VALUES]
     known = [d for d in EXTRA_DIMENSIONS if d in few]
     return (*PLAN_DIMENSIONS, *known, *sorted(set(few) - set(known)))
+
+
+def limited_tiers(plan: Plan, assignment: Assignment) -> tuple[tuple[str, int, int], ...]:
+    """Each tier with a limit: how many accounts pass it and how many the limit keeps, for the rules pane."""
+    kept = np.bincount(assignment.tier, minlength=len(assignment.tier_labels))
+    return tuple((tier.name, int(kept[i] + assignment.cut_by_limit[i]), int(kept[i]))
+                 for i, tier in enumerate(plan.tiers) if tier.limit is not None and tier.enabled)
 
 
 def state_of(session: Session, pivots: tuple[str, ...] | None = None) -> SessionState:
@@ -353,7 +361,8 @@ class SessionThread:
             session.matrix(view.rows, view.cols, plan=session.plan)  # keep the engine's memo on the current plan
         tiers = current if (view.rows, view.cols, view.measure) == ("tier", "stage", "count") else session.matrix()
         shown, base = arranged(current, self._baseline[1], session.since_baseline())
-        return Measured(MatrixView(shown, base, view.measure), tuple(size_warnings(session.plan, tiers)))
+        return Measured(MatrixView(shown, base, view.measure), tuple(size_warnings(session.plan, tiers)),
+                        limited_tiers(session.plan, session.assignment()))
 
     def _baseline_matrix(self, view: MatrixRequest) -> Matrix | None:
         """The baseline's matrix; None when the baseline itself does not segment (the plan as opened failed,

@@ -252,6 +252,7 @@ class WorkbenchScreen(ToApp, Screen[None]):
             set_text(self.query_one("#warnings", Static), "\n".join([*(f"⚠ {p}" for p in problems), "", hint]))
 
     def show_matrix(self, measured: Measured) -> None:
+        self.query_one(RulesTree).count({name: (passed, kept) for name, passed, kept in measured.passed})
         theme = self.app.current_theme
         table = self.query_one(MatrixTable)
         table.show(measured.matrix, up=theme.success or "green", down=theme.error or "red")

@@ -29,12 +29,20 @@ class RulesTree(Tree[Target]):
         self.guide_depth = 2
         self.auto_expand = False  # Enter edits (the workbench handles NodeSelected); space folds
         self.marks: Mapping[Target, str] = {}  # the plan's problems, at the rule or test each names
+        self.passed: Mapping[str, tuple[int, int]] = {}  # per limited tier: accounts that pass it, and kept
         self._plan: Plan | None = None
 
     @property
     def target(self) -> Target | None:
         node = self.cursor_node
         return node.data if node is not None else None
+
+    def count(self, passed: Mapping[str, tuple[int, int]]) -> None:
+        """Say on each limited tier how many accounts pass it and how many its limit keeps."""
+        if passed != self.passed:
+            self.passed = passed
+            if self._plan is not None:
+                self.show(self._plan)
 
     def mark(self, marks: Mapping[Target, str]) -> None:
         """Mark the rules and tests the plan's problems name (⚠ and the problem); {} clears the marks."""
@@ -47,7 +55,8 @@ class RulesTree(Tree[Target]):
         """Relabel in place when only values changed (the cursor stays put); rebuild when rules were
         added, removed or moved, then put the cursor back on the same target, or on `at` (a moved rule)."""
         self._plan = plan
-        entries = [(depth, target, _marked(label, target, self.marks)) for depth, target, label in _entries(plan)]
+        entries = [(depth, target, _marked(label, target, self.marks))
+                   for depth, target, label in _entries(plan, self.passed)]
         nodes = self._nodes_in(self.root)
         if [n.data for n in nodes] == [target for _, target, _ in entries]:
             for node, (_, _, label) in zip(nodes, entries, strict=True):
@@ -84,7 +93,7 @@ class RulesTree(Tree[Target]):
                 return
 
 
-def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
+def _entries(plan: Plan, passed: Mapping[str, tuple[int, int]]) -> Iterator[tuple[int, Target, Text]]:
     """(depth, target, label) for every node, in display order: sections, rules, tests."""
     for section, title in SECTIONS:
         yield 0, Target(section), Text(title, style="bold")
@@ -103,7 +112,7 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
                 yield 1, Target(section, i), Text.assemble((play_label(play), "bold"), f"  {play.campaign}")
             continue
         for i, rule in enumerate(Section(section).rules(plan)):
-            yield 1, Target(section, i), _rule_label(rule)
+            yield 1, Target(section, i), _rule_label(rule, passed.get(rule.name))
             for item in rule.where.items:
                 if isinstance(item, Compare):
                     yield 2, Target(section, i, item.column, item.op), Text(rules.describe_compare(item))
@@ -123,13 +132,19 @@ def _marked(label: Text, target: Target, marks: Mapping[Target, str]) -> Text:
     return Text.assemble(label, (f"  ⚠ {said}".rstrip(), "bold red"))
 
 
-def _rule_label(rule: AnyRule) -> Text:
+def _rule_label(rule: AnyRule, passed: tuple[int, int] | None = None) -> Text:
+    """A limited tier with its counts says whether the limit binds: "412 pass · best 50 kept" (a lower threshold
+    would move no account), or "38 pass · best 50" (it keeps them all)."""
     enabled = rule.enabled
     label = Text(rule.name, style="bold" if enabled else "dim strike")
     if isinstance(rule, Criterion):
         label.append(f"  {rule.points:+d} pts")
     if isinstance(rule, Tier):
-        details = [d for d in (rule.motion, f"best {rule.limit:,}" if rule.limit else None) if d]
+        limit = f"best {rule.limit:,}" if rule.limit else None
+        if limit and passed is not None:
+            binds = passed[0] > passed[1]
+            limit = f"{passed[0]:,} pass · {limit}{' kept' if binds else ''}"
+        details = [d for d in (rule.motion, limit) if d]
         if details:
             label.append("  " + " · ".join(details), style="italic")
     if not enabled:
