@@ -125,12 +125,7 @@ def limit_rank(engine: Engine, plan: Plan, a: Assignment, index: int, row: int) 
     them), by the limit's order: fit_score, then engagement_recent, then account_id; and how many passed."""
     tier = plan.tiers[index]
     passed = (a.tier >= index) & engine.mask(tier.where, plan, "tier")
-    score = a.fit_score
-    if engine.channels is not None:
-        recent = engine.frame(plan).get_column("engagement_recent").to_numpy()
-    else:
-        recent = np.zeros(a.size)
-    ids = engine.id_order
+    score, recent, ids = engine.limit_order(plan)
     ahead = passed & ((score > score[row]) | ((score == score[row]) & (
         (recent > recent[row]) | ((recent == recent[row]) & (ids < ids[row])))))
     return int(np.count_nonzero(ahead)) + 1, int(np.count_nonzero(passed))

@@ -215,18 +215,22 @@ class Engine:
             open_ &= ~take
         return codes, labels, tuple(cut)
 
+    def limit_order(self, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What a tier's limit ranks by, best first on each: fit_score (higher), engagement_recent (higher),
+        then account_id order (lower); the one definition `_best` and an account's explained rank share."""
+        recent = (self.frame(plan).get_column("engagement_recent").to_numpy() if self.channels is not None
+                  else np.zeros(self.size))
+        return self.fit(plan)[0], recent, self.id_order
+
     def _best(self, candidates: np.ndarray, limit: int, plan: Plan) -> np.ndarray:
-        """The `limit` best candidates by fit_score, then engagement_recent, then account_id."""
+        """The `limit` best candidates by `limit_order`."""
         index = np.flatnonzero(candidates)
-        score = self.fit(plan)[0][index]
+        scores, recents, ids = self.limit_order(plan)
+        score = scores[index]
         kth = np.partition(score, len(score) - limit)[len(score) - limit]
         sure = index[score > kth]
         ties = index[score == kth]
-        if self.channels is not None:
-            recent = self.frame(plan).get_column("engagement_recent").to_numpy()[ties]
-        else:
-            recent = np.zeros(len(ties))
-        order = np.lexsort((self.id_order[ties], -recent))
+        order = np.lexsort((ids[ties], -recents[ties]))
         chosen = np.zeros(self.size, dtype=bool)
         chosen[sure] = True
         chosen[ties[order[: limit - len(sure)]]] = True

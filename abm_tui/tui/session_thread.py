@@ -341,7 +341,7 @@ class SessionThread:
         problems = self._session.current_problems
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
-            said = f"{plan.source}: {len(problems)} {noun}, marked ⚠ in the rules: {problems[0]}"
+            said = f"{len(problems)} {noun} to fix, marked ⚠ in the rules: {problems[0].message}"
             self._post(MatrixMeasured(request.token, None, said, problems))
             return
         try:
