@@ -261,3 +261,15 @@ def test_the_account_view_says_its_rank_within_the_limit(demo_session) -> None: 
     rank, passed = limit_rank(session.engine, session.plan, a, 0, int(kept[0]))
     assert f"→ fired: Tier 1 (ranked {rank} of the {passed:,} that pass; the limit keeps the best 50)" in \
         session.explain(first)
+
+
+def test_an_autosave_whose_data_files_are_gone_is_not_offered(plan_copy: Path, tmp_path: Path) -> None:
+    """As an older save-as left them: data paths that do not resolve from the plan's folder."""
+    from dataclasses import replace
+
+    plan = load_plan(plan_copy)
+    assert autosave.write(plan_copy, replace(plan, name="changed")) is None
+    assert autosave.read(plan_copy, plan_copy.parent) is not None
+    stale = replace(plan, data=replace(plan.data, accounts="../nowhere/accounts.csv"))
+    assert autosave.write(plan_copy, stale) is None
+    assert autosave.read(plan_copy, plan_copy.parent) is None
