@@ -167,7 +167,8 @@ async def test_a_plan_that_loads_but_cannot_be_segmented_is_a_message(plan_copy:
             return
         workbench = app.workbench
         if workbench.sessions.session.current_problems:  # validation ran the sql on the data: a problem, fixed here
-            assert "1 problem, marked ⚠ in the rules: tiers[1].where.sql" in status(app)
+            assert "1 problem to fix, marked ⚠ in the rules: " in status(app)
+            assert "⚠ tiers[1].where.sql" in str(workbench.query_one("#warnings", Static).render())
             await press_on(app, pilot, Target("tiers", 1), "o")
             assert alive(app) and not workbench.sessions.session.current_problems
             assert workbench.query_one(MatrixTable).view is not None and "segmented" in status(app)

@@ -104,7 +104,8 @@ async def test_a_broken_rule_switched_off_lets_the_plan_segment_and_a_new_proble
     async with opened(typo(plan_copy)) as (app, pilot):
         screen = app.screen
         await press_on(app, pilot, Target("criteria", 0), "x")  # another rule deleted: the problem moves, stays
-        assert "2 problems" in status(app) and "fit.criteria[1].where.employes" in status(app)
+        assert "2 problems to fix" in status(app)
+        assert "⚠ fit.criteria[1].where.employes.min" in str(screen.query_one("#warnings", Static).render())
         await press_on(app, pilot, Target("criteria", 1), "o")
         assert screen.query_one(MatrixTable).display
         assert not screen.sessions.session.current_problems
