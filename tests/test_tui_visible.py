@@ -274,3 +274,13 @@ def test_an_autosave_whose_data_files_are_gone_is_not_offered(plan_copy: Path, t
     stale = replace(plan, data=replace(plan.data, accounts="../nowhere/accounts.csv"))
     assert autosave.write(plan_copy, stale) is None
     assert autosave.read(plan_copy, plan_copy.parent) is None
+
+
+def test_a_rule_switched_off_is_not_validated(plan_copy: Path) -> None:
+    """The engine never evaluates it, so `validate` and `run` accept a broken rule once it is off."""
+    from abm_tui.plan import edits
+    from abm_tui.session import Session
+
+    broken = load_plan(typo(plan_copy))
+    session = Session(edits.toggle(broken, "criteria", 2), Session.open(plan_copy, allow_problems=True).workspace)
+    assert not session.current_problems and session.assignment().size == 3000
