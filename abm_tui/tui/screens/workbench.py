@@ -376,8 +376,10 @@ class WorkbenchScreen(ToApp, Screen[None]):
         if target.is_test and target.column is not None and known and target.column not in known:
             return self.pick_column(target)
         spec = edits.editable(self.plan, target)
-        if spec is None and target in self.query_one(RulesTree).marks:
-            return self.refuse(f"{self.query_one(RulesTree).marks[target]}: x deletes it, o switches its rule off")
+        marks = self.query_one(RulesTree).marks
+        if spec is None and any((m.section, m.index) == (target.section, target.index) for m in marks):
+            said = marks.get(target, "this rule has a problem")
+            return self.refuse(f"{said}: Enter on a ⚠ test picks its column; x deletes it, o switches the rule off")
         if spec is None:
             return self.refuse("nothing to type here: move to a threshold, a criterion's points or a tier's limit")
         if target.op in ("in", "not_in") and target.column is not None:
