@@ -8,6 +8,7 @@ plays) goes to the engine, which recomputes only the rules that changed.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -146,28 +147,34 @@ class Session:
     ```
     """
 
-    def __init__(self, plan: Plan, workspace: Workspace) -> None:
+    def __init__(self, plan: Plan, workspace: Workspace, *, allow_problems: bool = False) -> None:
+        """`allow_problems`: open a plan that does not fit its data (the workbench lists and fixes them);
+        otherwise its problems are raised as one PlanError."""
         self._workspace = workspace
         self._engine = Engine(workspace.table, workspace.channels)
         self._checked: dict = {}  # per-rule validation results for one engine's data (see problems)
         self._checked_for: tuple[Engine, pl.Schema] | None = None
-        self.check(plan)
+        self._problems = tuple(self.problems(plan))  # the current plan's, () once it fits the data
+        if self._problems and not allow_problems:
+            raise PlanError(plan.source, list(self._problems))
         self._history: list[Plan] = [plan]
         self._position = 0
         self.baseline = plan
         self.saved = plan
 
     @classmethod
-    def open(cls, plan: Plan | str | Path, progress: Callable[[str], None] = _quiet) -> Session:
+    def open(cls, plan: Plan | str | Path, progress: Callable[[str], None] = _quiet, *,
+             allow_problems: bool = False) -> Session:
         """Load the plan's data and compute its features: the slow step, done once.
 
-        `progress` hears each step ("reading accounts.csv", ...) so a screen can show it.
+        `progress` hears each step ("reading accounts.csv", ...) so a screen can show it; `allow_problems`
+        opens a plan whose rules do not fit the data, to be fixed with `amend`.
         """
         if not isinstance(plan, Plan):
             plan = load_plan(plan)
         workspace = build_workspace(load_dataset(plan, progress), plan, progress)
         progress("segmenting")
-        return cls(plan, workspace)
+        return cls(plan, workspace, allow_problems=allow_problems)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -203,6 +210,11 @@ class Session:
     def can_redo(self) -> bool:
         return self._position < len(self._history) - 1
 
+    @property
+    def current_problems(self) -> tuple[Problem, ...]:
+        """What is wrong with the current plan against its data; () when it segments."""
+        return self._problems
+
     def problems(self, plan: Plan | None = None) -> list[Problem]:
         plan = plan or self.plan
         frame = self._engine.frame(plan)
@@ -224,11 +236,20 @@ class Session:
 
         A plan with problems is refused with a PlanError and the session stays as it was.
         """
-        self._adopt(plan)
+        self._push(plan, Counter())
+        return self.assignment()
+
+    def amend(self, plan: Plan) -> Assignment | None:
+        """As `apply`, for a current plan that has problems: `plan` may keep them, one at a time fixed, but may
+        bring no new one. Its assignment, or None while problems remain."""
+        self._push(plan, Counter(p.message for p in self._problems))
+        return None if self._problems else self.assignment()
+
+    def _push(self, plan: Plan, tolerated: Counter[str]) -> None:
+        self._adopt(plan, tolerated)
         del self._history[self._position + 1 :]
         self._history.append(plan)
         self._position += 1
-        return self.assignment()
 
     def undo(self) -> Plan:
         if not self.can_undo:
@@ -250,8 +271,34 @@ class Session:
     def pin_baseline(self) -> None:
         self.baseline = self.plan
 
-    def _adopt(self, plan: Plan) -> None:
-        """Rebuild only what the change touches; on any problem keep the current state."""
+    def since_baseline(self) -> tuple[Plan, ...]:
+        """The plans from the baseline to the current one, step by step along the history (back, after an undo past
+        the pin): what a rule became, through renames and edits one at a time."""
+        at = next((i for i, plan in enumerate(self._history) if plan is self.baseline), None)
+        if at is None:
+            return (self.baseline, self.plan)
+        if at <= self._position:
+            return tuple(self._history[at : self._position + 1])
+        return tuple(reversed(self._history[self._position : at + 1]))
+
+    def relocate(self, folder: Path) -> None:
+        """The plan was saved as a file in `folder`: every plan of the history, the baseline and the saved one
+        name the data files from there, so the next save, the autosave and undo read the same files (the data
+        is the same, so nothing reloads)."""
+        from abm_tui.plan.paths import relocated
+
+        moved: dict[int, Plan] = {}
+
+        def move(plan: Plan) -> Plan:
+            return moved.setdefault(id(plan), relocated(plan, folder))
+
+        self._history = [move(plan) for plan in self._history]
+        self.baseline, self.saved = move(self.baseline), move(self.saved)
+
+    def _adopt(self, plan: Plan, tolerated: Counter[str] | None = None) -> None:
+        """Rebuild only what the change touches; on any problem beyond the `tolerated` ones (by message, so a
+        broken rule that moves stays the same problem) keep the current state. None tolerates any: undo and
+        redo go back to plans the session took before."""
         current = self._workspace
         if data_key(plan) != data_key(self.plan):
             current = build_workspace(load_dataset(plan), plan)
@@ -261,10 +308,16 @@ class Session:
         previous = (self._workspace, self._engine)
         self._workspace, self._engine = current, engine
         try:
-            self.check(plan)
+            problems = self.problems(plan)
         except AbmError:
             self._workspace, self._engine = previous
             raise
+        if tolerated is not None:
+            new = Counter(p.message for p in problems) - tolerated
+            if new:
+                self._workspace, self._engine = previous
+                raise PlanError(plan.source, [p for p in problems if p.message in new])
+        self._problems = tuple(problems)
 
     # -- results ---------------------------------------------------------------------------
 

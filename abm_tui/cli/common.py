@@ -17,11 +17,15 @@ if TYPE_CHECKING:
 DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".ndjson", ".jsonl")
 
 
+def is_data_file(path: Path) -> bool:
+    return path.suffix.lower() in DATA_SUFFIXES and path.is_file()
+
+
 def check_plan_argument(text: str) -> Path:
     """The path given where a plan belongs; a data file there is named as one, with the command that starts a
     plan from it, instead of a TOML parser's complaint about its first line."""
     path = Path(text)
-    if path.suffix.lower() in DATA_SUFFIXES and path.is_file():
+    if is_data_file(path):
         raise AbmError(f"{path}: is a data file, not a plan (a .toml file); to start a plan from it: "
                        f"abm-tui init {path}")
     return path

@@ -1,13 +1,15 @@
-"""`abm-tui [PLAN]`: open the workbench on a plan, or on the bundled demo when none is given."""
+"""`abm-tui [PLAN]`: open the workbench on a plan, or on the bundled demo when none is given; a data file given
+where the plan belongs opens the workbench offering to start a plan from it (as `abm-tui init` does)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from abm_tui.cli.command import Command, UsageError
-from abm_tui.cli.common import check_plan_argument
+from abm_tui.cli.common import check_plan_argument, is_data_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from abm_tui.onboarding.bundled import demo_plan
     from abm_tui.plan.parse import load_plan
 
+    if args.plan and is_data_file(Path(args.plan)) and _on_a_terminal():
+        from abm_tui.tui.app import run_app
+
+        return run_app(Path(args.plan), start_from_data=True)
     path = check_plan_argument(args.plan) if args.plan else demo_plan()
     load_plan(path)  # a bad plan fails here, before the terminal is taken over
     if not _on_a_terminal():

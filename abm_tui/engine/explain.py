@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from abm_tui.engine.features import PERIODS, decayed_name, decaying
@@ -41,7 +42,7 @@ def explain_account(engine: Engine, plan: Plan, a: Assignment, as_of: dt.date, s
     lines += _fit_lines(plan, frame, a, row)
     lines += _first_match_lines("Bucket", plan.buckets, a.bucket_labels, int(a.bucket[row]), frame)
     lines += _first_match_lines("Stage", plan.stages, a.stage_labels, int(a.stage[row]), frame)
-    lines += _tier_lines(plan, a, row, frame, engine.channels is not None)
+    lines += _tier_lines(engine, plan, a, row, frame)
     lines += _play_lines(plan, a, row)
     if engine.channels is not None:
         lines += _engagement_lines(values, engine.channels, plan, as_of)
@@ -119,7 +120,21 @@ def _first_match_lines(
     return lines + [""]
 
 
-def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame, has_engagement: bool) -> list[str]:
+def limit_rank(engine: Engine, plan: Plan, a: Assignment, index: int, row: int) -> tuple[int, int]:
+    """Where account `row` ranks among the accounts that passed tier `index` (matched it, no earlier tier took
+    them), by the limit's order (`Engine.limit_order`, then account_id); and how many passed."""
+    tier = plan.tiers[index]
+    passed = (a.tier >= index) & engine.mask(tier.where, plan, "tier")
+    ahead = np.zeros(engine.size, dtype=bool)
+    level = np.ones(engine.size, dtype=bool)  # equal to the account on every column so far
+    for key in engine.limit_order(plan, tier):
+        ahead |= level & (key > key[row])
+        level &= key == key[row]
+    ahead |= level & (engine.id_order < engine.id_order[row])
+    return int(np.count_nonzero(ahead & passed)) + 1, int(np.count_nonzero(passed))
+
+
+def _tier_lines(engine: Engine, plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> list[str]:
     code = int(a.tier[row])
     motion = plan.tiers[code].motion if code < len(plan.tiers) else None
     lines = [
@@ -131,12 +146,16 @@ def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame, has_en
         if not tier.enabled:
             lines.append(f"  - {tier.name} (off)")
             continue
+        ranked = ""
+        if tier.limit is not None and (i == code or _holds(tier.where, frame)):
+            rank, passed = limit_rank(engine, plan, a, i, row)
+            ranked = f"ranked {rank:,} of the {passed:,} that pass; the limit keeps the best {tier.limit:,}"
         if i == code:
-            lines.append(f"  → fired: {tier.name}")
+            lines.append(f"  → fired: {tier.name}" + (f" ({ranked})" if ranked else ""))
         elif _holds(tier.where, frame):
             lines.append(
                 f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by "
-                f"{', then '.join(tier.ranking(has_engagement))} ({a.cut_by_limit[i]:,} matching accounts fell through)"
+                f"{', then '.join(tier.ranking(engine.channels is not None))}: {ranked}"
             )
         else:
             lines.append(f"  ✗ did not match: {tier.name}")

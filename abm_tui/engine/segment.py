@@ -20,7 +20,7 @@ import polars as pl
 from abm_tui.engine.features import weighted_scores
 from abm_tui.errors import AbmError, nearest
 from abm_tui.plan import rules
-from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, VISIBLE, Condition, Plan, play_label
+from abm_tui.plan.model import NO_PLAY, NOT_TARGET, UNCLASSIFIED, UNSTAGED, VISIBLE, Condition, Plan, Tier, play_label
 
 BLANK = "(blank)"
 _MASK_CACHE_SIZE = 512
@@ -209,21 +209,23 @@ class Engine:
             take = open_ & self.mask(tier.where, plan, "tier")
             matched = np.count_nonzero(take)
             if tier.limit is not None and matched > tier.limit:
-                take = self._best(take, tier.limit, self._ranking(plan, tier.ranking(self.channels is not None)))
+                take = self._best(take, tier.limit, self.limit_order(plan, tier))
             cut.append(int(matched - np.count_nonzero(take)))
             np.copyto(codes, i, where=take)
             open_ &= ~take
         return codes, labels, tuple(cut)
 
-    def _ranking(self, plan: Plan, columns: tuple[str, ...]) -> list[np.ndarray]:
-        """Each ranking column as floats, a missing value as -inf so it ranks last."""
+    def limit_order(self, plan: Plan, tier: Tier) -> list[np.ndarray]:
+        """What a tier's limit ranks by, each column highest first and a missing value as -inf so it
+        ranks last (account_id order, `id_order`, breaks what ties remain): the one definition `_best`
+        and an account's explained rank share."""
+        columns = tier.ranking(self.channels is not None)
         frame = self._with_derived(plan, set(columns), "tier")
         as_floats = (pl.col(c).to_physical().cast(pl.Float64).fill_nan(None).fill_null(-np.inf) for c in columns)
-        ranked = frame.select(as_floats)
-        return [series.to_numpy() for series in ranked.iter_columns()]
+        return [series.to_numpy() for series in frame.select(as_floats).iter_columns()]
 
     def _best(self, candidates: np.ndarray, limit: int, keys: list[np.ndarray]) -> np.ndarray:
-        """The `limit` best candidates by the ranking's columns, highest first, then account_id.
+        """The `limit` best candidates by `limit_order`'s columns, highest first, then account_id.
 
         The first column is cut with a partition (linear), so only the accounts tied at the cut are
         sorted by the columns after it: at a million candidates that is most of the saving.

@@ -407,7 +407,8 @@ def assignment_flows(before: Assignment, after: Assignment, dim: str) -> list[tu
 
 
 def preview_text(before: Assignment, after: Assignment, shown: int = 3) -> str:
-    """"moves 23 accounts: Tier 2 → Tier 1 (23)" per dimension that changes; "moves no account" otherwise."""
+    """"moves 23 accounts: Tier 2 → Tier 1 (23)" per dimension that changes; "moves no account" otherwise; then
+    each tier whose limit now cuts a different number: a lowered threshold that moves nobody is the limit's doing."""
     parts = []
     for dim in RULE_DIMENSIONS:
         flows = assignment_flows(before, after, dim)
@@ -416,4 +417,16 @@ def preview_text(before: Assignment, after: Assignment, shown: int = 3) -> str:
             listed = ", ".join(f"{a} → {b} ({n:,})" for a, b, n in flows[:shown])
             more = f", {len(flows) - shown} more" if len(flows) > shown else ""
             parts.append(f"{dim}: {total:,} accounts: {listed}{more}")
-    return "moves " + "; ".join(parts) if parts else "moves no account"
+    moved = "moves " + "; ".join(parts) if parts else "moves no account"
+    return ". ".join([moved, *limit_lines(before, after)])
+
+
+def limit_lines(before: Assignment, after: Assignment) -> list[str]:
+    """"Tier 1: 412 accounts pass; the limit keeps 50" for each tier whose limit cuts other accounts than before."""
+    cut_before = dict(zip(before.tier_labels, before.cut_by_limit, strict=False))
+    kept = np.bincount(after.tier, minlength=len(after.tier_labels))
+    return [
+        f"{label}: {kept[i] + cut:,} accounts pass; the limit keeps {kept[i]:,}"
+        for i, (label, cut) in enumerate(zip(after.tier_labels, after.cut_by_limit, strict=False))
+        if cut and cut != cut_before.get(label)
+    ]

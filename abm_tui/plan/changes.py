@@ -71,6 +71,15 @@ def describe_changes(changes: Iterable[Change]) -> str:
     )
 
 
+def in_brief(changes: Sequence[Change], shown: int = 2) -> str:
+    """A few changes on one line, for a status line ("Tier 1: fit_score ≥ 80 -> ≥ 70; 1 more change")."""
+    if not changes:
+        return "no change"
+    more = len(changes) - shown
+    return "; ".join(c.text for c in changes[:shown]) + (f"; {more} more change{'' if more == 1 else 's'}"
+                                                          if more > 0 else "")
+
+
 # --- settings -------------------------------------------------------------------------------
 
 
@@ -141,16 +150,35 @@ def _export_changes(before: Plan, after: Plan) -> list[Change]:
 # --- rules and plays ------------------------------------------------------------------------
 
 
+# Rules are matched by name, then a rename: the same place and the same content under another name.
+_RULE_KEYS: tuple[Key, ...] = (lambda _, rule: rule.name, lambda i, rule: (i, replace(rule, name="")))
+# Plays by name, then (unnamed plays, or a play renamed) by the tiers, stages and buckets it covers.
+_PLAY_KEYS: tuple[Key, ...] = (lambda _, play: play.name, lambda _, play: (play.tier, play.stage, play.bucket))
+
+
 def _rules(section: str, before: tuple[AnyRule, ...], after: tuple[AnyRule, ...]) -> list[Change]:
-    """Matched by name, then a rename: the same place and the same content under another name."""
-    keys: tuple[Key, ...] = (lambda _, rule: rule.name, lambda i, rule: (i, replace(rule, name="")))
-    return _section(section, before, after, keys, lambda rule: rule.name, _rule_added, _rule_edits)
+    return _section(section, before, after, _RULE_KEYS, lambda rule: rule.name, _rule_added, _rule_edits)
 
 
 def _plays(before: tuple[Play, ...], after: tuple[Play, ...]) -> list[Change]:
-    """Matched by name, then (unnamed plays, or a play renamed) by the tiers, stages and buckets it covers."""
-    keys: tuple[Key, ...] = (lambda _, play: play.name, lambda _, play: (play.tier, play.stage, play.bucket))
-    return _section("plays", before, after, keys, play_label, _play_added, _play_edits)
+    return _section("plays", before, after, _PLAY_KEYS, play_label, _play_added, _play_edits)
+
+
+def same_rules(before: Plan, after: Plan, dimension: str) -> dict[str, str]:
+    """The labels of `dimension` ("tier", "stage", "bucket" or "play") under `before`, mapped to the same rule's
+    label under `after` (itself, or its new name), matched as the words above match them: what lets the
+    workbench compare a cell with the baseline's across a reorder or a rename. A rule only one side has is absent."""
+    if dimension == "play":
+        old_plays, new_plays = before.plays, after.plays
+        if old_plays == new_plays:
+            return {label: label for label in map(play_label, old_plays)}
+        pairs = _match(old_plays, new_plays, _PLAY_KEYS)
+        return {play_label(old_plays[i]): play_label(new_plays[j]) for j, i in pairs.items()}
+    section = f"{dimension}s"
+    old_rules, new_rules = getattr(before, section), getattr(after, section)
+    if old_rules == new_rules:  # most edits change one section: the others map to themselves, quickly
+        return {rule.name: rule.name for rule in old_rules}
+    return {old_rules[i].name: new_rules[j].name for j, i in _match(old_rules, new_rules, _RULE_KEYS).items()}
 
 
 def _section(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from abm_tui.errors import AbmError, nearest
 from abm_tui.plan import rules
-from abm_tui.plan.model import AllOf, AnyRule, Compare, Plan, Scalar, Section, Tier
+from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Scalar, Section, Tier
 from abm_tui.plan.ops import OPS
 
 Value = Scalar | tuple[Scalar, ...]
@@ -233,6 +234,41 @@ class Target:
     @property
     def is_test(self) -> bool:
         return self.op is not None
+
+
+_RULE_AT = re.compile(r"^(fit\.criteria|tiers|stages|buckets|plays)\[(\d+)\](?:\.where\.([^.\[\]]+)\.([a-z_]+)$)?")
+
+
+def problem_target(path: str) -> Target | None:
+    """The rule a problem's key path names (`fit.criteria[2].where.employes.min`), or its top-level test when
+    the path names one; None for a setting. The workbench marks it, so the planner sees where to fix."""
+    found = _RULE_AT.match(path)
+    if found is None:
+        return None
+    section, index, column, op = found.groups()
+    section = Section.CRITERIA.value if section == "fit.criteria" else section
+    if column is not None and op in OPS:
+        return Target(section, int(index), column, op)
+    return Target(section, int(index))
+
+
+def rename_column(plan: Plan, section: Section | str, index: int, old: str, new: str) -> Plan:
+    """Every test of one rule on column `old` reads `new` instead, nested ones too: the fix for a typo'd
+    column (`employes`), whose tests (its min and its max) all carry the typo."""
+
+    def renamed(condition: Condition) -> Condition:
+        if isinstance(condition, Compare):
+            return replace(condition, column=new) if condition.column == old else condition
+        if isinstance(condition, AllOf):
+            return AllOf(tuple(renamed(item) for item in condition.items))
+        if isinstance(condition, AnyOf):
+            return AnyOf(tuple(AllOf((renamed(item),)) for item in condition.items))
+        if isinstance(condition, Not):
+            return Not(AllOf((renamed(condition.item),)))
+        return condition
+
+    rule = _section(plan, section, index)[1][index]
+    return _replace_rule(plan, section, index, where=renamed(rule.where))
 
 
 def move_play(plan: Plan, index: int, offset: int) -> Plan:

@@ -15,7 +15,7 @@ from polars.datatypes import DataTypeClass
 
 from abm_tui.errors import Problem, first_line, nearest
 from abm_tui.plan import rules, sql_rule
-from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
+from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Sql
 from abm_tui.plan.ops import ORDER_OPS
 
 DERIVED_TYPES: Mapping[str, pl.DataType] = {
@@ -30,15 +30,15 @@ _SECTION_WORDS = {"fit": "fit criteria", "bucket": "buckets", "stage": "stages",
 
 
 def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
-    """(section, key path, condition) for every rule, in evaluation order."""
-    for i, c in enumerate(plan.criteria):
-        yield "fit", f"fit.criteria[{i}].where", c.where
-    for i, b in enumerate(plan.buckets):
-        yield "bucket", f"buckets[{i}].where", b.where
-    for i, s in enumerate(plan.stages):
-        yield "stage", f"stages[{i}].where", s.where
-    for i, t in enumerate(plan.tiers):
-        yield "tier", f"tiers[{i}].where", t.where
+    """(section, key path, condition) for every rule switched on, in evaluation order. A rule switched off is
+    never evaluated, so what it names need not exist: switching a broken rule off lets the plan segment now."""
+    ordered: tuple[tuple[str, str, tuple[AnyRule, ...]], ...] = (
+        ("fit", "fit.criteria", plan.criteria), ("bucket", "buckets", plan.buckets),
+        ("stage", "stages", plan.stages), ("tier", "tiers", plan.tiers))
+    for section, key, listed in ordered:
+        for i, rule in enumerate(listed):
+            if rule.enabled:
+                yield section, f"{key}[{i}].where", rule.where
 
 
 def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str],

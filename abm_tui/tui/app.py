@@ -45,13 +45,16 @@ class AbmApp(App[int], inherit_bindings=False):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="help-quit"),
     ]
 
-    def __init__(self, plan_path: Path, *, writable: bool = True, read_only: bool = False) -> None:
+    def __init__(self, plan_path: Path, *, writable: bool = True, read_only: bool = False,
+                 start_from_data: bool = False) -> None:
+        """`start_from_data`: `plan_path` is an accounts file; offer to start a plan from it, then open that."""
         super().__init__()
         self.plan_path = plan_path
         self.writable = writable
         self.read_only = read_only  # `tui/read_only.py`; the title says so on every screen
         if read_only:
             self.title = f"{self.TITLE} (read-only)"
+        self.start_from_data = start_from_data
         self.workbench: WorkbenchScreen | None = None
 
     def compose(self) -> ComposeResult:
@@ -68,17 +71,66 @@ class AbmApp(App[int], inherit_bindings=False):
         self.theme_changed_signal.subscribe(self, lambda theme: save_settings(replace(load_settings(),
                                                                                       theme=theme.name)))
         self.sub_title = str(self.plan_path)
-        self.load_session(self.plan_path)
+        if self.start_from_data:
+            self.offer_starter(self.plan_path)
+        else:
+            self.load_session(self.plan_path)
+
+    def offer_starter(self, accounts: Path) -> None:
+        """A data file where the plan belongs: offer what `abm-tui init` does, the plan written where the planner
+        says (plan.toml beside the data by default); escape quits, as nothing was opened."""
+        from abm_tui.tui.modals import AskText
+
+        beside = accounts.resolve().parent
+        default = beside / "plan.toml"
+        if default.exists():
+            default = beside / f"{accounts.stem}-plan.toml"
+
+        def check(text: str) -> str | None:
+            path = Path(text).expanduser()
+            if path.suffix != ".toml":
+                return "expected a path ending in .toml"
+            if path.exists():
+                return f"{path} already exists; choose another name, or open it with: abm-tui {path}"
+            return None
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                self.exit(0)
+                return
+            self.plan_path = Path(text).expanduser().resolve()
+            self.sub_title = str(self.plan_path)
+            self.start_plan(accounts, self.plan_path)
+
+        self.query_one("#loading-message", Static).update(
+            f"{accounts} is a data file, not a plan. abm-tui can start a plan from it: it detects the layout, maps "
+            "the columns and sets thresholds from the data (as abm-tui init does).")
+        self.push_screen(AskText(f"Start a plan from {accounts.name}: write it to", str(default), check), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="app.load", description="starting a plan")
+    def start_plan(self, accounts: Path, plan_path: Path) -> None:
+        from abm_tui.onboarding.init import write_starter
+
+        self.post_message(Progress(f"starting a plan from {accounts.name}"))
+        try:
+            write_starter(accounts, None, plan_path)
+        except AbmError as err:
+            self.post_message(SessionFailed(str(err)))
+            return
+        self._open(plan_path)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="app.load", description="opening the plan")
     def load_session(self, plan_path: Path) -> None:
+        self._open(plan_path)
+
+    def _open(self, plan_path: Path) -> None:
         """Open the plan, then hand the session to the thread that will own it (made here, off the UI)."""
 
         def progress(step: str) -> None:
             self.post_message(Progress(step))
 
         try:
-            session = Session.open(plan_path, progress=progress)
+            session = Session.open(plan_path, progress=progress, allow_problems=True)  # fixed in the workbench
             state = state_of(session)
         except AbmError as err:
             self.post_message(SessionFailed(str(err)))
@@ -96,6 +148,7 @@ class AbmApp(App[int], inherit_bindings=False):
         self.push_screen(workbench)
         saved = None if self.read_only else autosave.read(self.plan_path, state.plan.base_dir)
         if saved is not None and saved[0] != state.plan:
+            from abm_tui.plan.changes import plan_changes
             from abm_tui.tui.modals import RestoreAutosave
 
             def restore(yes: bool | None) -> None:
@@ -103,7 +156,8 @@ class AbmApp(App[int], inherit_bindings=False):
                 if yes:
                     workbench.change(saved[0], "restored the autosaved plan")
 
-            self.push_screen(RestoreAutosave(state.plan.name, saved[1]), restore)
+            changes = tuple(change.text for change in plan_changes(state.plan, saved[0]))
+            self.push_screen(RestoreAutosave(state.plan.name, saved[1], changes), restore)
 
     @on(SessionFailed)
     def show_error(self, message: SessionFailed) -> None:
@@ -166,5 +220,5 @@ class AbmApp(App[int], inherit_bindings=False):
                                                 AccountScreen, AbmApp, app=self)))
 
 
-def run_app(plan_path: Path, *, writable: bool = True, read_only: bool = False) -> int:
-    return AbmApp(plan_path, writable=writable, read_only=read_only).run() or 0
+def run_app(plan_path: Path, *, writable: bool = True, read_only: bool = False, start_from_data: bool = False) -> int:
+    return AbmApp(plan_path, writable=writable, read_only=read_only, start_from_data=start_from_data).run() or 0

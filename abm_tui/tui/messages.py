@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from abm_tui.errors import Problem
 from abm_tui.ingest.load import LoadReport
 from abm_tui.plan.model import Plan
 from abm_tui.tui.widgets.matrix_table import MatrixView
@@ -33,6 +34,8 @@ class SessionState:
     as_of: dt.date
     dimensions: tuple[str, ...]  # what the matrix can pivot on: the plan's own, then few-valued text columns
     has_pipeline: bool  # the accounts carry opportunity_amount, so the matrix can sum it
+    problems: tuple[Problem, ...] = ()  # what is wrong with the plan against its data; () once it segments
+    columns: tuple[tuple[str, str], ...] = ()  # the data's columns and their kinds, for a fix to pick from
 
     @property
     def dirty(self) -> bool:
@@ -45,6 +48,7 @@ class Measured:
 
     matrix: MatrixView
     warnings: tuple[str, ...]
+    passed: tuple[tuple[str, int, int], ...] = ()  # per limited tier: its name, the accounts that pass, those kept
 
 
 # -- opening ---------------------------------------------------------------------------------
@@ -94,6 +98,7 @@ class MatrixMeasured(Message):
     token: int
     measured: Measured | None
     problem: str | None
+    problems: tuple[Problem, ...] = ()  # the plan's own, each at its key path, while it does not fit the data
 
 
 @dataclass

@@ -238,10 +238,14 @@ class RestoreAutosave(ModalScreen[bool]):
         Binding("i,escape", "dismiss(False)", "Ignore", id="autosave.ignore", tooltip="Open the plan as saved"),
     ]
 
-    def __init__(self, plan_name: str, saved_at: datetime) -> None:
+    SHOWN = 8  # changes listed; more are counted
+
+    def __init__(self, plan_name: str, saved_at: datetime, changes: tuple[str, ...] = ()) -> None:
+        """`changes`: what the autosave changes against the file, in words: what Restore brings back."""
         super().__init__()
         self.plan_name = plan_name
         self.saved_at = saved_at
+        self.changes = changes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="abm-dialog"):
@@ -251,6 +255,11 @@ class RestoreAutosave(ModalScreen[bool]):
                 "has changes that were not saved. Restore it?",
                 markup=False,
             )
+            if self.changes:
+                more = len(self.changes) - self.SHOWN
+                lines = [f"• {text}" for text in self.changes[: self.SHOWN]]
+                lines += [f"and {more} more"] if more > 0 else []
+                yield Static("\n".join(lines), id="autosave-changes", markup=False)
             with Horizontal(classes="abm-dialog-buttons"):
                 yield Button("Restore (r)", id="restore", variant="primary")
                 yield Button("Ignore (i)", id="ignore")

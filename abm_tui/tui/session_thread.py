@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,16 +20,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 from textual.message import Message
 
+from abm_tui.engine.arrange import arranged
 from abm_tui.engine.guidance import size_warnings
 from abm_tui.engine.segment import MAX_DIMENSION_VALUES, Assignment, Matrix
 from abm_tui.errors import AbmError, first_line
 from abm_tui.history.movement import preview_text
+from abm_tui.plan.changes import in_brief, plan_changes
 from abm_tui.plan.dump import save_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import relocated
+from abm_tui.plan.validate import DERIVED_TYPES
 from abm_tui.session import Session
 from abm_tui.tui.messages import EditApplied, MatrixMeasured, Measured, SessionState, WorkFailed
 from abm_tui.tui.read_only import REFUSAL
@@ -104,11 +108,35 @@ def dimensions(table: pl.DataFrame) -> tuple[str, ...]:
     return (*PLAN_DIMENSIONS, *known, *sorted(set(few) - set(known)))
 
 
+def limited_tiers(plan: Plan, assignment: Assignment) -> tuple[tuple[str, int, int], ...]:
+    """Each tier with a limit: how many accounts pass it and how many the limit keeps, for the rules pane."""
+    kept = np.bincount(assignment.tier, minlength=len(assignment.tier_labels))
+    return tuple((tier.name, int(kept[i] + assignment.cut_by_limit[i]), int(kept[i]))
+                 for i, tier in enumerate(plan.tiers) if tier.limit is not None and tier.enabled)
+
+
 def state_of(session: Session, pivots: tuple[str, ...] | None = None) -> SessionState:
     """The session as the screens show it; `pivots` reuses the dimensions while the table is the same."""
     table = session.engine.table
+    problems = session.current_problems
+    columns = column_kinds({**session.engine.frame(session.plan).schema, **DERIVED_TYPES}) if problems else ()
     return SessionState(session.plan, session.saved, session.report, session.as_of,
-                        pivots if pivots is not None else dimensions(table), "opportunity_amount" in table.columns)
+                        pivots if pivots is not None else dimensions(table), "opportunity_amount" in table.columns,
+                        problems, columns)
+
+
+def column_kinds(schema: Mapping[str, pl.DataType]) -> tuple[tuple[str, str], ...]:
+    """Each column with what it holds, in words: what a planner picks a broken test's column from."""
+    def kind(dtype: pl.DataType) -> str:
+        if isinstance(dtype, pl.List | pl.Array):
+            return "list"
+        if dtype == pl.Boolean:
+            return "true/false"
+        if dtype.is_numeric():
+            return "number"
+        return "date" if dtype.is_temporal() else "text"
+
+    return tuple((name, kind(dtype)) for name, dtype in schema.items())
 
 
 class SessionThread:
@@ -236,6 +264,8 @@ class SessionThread:
             return ("this change reloads the data or recomputes the engagement features: the matrix shows "
                     "its effect once applied")
         now = session.plan
+        if session.current_problems:
+            return "fits the data: it segments once applied"
         if self._previewed_from is None or self._previewed_from[0] is not now:
             # The engine keeps one assignment per rule set, and the preview just replaced the current
             # plan's: remembered here, it is not recomputed on every keystroke of the dialog.
@@ -273,37 +303,55 @@ class SessionThread:
                 assert request.plan is not None
                 return self._apply(request.plan)
             case Step.UNDO:
+                undone = session.plan
                 session.undo()
+                return f"undid {in_brief(plan_changes(session.plan, undone))}"
             case Step.REDO:
+                before = session.plan
                 session.redo()
+                return f"redid {in_brief(plan_changes(before, session.plan))}"
             case Step.PIN:
                 session.pin_baseline()
             case Step.SAVE:
                 assert request.path is not None
                 plan = relocated(session.plan, request.path.parent) if request.relocate else session.plan
                 save_plan(plan, request.path)
+                if request.relocate:
+                    session.relocate(request.path.parent)
                 session.mark_saved()
                 autosave.clear(request.autosave_for)
+                autosave.clear(request.path)  # an older session's autosave at the new file is not this plan's
             case Step.MEASURE:
                 pass
         return ""
 
     def _apply(self, plan: Plan) -> str:
+        """`amend`, not `apply`: a plan opened with problems is fixed one edit at a time."""
         session = self._session
         try:
-            before = session.assignment()
+            before = None if session.current_problems else session.assignment()
         except SEGMENT_ERRORS:
             before = None  # the plan now does not segment: the new one may fix it
         try:
-            after = session.apply(plan)
+            after = session.amend(plan)
         except SEGMENT_ERRORS as err:
             if session.plan is plan:
                 session.undo()
             raise AbmError(segment_failure(plan, err)) from err
-        return "" if before is None else preview_text(before, after).replace("moves", "moved", 1)
+        if after is None:
+            left = len(session.current_problems)
+            return f"{left} problem{'' if left == 1 else 's'} left"
+        return "the plan fits the data: segmented" if before is None else \
+            preview_text(before, after).replace("moves", "moved", 1)
 
     def _measured(self, request: EditRequest) -> None:
         plan = self._session.plan
+        problems = self._session.current_problems
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            said = f"{len(problems)} {noun} to fix, marked ⚠ in the rules: {problems[0].message}"
+            self._post(MatrixMeasured(request.token, None, said, problems))
+            return
         try:
             measured = self._measure(request.view)
         except SEGMENT_ERRORS as err:
@@ -320,7 +368,9 @@ class SessionThread:
             self._baseline = (key, self._baseline_matrix(view))
             session.matrix(view.rows, view.cols, plan=session.plan)  # keep the engine's memo on the current plan
         tiers = current if (view.rows, view.cols, view.measure) == ("tier", "stage", "count") else session.matrix()
-        return Measured(MatrixView(current, self._baseline[1], view.measure), tuple(size_warnings(session.plan, tiers)))
+        shown, base = arranged(current, self._baseline[1], session.since_baseline())
+        return Measured(MatrixView(shown, base, view.measure), tuple(size_warnings(session.plan, tiers)),
+                        limited_tiers(session.plan, session.assignment()))
 
     def _baseline_matrix(self, view: MatrixRequest) -> Matrix | None:
         """The baseline's matrix; None when the baseline itself does not segment (the plan as opened failed,

@@ -18,6 +18,7 @@ from abm_tui.files import write_text
 from abm_tui.plan.dump import dumps_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import loads_plan
+from abm_tui.plan.paths import data_paths
 from abm_tui.userstate.settings import state_dir
 
 
@@ -37,13 +38,16 @@ def write(plan_path: Path, plan: Plan) -> Problem | None:
 
 
 def read(plan_path: Path, base_dir: Path) -> tuple[Plan, dt.datetime] | None:
-    """The autosaved plan and when it was written, or None if there is none or it no longer loads."""
+    """The autosaved plan and when it was written, or None if there is none, it no longer loads, or its data files
+    are gone (read from the plan's folder): offering what cannot be restored would only fail after the yes."""
     saved = path_for(plan_path)
     if not saved.is_file():
         return None
     try:
         plan = loads_plan(saved.read_text(encoding="utf-8"), str(saved), base_dir)
     except (AbmError, OSError):
+        return None
+    if not all(path.is_file() for path in data_paths(plan)):
         return None
     return plan, dt.datetime.fromtimestamp(saved.stat().st_mtime)
 

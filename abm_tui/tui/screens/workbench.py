@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from abm_tui.errors import AbmError
+from abm_tui.errors import AbmError, Problem
 from abm_tui.plan import edits
 from abm_tui.plan.edits import Editable, Target
 from abm_tui.plan.model import Criterion, Plan, Section
@@ -223,17 +223,41 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         if not self.edits.current(message.token):
             return  # newer edits are queued: their matrix follows
         self._measured = message.token
+        was_broken = bool(self.query_one(RulesTree).marks)
+        self.show_problems(message.problems)
         if message.problem is not None:
             if message.problem not in self.message:  # a refused edit already says it
                 self.message = message.problem
-            if message.problem != self._unsegmented:
+            if message.problems and not was_broken:  # listed in the pane: said once, not after every fix
+                self.app.notify(message.problem, title="The plan does not fit its data", severity="warning")
+            elif not message.problems and message.problem != self._unsegmented:
                 self.app.notify(message.problem, title="Cannot segment", severity="error")
         elif message.measured is not None:
             self.show_matrix(message.measured)
         self._unsegmented = message.problem
         self.update_status()
 
+    def show_problems(self, problems: tuple[Problem, ...]) -> None:
+        """A plan that does not fit its data: its problems listed where the matrix goes and marked in the rules,
+        until the planner's fixes leave none; then the matrix comes back."""
+        from abm_tui.plan.edits import problem_target
+
+        marks: dict[Target, str] = {}
+        for problem in problems:
+            target = problem_target(problem.path)
+            if target is not None:
+                marks.setdefault(target, problem.message)
+        self.query_one(RulesTree).mark(marks)
+        self.query_one(MatrixTable).display = not problems
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            set_text(self.query_one("#matrix-title", Static),
+                     f"The plan does not fit its data: {len(problems)} {noun}; it segments once they are fixed")
+            hint = ("Enter on a ⚠ test picks its column from the data; x deletes a rule or test; o switches a rule off")
+            set_text(self.query_one("#warnings", Static), "\n".join([*(f"⚠ {p}" for p in problems), "", hint]))
+
     def show_matrix(self, measured: Measured) -> None:
+        self.query_one(RulesTree).count({name: (passed, kept) for name, passed, kept in measured.passed})
         theme = self.app.current_theme
         table = self.query_one(MatrixTable)
         table.show(measured.matrix, up=theme.success or "green", down=theme.error or "red")
@@ -268,11 +292,11 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
 
     # -- edits -----------------------------------------------------------------------------
 
-    def change(self, plan: Plan, note: str = "") -> None:
-        """Show `plan` at once and have the session thread make it current; the status then says which
-        accounts it moved."""
+    def change(self, plan: Plan, note: str = "", at: Target | None = None) -> None:
+        """Show `plan` at once (the cursor on `at`, if given) and have the session thread make it current; the
+        status then says which accounts it moved."""
         self.plan = plan
-        self.query_one(RulesTree).show(plan)
+        self.query_one(RulesTree).show(plan, at)
         self.submit(Step.APPLY, note, plan=plan)
 
     def target(self) -> Target | None:
@@ -308,8 +332,7 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
                 else edits.move_play(self.plan, target.index, offset)
         except AbmError as err:
             return self.refuse(str(err))
-        self.change(moved)
-        self.query_one(RulesTree).move_to(Target(target.section, target.index + offset))
+        self.change(moved, at=Target(target.section, target.index + offset))
 
     def action_duplicate(self) -> None:
         target = self.target()
@@ -354,7 +377,14 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         target = self.target()
         if target is None:
             return
+        known = [name for name, _ in self.state.columns]
+        if target.is_test and target.column is not None and known and target.column not in known:
+            return self.pick_column(target)
         spec = edits.editable(self.plan, target)
+        marks = self.query_one(RulesTree).marks
+        if spec is None and any((m.section, m.index) == (target.section, target.index) for m in marks):
+            said = marks.get(target, "this rule has a problem")
+            return self.refuse(f"{said}: Enter on a ⚠ test picks its column; x deletes it, o switches the rule off")
         if spec is None:
             return self.refuse("nothing to type here: move to a threshold, a criterion's points or a tier's limit")
         if target.op in ("in", "not_in") and target.column is not None:
@@ -362,6 +392,27 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
             self.count_values(ValuesRequest(self.values.next(), target.column))
             return
         self.ask_value(spec)
+
+    def pick_column(self, target: Target) -> None:
+        """A test on a column the data does not have: pick the one it meant, the nearest names first."""
+        from difflib import get_close_matches
+
+        from abm_tui.tui.modals import ChooseOne
+
+        section, index, column = target.section, target.index, target.column
+        assert index is not None and column is not None
+        kinds = dict(self.state.columns)
+        near = get_close_matches(column, kinds, n=5, cutoff=0.5)
+        names = [*near, *(name for name in kinds if name not in near)]
+
+        def picked(choice: int | None) -> None:
+            if choice is not None:
+                self.change(edits.rename_column(self.plan, section, index, column, names[choice]),
+                            f"{column} -> {names[choice]}")
+
+        labels = [f"{name}  ({kinds[name]})" for name in names]
+        self.app.push_screen(ChooseOne(f"{column} is not a column of the data: pick the column it means", labels),
+                             picked)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="workbench.values",
           description="counting a column's values")
@@ -414,10 +465,10 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
     # -- history, pivots, files ------------------------------------------------------------
 
     def action_undo(self) -> None:
-        self.submit(Step.UNDO, "undone")
+        self.submit(Step.UNDO)  # the session thread says what it undid
 
     def action_redo(self) -> None:
-        self.submit(Step.REDO, "redone")
+        self.submit(Step.REDO)
 
     def action_pin_baseline(self) -> None:
         self.submit(Step.PIN, "baseline pinned: changes now count from this plan")

@@ -6,7 +6,7 @@ so an edit key knows what to change and the cursor can find its way back after a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from rich.text import Text
 from textual.widgets import Tree
@@ -28,23 +28,44 @@ class RulesTree(Tree[Target]):
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False  # Enter edits (the workbench handles NodeSelected); space folds
+        self.marks: Mapping[Target, str] = {}  # the plan's problems, at the rule or test each names
+        self.passed: Mapping[str, tuple[int, int]] = {}  # per limited tier: accounts that pass it, and kept
+        self._plan: Plan | None = None
 
     @property
     def target(self) -> Target | None:
         node = self.cursor_node
         return node.data if node is not None else None
 
-    def show(self, plan: Plan) -> None:
+    def count(self, passed: Mapping[str, tuple[int, int]]) -> None:
+        """Say on each limited tier how many accounts pass it and how many its limit keeps."""
+        if passed != self.passed:
+            self.passed = passed
+            if self._plan is not None:
+                self.show(self._plan)
+
+    def mark(self, marks: Mapping[Target, str]) -> None:
+        """Mark the rules and tests the plan's problems name (⚠ and the problem); {} clears the marks."""
+        if marks != self.marks:
+            self.marks = marks
+            if self._plan is not None:
+                self.show(self._plan)
+
+    def show(self, plan: Plan, at: Target | None = None) -> None:
         """Relabel in place when only values changed (the cursor stays put); rebuild when rules were
-        added, removed or moved, then put the cursor back on the same target."""
-        entries = list(_entries(plan))
+        added, removed or moved, then put the cursor back on the same target, or on `at` (a moved rule)."""
+        self._plan = plan
+        entries = [(depth, target, _marked(label, target, self.marks))
+                   for depth, target, label in _entries(plan, self.passed)]
         nodes = self._nodes_in(self.root)
         if [n.data for n in nodes] == [target for _, target, _ in entries]:
             for node, (_, _, label) in zip(nodes, entries, strict=True):
                 if node.label != label:
                     node.set_label(label)
+            if at is not None:
+                self.move_to(at)
             return
-        keep = self.target
+        keep = at or self.target
         self.clear()
         parents: dict[int, TreeNode[Target]] = {0: self.root}
         for depth, target, label in entries:
@@ -72,7 +93,7 @@ class RulesTree(Tree[Target]):
                 return
 
 
-def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
+def _entries(plan: Plan, passed: Mapping[str, tuple[int, int]]) -> Iterator[tuple[int, Target, Text]]:
     """(depth, target, label) for every node, in display order: sections, rules, tests."""
     for section, title in SECTIONS:
         yield 0, Target(section), Text(title, style="bold")
@@ -91,7 +112,7 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
                 yield 1, Target(section, i), Text.assemble((play_label(play), "bold"), f"  {play.campaign}")
             continue
         for i, rule in enumerate(Section(section).rules(plan)):
-            yield 1, Target(section, i), _rule_label(rule)
+            yield 1, Target(section, i), _rule_label(rule, passed.get(rule.name))
             for item in rule.where.items:
                 if isinstance(item, Compare):
                     yield 2, Target(section, i, item.column, item.op), Text(rules.describe_compare(item))
@@ -101,13 +122,29 @@ def _entries(plan: Plan) -> Iterator[tuple[int, Target, Text]]:
                 yield 2, Target(section, i, op="*"), Text("every account", style="italic")
 
 
-def _rule_label(rule: AnyRule) -> Text:
+def _marked(label: Text, target: Target, marks: Mapping[Target, str]) -> Text:
+    """A test's own problem after it; a rule with any problem (its own or a test's) gets ⚠."""
+    said = marks.get(target)
+    if said is None and target.index is not None and not target.is_test:
+        said = "" if any((m.section, m.index) == (target.section, target.index) for m in marks) else None
+    if said is None:
+        return label
+    return Text.assemble(label, (f"  ⚠ {said}".rstrip(), "bold red"))
+
+
+def _rule_label(rule: AnyRule, passed: tuple[int, int] | None = None) -> Text:
+    """A limited tier with its counts says whether the limit binds: "412 pass · best 50 kept" (a lower threshold
+    would move no account), or "38 pass · best 50" (it keeps them all)."""
     enabled = rule.enabled
     label = Text(rule.name, style="bold" if enabled else "dim strike")
     if isinstance(rule, Criterion):
         label.append(f"  {rule.points:+d} pts")
     if isinstance(rule, Tier):
-        details = [d for d in (rule.motion, f"best {rule.limit:,}" if rule.limit else None) if d]
+        limit = f"best {rule.limit:,}" if rule.limit else None
+        if limit and passed is not None:
+            binds = passed[0] > passed[1]
+            limit = f"{passed[0]:,} pass · {limit}{' kept' if binds else ''}"
+        details = [d for d in (rule.motion, limit) if d]
         if details:
             label.append("  " + " · ".join(details), style="italic")
     if not enabled:
