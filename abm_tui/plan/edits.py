@@ -207,11 +207,18 @@ def rename(plan: Plan, section: Section | str, index: int, name: str) -> Plan:
     return replace(changed, plays=tuple(plays))
 
 
+ANY, ALL, NOT, SQL, EVERY = "any", "all", "not", "sql", "*"  # a Target's op for a test that is not a comparison
+GROUPS = (ANY, ALL, NOT)
+
+
 @dataclass(frozen=True)
 class Target:
     """What a node stands for: a section, a rule, one test of a rule, or an engagement setting.
 
-    A channel's weight is `setting=channel`; its half-life is `setting="half_life_days", column=channel`.
+    A test has its `path` in the rule's condition tree (see TestPath) and, for a comparison, its column
+    and op; a group's op is ANY, ALL (an alternative of several tests) or NOT, a sql test's SQL, and the
+    line of a rule without tests EVERY. A channel's weight is `setting=channel`; its half-life is
+    `setting="half_life_days", column=channel`.
     """
 
     section: str
@@ -219,6 +226,7 @@ class Target:
     column: str | None = None
     op: str | None = None
     setting: str | None = None
+    path: tuple[int, ...] | None = None
 
     @property
     def is_test(self) -> bool:
@@ -276,10 +284,11 @@ def nudged(plan: Plan, target: Target, direction: int, large: bool) -> Plan:
     if index is None:
         raise AbmError("move to a threshold, a criterion's points or a tier's limit to nudge it")
     if target.column and target.op:
-        value = get_test(plan, target.section, index, target.column, target.op)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        test = test_at(plan, target)
+        value = None if test is None else test.value
+        if test is None or isinstance(value, bool) or not isinstance(value, int | float):
             raise AbmError(f"{target.column} {target.op} is not a number; press Enter to edit it")
-        return set_test(plan, target.section, index, target.column, target.op, nudge(value, direction, large))
+        return with_test(plan, target, replace(test, value=nudge(value, direction, large)))
     if target.section == Section.CRITERIA:
         return set_points(plan, index, int(nudge(plan.criteria[index].points, direction, large)))
     limit = plan.tiers[index].limit if target.section == Section.TIERS else None
@@ -298,8 +307,8 @@ def editable(plan: Plan, target: Target) -> Editable | None:
     index = target.index
     if index is None or target.section == "plays":
         return None
-    if target.column and target.op and target.op != "*":
-        return _editable_test(plan, target.section, index, target.column, target.op)
+    if target.column and target.op:
+        return _editable_test(plan, target)
     if target.section == Section.CRITERIA:
         def points(text: str) -> Plan:
             return set_points(plan, index, parse_whole(text))
@@ -329,19 +338,42 @@ def _editable_setting(plan: Plan, setting: str, channel: str | None) -> Editable
     return f"weight of {setting}", e.weight(setting), weight
 
 
-def _editable_test(plan: Plan, section: str, index: int, column: str, op: str) -> Editable:
-    value = get_test(plan, section, index, column, op)
-    shown = "" if value is None else value
-    title = f"{section}[{index}]: {rules.describe_compare(Compare(column, op, shown))}"
+def test_at(plan: Plan, target: Target) -> Compare | None:
+    """The comparison a target stands for: by its path, or (a target without one) the rule's top-level
+    test of its column and op."""
+    if target.index is None:
+        return None
+    if target.path is not None:
+        found = condition_at(_where(plan, target.section, target.index), target.path)
+        return found if isinstance(found, Compare) else None
+    value = get_test(plan, target.section, target.index, target.column or "", target.op or "")
+    return None if value is None else Compare(target.column or "", target.op or "", value)
 
-    def test(text: str) -> Plan:
+
+def with_test(plan: Plan, target: Target, test: Compare) -> Plan:
+    """The plan with the comparison a target stands for replaced by `test`."""
+    assert target.index is not None
+    if target.path is not None:
+        return set_condition(plan, target.section, target.index, target.path, test)
+    return set_test(plan, target.section, target.index, test.column, test.op, test.value)
+
+
+def _editable_test(plan: Plan, target: Target) -> Editable | None:
+    found = test_at(plan, target)
+    if found is None:
+        return None
+    test: Compare = found
+    value = test.value
+    title = f"{target.section}[{target.index}]: {rules.describe_compare(test)}"
+
+    def typed(text: str) -> Plan:
         parsed: Value
         if isinstance(value, tuple):
             parsed = tuple(parse_value(part, value[0]) for part in text.split(",") if part.strip())
         else:
-            parsed = parse_value(text, "" if value is None else value)
-        return set_test(plan, section, index, column, op, parsed)
-    return title, value, test
+            parsed = parse_value(text, value)
+        return with_test(plan, target, replace(test, value=parsed))
+    return title, value, typed
 
 
 # --- authoring: rules, tests and plays written from scratch ------------------------------------

@@ -16,7 +16,7 @@ from polars.datatypes import DataTypeClass
 from abm_tui.errors import Problem, first_line, nearest
 from abm_tui.plan import rules, sql_rule
 from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, Compare, Condition, Not, Plan, Sql
-from abm_tui.plan.ops import ORDER_OPS
+from abm_tui.plan.ops import ORDER_OPS, Op
 
 DERIVED_TYPES: Mapping[str, pl.DataType] = {
     "fit_score": pl.Int64(),
@@ -118,6 +118,22 @@ def _check_type(c: Compare, path: str, dtype: pl.DataType) -> Iterator[Problem]:
         if not _fits(value, kind):
             yield Problem(path, f"expected {_expected(kind)}, got {_shown(value)} ({c.column} holds {kind})")
             return
+
+
+def column_kind(dtype: pl.DataType | DataTypeClass) -> str:
+    """A column's kind in the words problems use: numbers, dates, text, lists, true/false values."""
+    return _kind(dtype)
+
+
+def ops_for(kind: str) -> tuple[Op, ...]:
+    """The tests `_check_type` accepts on a column of `kind`, in the op table's order: what a rule builder offers."""
+    if kind == "lists":
+        return (Op.CONTAINS, Op.IS_NULL)
+    if kind in ("numbers", "dates"):
+        return tuple(op for op in Op if op is not Op.CONTAINS)
+    if kind == "text":
+        return tuple(op for op in Op if op not in ORDER_OPS)
+    return (Op.EQ, Op.NE, Op.IS_NULL)
 
 
 def _kind(dtype: pl.DataType | DataTypeClass) -> str:
