@@ -59,6 +59,7 @@ def test_tests_are_added_changed_and_removed_at_any_depth() -> None:
     us = Compare("country", "eq", "US")
     p = edits.add_test(p, "fit", 1, us, into=(0, 0))  # into the first alternative
     assert edits.condition_at(p.criteria[1].where, (0, 0)) == AllOf((SALESFORCE, us))
+    assert edits.add_test(p, "fit", 1, us, into=(0,)).criteria[1].where.items[0].items[-1] == AllOf((us,))
     p = edits.set_condition(p, "fit", 1, (0, 1, 0), Compare("employees", "min", 1000))
     assert edits.condition_at(p.criteria[1].where, (0, 1, 0)) == Compare("employees", "min", 1000)
     assert roundtrip(p) == p
@@ -116,3 +117,23 @@ def test_channels_are_added_and_changed() -> None:
     with pytest.raises(AbmError, match="above 0 days"):
         edits.set_channel(p, "webinar", half_life=0)
     assert edits.set_as_of(p, dt.date(2026, 11, 1)).as_of == dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(("kind", "op", "text", "value"), [
+    ("numbers", "min", "1,000", 1000),
+    ("numbers", "max", "2.5", 2.5),
+    ("dates", "min", "2026-01-31", dt.date(2026, 1, 31)),
+    ("text", "in", "Fintech, SaaS,", ("Fintech", "SaaS")),
+    ("lists", "contains", " Salesforce ", "Salesforce"),
+    ("text", "is_null", "", True),
+    ("true/false values", "eq", "false", False),
+])
+def test_parse_test_reads_the_value_as_the_column_holds_it(kind: str, op: str, text: str, value: object) -> None:
+    assert edits.parse_test("c", kind, op, text) == Compare("c", op, value)  # type: ignore[arg-type]
+
+
+def test_parse_test_says_what_it_expected() -> None:
+    with pytest.raises(AbmError, match="expected a number, got 'many'"):
+        edits.parse_test("employees", "numbers", "min", "many")
+    with pytest.raises(AbmError, match="one or more values"):
+        edits.parse_test("industry", "text", "in", " , ")

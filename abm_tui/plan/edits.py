@@ -488,16 +488,20 @@ def _where(plan: Plan, section: Section | str, index: int) -> AllOf:
 
 
 def add_test(plan: Plan, section: Section | str, index: int, condition: Condition, into: TestPath = ()) -> Plan:
-    """A test added to the where table at `into` (the rule's own `where` by default, or one alternative of an
-    `any`, or a `not`'s table); refused when that table already tests the same column and op (or already
+    """A test added to the where table at `into` (the rule's own `where` by default, one alternative of an
+    `any`, or a `not`'s table), or, when `into` is an `any`, as a new alternative of it; refused when that table already tests the same column and op (or already
     has an `any`, a `not` or a `sql`): a TOML table holds each key once."""
     target = condition_at(_where(plan, section, index), into)
     if isinstance(target, Not):
         target, into = target.item, (*into, 0)
-    if not isinstance(target, AllOf):
-        raise AbmError("add a test to a rule, to an alternative of an any, or to a not")
-    return _with_where(plan, section, index,
-                       _rebuilt(_where(plan, section, index), into, lambda t: AllOf((*_as_all(t).items, condition))))
+
+    def added(table: Condition) -> Condition:
+        if isinstance(table, AnyOf):
+            return AnyOf((*table.items, _as_all(condition)))
+        return AllOf((*_as_all(table).items, condition))
+    if not isinstance(target, AllOf | AnyOf):
+        raise AbmError("add a test to a rule, to an any (a new alternative), to one of its alternatives or to a not")
+    return _with_where(plan, section, index, _rebuilt(_where(plan, section, index), into, added))
 
 
 def set_condition(plan: Plan, section: Section | str, index: int, path: TestPath, condition: Condition) -> Plan:
@@ -610,3 +614,21 @@ def set_channel(plan: Plan, channel: str, weight: float | None = None, half_life
 def set_as_of(plan: Plan, as_of: dt.date | None) -> Plan:
     """The day engagement is measured to; None: the newest event's day."""
     return replace(plan, as_of=as_of)
+
+
+def parse_test(column: str, kind: str, op: str, text: str) -> Compare:
+    """A comparison typed in the rule builder: `text` read as `kind` (validate's word for the column's
+    values: numbers, dates, text, lists, true/false values); an `in` list is comma-separated, and
+    `is_null` reads an empty text as true."""
+    if op not in OPS:
+        raise AbmError(f"unknown test {op!r}" + (nearest(op, OPS) or f"; expected one of {', '.join(OPS)}"))
+    if op == "is_null":
+        return Compare(column, op, True if not text.strip() else _parse_bool(text))
+    likes: dict[str, Scalar] = {"numbers": 0, "dates": dt.date.min, "true/false values": False}
+    like = likes.get(kind, "")
+    if op in ("in", "not_in"):
+        parts = tuple(parse_value(part, like) for part in text.split(",") if part.strip())
+        if not parts:
+            raise AbmError("expected one or more values, separated by commas")
+        return Compare(column, op, parts)
+    return Compare(column, op, parse_value(text, like))
