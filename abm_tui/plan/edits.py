@@ -489,8 +489,9 @@ def _where(plan: Plan, section: Section | str, index: int) -> AllOf:
 
 def add_test(plan: Plan, section: Section | str, index: int, condition: Condition, into: TestPath = ()) -> Plan:
     """A test added to the where table at `into` (the rule's own `where` by default, one alternative of an
-    `any`, or a `not`'s table), or, when `into` is an `any`, as a new alternative of it; refused when that table already tests the same column and op (or already
-    has an `any`, a `not` or a `sql`): a TOML table holds each key once."""
+    `any`, or a `not`'s table), or, when `into` is an `any`, as a new alternative of it; refused when that
+    table already tests the same column and op (or already has an `any`, a `not` or a `sql`): a TOML table
+    holds each key once."""
     target = condition_at(_where(plan, section, index), into)
     if isinstance(target, Not):
         target, into = target.item, (*into, 0)
@@ -632,3 +633,22 @@ def parse_test(column: str, kind: str, op: str, text: str) -> Compare:
             raise AbmError("expected one or more values, separated by commas")
         return Compare(column, op, parts)
     return Compare(column, op, parse_value(text, like))
+
+
+def set_engagement(plan: Plan, recent_days: int, window_days: int, weights: dict[str, float],
+                   half_lives: dict[str, float], as_of: dt.date | None) -> Plan:
+    """The whole `[engagement]` table and `as_of` at once, as the engagement dialog sets them: a channel
+    left out of `half_lives` counts fully at any age, one left out of `weights` weighs 1."""
+    if recent_days < 1 or window_days < 1:
+        raise AbmError("the windows must be at least 1 day")
+    if recent_days > window_days:
+        raise AbmError(f"the recent window ({recent_days} days) must fit in the whole window ({window_days} days)")
+    for channel, weight in weights.items():
+        if weight < 0:
+            raise AbmError(f"the weight of {channel} must be 0 or more")
+    for channel, days in half_lives.items():
+        if days <= 0:
+            raise AbmError(f"the half-life of {channel} must stay above 0 days")
+    engagement = replace(plan.engagement, recent_days=recent_days, window_days=window_days,
+                         weights=tuple(weights.items()), half_life_days=tuple(half_lives.items()))
+    return replace(plan, engagement=engagement, as_of=as_of)

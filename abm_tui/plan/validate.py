@@ -29,6 +29,11 @@ _SOURCE = {"fit_score": "fit", "fit_criteria_met": "fit", "bucket": "bucket", "s
 _SECTION_WORDS = {"fit": "fit criteria", "bucket": "buckets", "stage": "stages", "tier": "tiers"}
 
 
+def derived_for(section: str) -> dict[str, pl.DataType]:
+    """The columns the plan itself makes that a rule of `section` ("fit", "bucket", "stage", "tier") may read."""
+    return {c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]}
+
+
 def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
     """(section, key path, condition) for every rule, in evaluation order."""
     for i, c in enumerate(plan.criteria):
@@ -57,8 +62,7 @@ def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_feature
     for section, path, condition in sections(plan):
         key = (path, condition)
         if key not in cache:
-            visible = dict(schema)
-            visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
+            visible = dict(schema) | derived_for(section)
             cache[key] = tuple(_check(condition, path, section, visible, engagement_features, frame))
         problems.extend(cache[key])
     return problems
