@@ -48,8 +48,8 @@ AUTHORING_BINDINGS = [
 SECTION_WORD = {Section.CRITERIA: "fit criterion", Section.TIERS: "tier", Section.STAGES: "stage",
                 Section.BUCKETS: "bucket"}
 READS = {Section.CRITERIA: "fit", Section.BUCKETS: "bucket", Section.STAGES: "stage", Section.TIERS: "tier"}
-RECOMPUTES = ("These settings recompute the engagement features of every account (the counts in each window and "
-              "the faded scores) when applied; the matrix then shows what they change.")
+RECOMPUTES = ("Applying these recomputes every account's engagement features (the window counts and faded "
+              "scores). Per channel: its weight, then its half-life in days (blank: weight 1, no fading).")
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,9 @@ class Authoring(Screen[None]):
 
     def author_edit(self, target: Target) -> bool:
         """Enter on what a form edits (a section, a rule, a play, a sql test); False: the screen's own edit."""
-        if target.section == "engagement" and target.setting is None:
+        if target.section == "engagement":
+            if target.setting is not None:
+                return False  # a window, a weight or a half-life: typed in place
             self.action_engagement()
         elif target.index is None:
             self.action_add()
@@ -271,11 +273,11 @@ class Authoring(Screen[None]):
                    for kind in (Section.TIERS, Section.STAGES, Section.BUCKETS)}
         fields = (
             Field("name", "name (blank: its match)", play.name or ""),
-            *(Field(str(kind.play_key), f"{kind.play_key} (none: any)", choices=choices[kind],
-                    chosen=getattr(play, str(kind.play_key)) or ()) for kind in choices),
             Field("campaign", "campaign", play.campaign),
             Field("cta", "CTA", play.cta),
             Field("sales_action", "sales action", play.sales_action),
+            *(Field(str(kind.play_key), f"matches {kind.play_key} (none: any)", choices=choices[kind],
+                    chosen=getattr(play, str(kind.play_key)) or ()) for kind in choices),
         )
 
         def build(answers: Answers) -> Plan:
@@ -297,14 +299,15 @@ class Authoring(Screen[None]):
         e = plan.engagement
         channels = list(dict.fromkeys((*CHANNELS, *dict(e.weights), *dict(e.half_life_days))))
         weights, half_lives = dict(e.weights), dict(e.half_life_days)
-        fields = [Field("recent_days", "recent window (days)", str(e.recent_days)),
-                  Field("window_days", "whole window (days)", str(e.window_days)),
-                  Field("as_of", "as of (blank: newest event)", plan.as_of.isoformat() if plan.as_of else "")]
+        fields: list[Field | tuple[Field, ...]] = [
+            Field("recent_days", "recent window (days)", str(e.recent_days)),
+            Field("window_days", "whole window (days)", str(e.window_days)),
+            Field("as_of", "as of", plan.as_of.isoformat() if plan.as_of else "", hint="the newest event's day")]
         for channel in channels:
-            fields += [Field(f"w-{channel}", f"{channel} weight (blank: 1)", _shown(weights.get(channel))),
-                       Field(f"h-{channel}", f"{channel} half-life (blank: none)", _shown(half_lives.get(channel)))]
-        fields += [Field("new", "new channel (name)"), Field("new_w", "its weight"),
-                   Field("new_h", "its half-life (days)")]
+            fields.append((Field(f"w-{channel}", channel, _shown(weights.get(channel)), hint="weight 1"),
+                           Field(f"h-{channel}", "", _shown(half_lives.get(channel)), hint="no half-life")))
+        fields.append((Field("new", "a new channel", hint="its name"), Field("new_w", "", hint="weight 1"),
+                       Field("new_h", "", hint="no half-life")))
 
         def build(answers: Answers) -> Plan:
             text = {key: str(value).strip() for key, value in answers.items()}

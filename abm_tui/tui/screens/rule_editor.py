@@ -84,13 +84,15 @@ def _said(preview: Previews, plan: Plan) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One entry of a form: a line of text, or (with `choices`) names to tick, none ticked meaning any."""
+    """One entry of a form: a line of text, or (with `choices`) names to tick, none ticked meaning any.
+    In a row of several fields, the first one's label names the row; `hint` shows in an empty line."""
 
     key: str
     label: str
     value: str = ""
     choices: tuple[str, ...] | None = None
     chosen: tuple[str, ...] = ()
+    hint: str = ""
 
 
 Answers = Mapping[str, str | tuple[str, ...]]
@@ -245,10 +247,11 @@ class ConditionBuilder(PreviewedDialog):
             self.query_one("#tb-value", Input).value = current.text
 
     def list_columns(self, text: str) -> None:
-        """The columns whose name holds `text`, best first (names starting with it), with their kind,
-        fill rate and a few values."""
+        """The columns whose name holds every word of `text` ("pricing win" finds pricing_page_visit_window),
+        best first (names starting with it), with their kind, fill rate and a few values."""
         wanted = text.strip().lower()
-        found = [p for p in self.profiles if wanted in p.name.lower()]
+        words = wanted.split()
+        found = [p for p in self.profiles if all(word in p.name.lower() for word in words)]
         found.sort(key=lambda p: not p.name.lower().startswith(wanted))
         width = max((len(p.name) for p in found), default=0)
         options = [Option(Content.from_markup("[b]sql[/]  [$text-muted]a condition written in SQL[/]"), SQL_CHOICE)] \
@@ -424,11 +427,12 @@ class FormDialog(PreviewedDialog):
         Binding("escape", "dismiss", "Cancel", id="form.cancel", tooltip="Close without changing anything"),
     ]
 
-    def __init__(self, title: str, fields: tuple[Field, ...], build: Callable[[Answers], Plan], preview: Previews,
-                 check: Checks, note: str = "", then: bool = False) -> None:
+    def __init__(self, title: str, fields: tuple[Field | tuple[Field, ...], ...], build: Callable[[Answers], Plan],
+                 preview: Previews, check: Checks, note: str = "", then: bool = False) -> None:
         super().__init__(preview, check)
         self.title_text = title
-        self.fields = fields
+        self.rows = tuple(row if isinstance(row, tuple) else (row,) for row in fields)
+        self.fields = tuple(field for row in self.rows for field in row)
         self.build = build
         self.note = note
         self.then = then
@@ -439,20 +443,23 @@ class FormDialog(PreviewedDialog):
             if self.note:
                 yield Static(self.note, classes="abm-form-note", markup=False)
             with VerticalScroll(classes="abm-form-fields"):
-                for field in self.fields:
+                for row in self.rows:
                     with Horizontal(classes="abm-form-row"):
-                        yield Label(field.label, classes="abm-form-label", markup=False)
-                        if field.choices is None:
-                            yield Input(field.value, id=f"field-{field.key}", classes="abm-form-input")
-                        else:
-                            yield SelectionList[str](*(Selection(c, c, c in field.chosen) for c in field.choices),
-                                                     id=f"field-{field.key}", classes="abm-form-choices")
+                        yield Label(row[0].label, classes="abm-form-label", markup=False)
+                        for field in row:
+                            yield from self._entry(field)
             yield Static("", classes="abm-error", markup=False)
             yield Static("", classes="abm-preview", markup=False)
-            enter = "enter goes on to its first test · ctrl+s adds it as it is" if self.then else \
-                "enter or ctrl+s applies"
+            enter = "enter: on to its first test · ctrl+s: add it as it is" if self.then else "enter or ctrl+s applies"
             yield Label(f"tab moves · space ticks · {enter} · esc cancels", classes="abm-dialog-hint")
         yield Footer()
+
+    def _entry(self, field: Field) -> ComposeResult:
+        if field.choices is None:
+            yield Input(field.value, placeholder=field.hint, id=f"field-{field.key}", classes="abm-form-input")
+        else:
+            yield SelectionList[str](*(Selection(c, c, c in field.chosen) for c in field.choices),
+                                     id=f"field-{field.key}", classes="abm-form-choices")
 
     def on_mount(self) -> None:
         self.query(".abm-form-input, .abm-form-choices").first().focus()
