@@ -152,7 +152,7 @@ async def test_the_engagement_dialog_sets_windows_and_adds_a_channel(plan_copy: 
     async with opened(plan_copy) as (app, pilot):
         await on(app, pilot, Target("engagement"), "E")
         assert isinstance(app.screen, FormDialog)
-        assert "recompute the engagement features" in str(app.screen.query_one(".abm-form-note", Static).render())
+        assert "recomputes every account's engagement features" in str(app.screen.query_one(".abm-form-note", Static).render())
         app.screen.query_one("#field-recent_days", Input).value = "14"
         app.screen.query_one("#field-new", Input).value = "podcast"
         app.screen.query_one("#field-new_w", Input).value = "3"

@@ -373,7 +373,15 @@ class ConditionBuilder(PreviewedDialog):
 
     @on(Input.Changed, "#tb-value")
     def value_changed(self) -> None:
+        """Values typed are ticked in the list too, so the list always shows what the test holds."""
         self.hide_error()
+        picked = self.query_one("#tb-values", SelectionList)
+        typed = set(self.typed_values())
+        with picked.prevent(SelectionList.SelectionToggled):
+            for index in range(picked.option_count):
+                value = str(picked.get_option_at_index(index).value)
+                if (value in typed) != (value in picked.selected):
+                    picked.toggle(value)
         self.refresh_preview()
 
     @on(Input.Submitted, "#tb-value")
