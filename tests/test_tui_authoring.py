@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from abm_tui.plan.edits import ANY, Target
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Criterion, Sql
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Criterion, Not, Sql
 from abm_tui.session import Session
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.screens.rule_editor import ConditionBuilder, ConfirmDelete, FormDialog
@@ -152,7 +152,8 @@ async def test_the_engagement_dialog_sets_windows_and_adds_a_channel(plan_copy: 
     async with opened(plan_copy) as (app, pilot):
         await on(app, pilot, Target("engagement"), "E")
         assert isinstance(app.screen, FormDialog)
-        assert "recomputes every account's engagement features" in str(app.screen.query_one(".abm-form-note", Static).render())
+        note = str(app.screen.query_one(".abm-form-note", Static).render())
+        assert "recomputes every account's engagement features" in note
         app.screen.query_one("#field-recent_days", Input).value = "14"
         app.screen.query_one("#field-new", Input).value = "podcast"
         app.screen.query_one("#field-new_w", Input).value = "3"
@@ -178,3 +179,24 @@ async def test_a_sql_test_shows_its_parse_error_as_it_is_typed(plan_copy: Path) 
         await pilot.press("enter")
         await settled(pilot)
         assert Sql("employees > 500") in session(app).plan.tiers[2].where.items
+
+
+async def test_a_nested_test_is_rebuilt_negated_and_typed_on_its_own(plan_copy: Path) -> None:
+    async with opened(plan_copy) as (app, pilot):
+        index = next(i for i, c in enumerate(session(app).plan.criteria) if c.name == "Data warehouse")
+        bigquery = Target("criteria", index, "tech_stack", "contains", path=(0, 1, 0))
+        await on(app, pilot, bigquery, "T")
+        assert isinstance(app.screen, ConditionBuilder)
+        assert app.screen.query_one("#tb-value", Input).value == "BigQuery"
+        app.screen.query_one("#tb-value", Input).value = "Redshift"
+        await settled(pilot)
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        alternatives = session(app).plan.criteria[index].where.items[0]
+        assert isinstance(alternatives, AnyOf)
+        assert AllOf((Compare("tech_stack", "contains", "Redshift"),)) in alternatives.items
+        await on(app, pilot, Target("criteria", index, "tech_stack", "contains", path=(0, 1, 0)), "exclamation_mark")
+        negated = session(app).plan.criteria[index].where.items[0]
+        assert isinstance(negated, AnyOf)
+        assert negated.items[1] == AllOf((Not(AllOf((Compare("tech_stack", "contains", "Redshift"),))),))
+        assert len(session(app).plan.criteria[index].where.items) == 1, "the rest of the rule is as it was"

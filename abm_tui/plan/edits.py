@@ -621,6 +621,7 @@ def parse_test(column: str, kind: str, op: str, text: str) -> Compare:
     """A comparison typed in the rule builder: `text` read as `kind` (validate's word for the column's
     values: numbers, dates, text, lists, true/false values); an `in` list is comma-separated, and
     `is_null` reads an empty text as true."""
+    op = str(op)  # an Op from the builder is kept as the plain name a parsed plan holds
     if op not in OPS:
         raise AbmError(f"unknown test {op!r}" + (nearest(op, OPS) or f"; expected one of {', '.join(OPS)}"))
     if op == "is_null":
