@@ -138,3 +138,31 @@ def test_parse_test_says_what_it_expected() -> None:
         edits.parse_test("employees", "numbers", "min", "many")
     with pytest.raises(AbmError, match="one or more values"):
         edits.parse_test("industry", "text", "in", " , ")
+
+
+def test_profiles_and_value_counts_say_what_the_picker_shows() -> None:
+    import polars as pl
+
+    from abm_tui.engine.profile import profiles, value_counts
+
+    frame = pl.DataFrame({"tech_stack": [["Salesforce", "Slack"], ["Salesforce"], None],
+                          "employees": [10, None, 10], "industry": ["SaaS", "Fintech", "SaaS"]})
+    found = {p.name: p for p in profiles(frame, {"fit_score": pl.Int64()})}
+    assert found["tech_stack"].kind == "lists" and found["tech_stack"].examples == ("Salesforce", "Slack")
+    assert found["employees"].fill == pytest.approx(2 / 3) and found["fit_score"].kind == "numbers"
+    assert value_counts(frame, "tech_stack") == [("Salesforce", 2), ("Slack", 1)]
+    assert value_counts(frame, "industry") == [("SaaS", 2), ("Fintech", 1)]
+    assert value_counts(frame, "employees") == [("10", 2)] and value_counts(frame, "nope") == []
+
+
+def test_cell_plays_names_a_cells_plays_and_the_accounts_without_one(demo_session) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from abm_tui.engine.profile import cell_plays
+
+    assignment = demo_session.assignment()
+    found = cell_plays(demo_session.engine, assignment, "tier", "Tier 1", "stage", None)
+    tier_1 = assignment.tier == assignment.tier_labels.index("Tier 1")
+    assert sum(n for _, n in found.plays) == int(np.count_nonzero(tier_1))
+    no_play = int(np.count_nonzero(assignment.play == assignment.play_labels.index("No play")))
+    assert found.no_play == no_play > 0 and found.accounts == assignment.size

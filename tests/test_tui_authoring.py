@@ -200,3 +200,21 @@ async def test_a_nested_test_is_rebuilt_negated_and_typed_on_its_own(plan_copy: 
         assert isinstance(negated, AnyOf)
         assert negated.items[1] == AllOf((Not(AllOf((Compare("tech_stack", "contains", "Redshift"),))),))
         assert len(session(app).plan.criteria[index].where.items) == 1, "the rest of the rule is as it was"
+
+
+async def test_a_tiers_form_changes_its_motion_and_limit_in_one_step(plan_copy: Path) -> None:
+    async with opened(plan_copy) as (app, pilot):
+        before = session(app).plan
+        await on(app, pilot, Target("tiers", 1), "enter")
+        assert isinstance(app.screen, FormDialog)
+        app.screen.query_one("#field-motion", Input).value = "1:few, SDR-led"
+        app.screen.query_one("#field-limit", Input).value = "200"
+        await settled(pilot)
+        assert "moves tier" in preview(app)
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        tier = session(app).plan.tiers[1]
+        assert (tier.motion, tier.limit, tier.where) == ("1:few, SDR-led", 200, before.tiers[1].where)
+        await pilot.press("ctrl+z")
+        await settled(pilot)
+        assert session(app).plan == before
