@@ -187,6 +187,7 @@ class ConditionBuilder(PreviewedDialog):
         Binding("up", "nudge(1)", "Nudge up", show=False, id="test.nudge-up"),
         Binding("down", "nudge(-1)", "Nudge down", show=False, id="test.nudge-down"),
     ]
+    AUTO_FOCUS = "#tb-filter"
 
     def __init__(self, title: str, read_columns: Callable[[], tuple[ColumnProfile, ...]],
                  read_values: Callable[[str], list[tuple[str, int]]], build: Builds, preview: Previews,
@@ -222,7 +223,6 @@ class ConditionBuilder(PreviewedDialog):
     def on_mount(self) -> None:
         self.query_one("#tb-values", SelectionList).display = False
         self.query_one("#tb-ops", OptionList).display = False
-        self.query_one("#tb-filter", Input).focus()
         self.load_columns()
 
     @work(thread=True, exit_on_error=False, group="author.columns", description="reading the data's columns")
@@ -434,6 +434,7 @@ class FormDialog(PreviewedDialog):
         Binding("ctrl+s", "commit", "Apply", id="form.commit", tooltip="Apply the change", priority=True),
         Binding("escape", "dismiss", "Cancel", id="form.cancel", tooltip="Close without changing anything"),
     ]
+    AUTO_FOCUS = ".abm-form-input, .abm-form-choices"  # Textual's own focus on showing: no race with typing
 
     def __init__(self, title: str, fields: tuple[Field | tuple[Field, ...], ...], build: Callable[[Answers], Plan],
                  preview: Previews, check: Checks, note: str = "", then: bool = False) -> None:
@@ -450,7 +451,7 @@ class FormDialog(PreviewedDialog):
             yield Label(self.title_text, classes="abm-dialog-title", markup=False)
             if self.note:
                 yield Static(self.note, classes="abm-form-note", markup=False)
-            with VerticalScroll(classes="abm-form-fields"):
+            with VerticalScroll(classes="abm-form-fields", can_focus=False):
                 for row in self.rows:
                     with Horizontal(classes="abm-form-row"):
                         yield Label(row[0].label, classes="abm-form-label", markup=False)
@@ -470,7 +471,6 @@ class FormDialog(PreviewedDialog):
                                      id=f"field-{field.key}", classes="abm-form-choices")
 
     def on_mount(self) -> None:
-        self.query(".abm-form-input, .abm-form-choices").first().focus()
         self.refresh_preview()
 
     def answers(self) -> dict[str, str | tuple[str, ...]]:
