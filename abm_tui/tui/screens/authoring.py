@@ -34,7 +34,7 @@ from abm_tui.tui.workers import Tokens
 
 AUTHORING_BINDINGS = [
     Binding("a", "add", "Add", id="add", tooltip="A new rule, play or channel in the section under the cursor"),
-    Binding("t", "add_test", "Add test", id="add-test",
+    Binding("t", "add_test", "Add test", show=False, id="add-test",
             tooltip="A test picked from the data's columns, added to the rule or group under the cursor"),
     Binding("T", "change_test", "Change test", show=False, id="change-test",
             tooltip="Rebuild the test under the cursor: its column, its op, its value"),
@@ -259,7 +259,9 @@ class Authoring(Screen[None]):
                                    self._columns(section), self._values, with_test, self._preview, self._check))
 
         title = f"New {SECTION_WORD[section]}" if existing is None else f"{existing.name}"
-        self._push(FormDialog(title, tuple(fields), build, self._preview, self._check, then=existing is None),
+        note = "" if existing is None else "Its tests: t on the rule adds one; on a test, Enter types its value, " \
+            "T rebuilds it, g and ! group it under any or not, x deletes it."
+        self._push(FormDialog(title, tuple(fields), build, self._preview, self._check, note, then=existing is None),
                    first_test)
 
     def _play_preview(self, plan: Plan) -> str:
