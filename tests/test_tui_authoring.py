@@ -17,6 +17,7 @@ from abm_tui.session import Session
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.screens.rule_editor import ConditionBuilder, ConfirmDelete, FormDialog
 from abm_tui.tui.screens.workbench import WorkbenchScreen
+from abm_tui.tui.widgets.matrix_table import MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
 from tests.pilot import settled
 from tests.test_tui import opened
@@ -39,7 +40,9 @@ def session(app: AbmApp) -> Session:
 
 
 async def on(app: AbmApp, pilot: Pilot, target: Target, *keys: str) -> None:
-    workbench(app).query_one(RulesTree).move_to(target)
+    tree = workbench(app).query_one(RulesTree)
+    tree.focus()
+    tree.move_to(target)
     await pilot.pause()
     await pilot.press(*keys)
     await settled(pilot)
@@ -115,6 +118,12 @@ async def test_a_play_is_edited_in_place_and_the_cell_says_its_play(plan_copy: P
     async with opened(plan_copy) as (app, pilot):
         line = str(workbench(app).query_one("#cell-plays", Static).render())
         assert "accounts get no play" in line
+        matrix = workbench(app).query_one(MatrixTable)
+        matrix.focus()
+        matrix.cursor_coordinate = (1, 1)  # Tier 2 x the first stage
+        await settled(pilot)
+        row, col = matrix.cell_labels()
+        assert str(workbench(app).query_one("#cell-plays", Static).render()).startswith(f"{row} × {col}: ")
         index = next(i for i, p in enumerate(session(app).plan.plays) if p.name == "Closed Lost + re-engaged")
         await on(app, pilot, Target("plays", index), "enter")
         assert isinstance(app.screen, FormDialog)
