@@ -312,12 +312,15 @@ class Session:
         except AbmError:
             self._workspace, self._engine = previous
             raise
-        if tolerated is not None:
-            new = Counter(p.message for p in problems) - tolerated
-            if new:
-                self._workspace, self._engine = previous
-                raise PlanError(plan.source, [p for p in problems if p.message in new])
+        if tolerated is not None and (new := _beyond(problems, tolerated)):
+            self._workspace, self._engine = previous
+            raise PlanError(plan.source, new)
         self._problems = tuple(problems)
+
+    def new_problems(self, plan: Plan) -> list[Problem]:
+        """The problems `plan` would bring beyond the current plan's, which is what `amend` refuses: a dialog
+        on a plan that is still being fixed checks its change with this, not with every problem."""
+        return _beyond(self.problems(plan), Counter(p.message for p in self._problems))
 
     # -- results ---------------------------------------------------------------------------
 
@@ -385,3 +388,9 @@ class Session:
     def explain(self, account_id: str) -> str:
         source = self.report.accounts_file
         return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id)
+
+
+def _beyond(problems: list[Problem], tolerated: Counter[str]) -> list[Problem]:
+    """The problems not among the `tolerated` ones, by message: a broken rule that moves stays the same problem."""
+    new = Counter(p.message for p in problems) - tolerated
+    return [p for p in problems if p.message in new]

@@ -103,7 +103,9 @@ async def test_a_broken_rule_switched_off_lets_the_plan_segment_and_a_new_proble
 
     async with opened(typo(plan_copy)) as (app, pilot):
         screen = app.screen
-        await press_on(app, pilot, Target("criteria", 0), "x")  # another rule deleted: the problem moves, stays
+        await press_on(app, pilot, Target("criteria", 0), "x")  # another rule deleted (asked first): the problem
+        await pilot.press("y")  # moves, and stays
+        await settled(pilot)
         assert "2 problems to fix" in status(app)
         assert "⚠ fit.criteria[1].where.employes.min" in str(screen.query_one("#warnings", Static).render())
         await press_on(app, pilot, Target("criteria", 1), "o")

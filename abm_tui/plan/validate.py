@@ -16,7 +16,7 @@ from polars.datatypes import DataTypeClass
 from abm_tui.errors import Problem, first_line, nearest
 from abm_tui.plan import rules, sql_rule
 from abm_tui.plan.model import VISIBLE, AllOf, AnyOf, AnyRule, Compare, Condition, Not, Plan, Sql
-from abm_tui.plan.ops import ORDER_OPS
+from abm_tui.plan.ops import ORDER_OPS, Op
 
 DERIVED_TYPES: Mapping[str, pl.DataType] = {
     "fit_score": pl.Int64(),
@@ -27,6 +27,11 @@ DERIVED_TYPES: Mapping[str, pl.DataType] = {
 }
 _SOURCE = {"fit_score": "fit", "fit_criteria_met": "fit", "bucket": "bucket", "stage": "stage", "tier": "tier"}
 _SECTION_WORDS = {"fit": "fit criteria", "bucket": "buckets", "stage": "stages", "tier": "tiers"}
+
+
+def derived_for(section: str) -> dict[str, pl.DataType]:
+    """The columns the plan itself makes that a rule of `section` ("fit", "bucket", "stage", "tier") may read."""
+    return {c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]}
 
 
 def sections(plan: Plan) -> Iterator[tuple[str, str, AllOf]]:
@@ -57,8 +62,7 @@ def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_feature
     for section, path, condition in sections(plan):
         key = (path, condition)
         if key not in cache:
-            visible = dict(schema)
-            visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
+            visible = dict(schema) | derived_for(section)
             cache[key] = tuple(_check(condition, path, section, visible, engagement_features, frame))
         problems.extend(cache[key])
     return problems + list(_check_rankings(plan, schema, engagement_features))
@@ -66,8 +70,7 @@ def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_feature
 
 def _check_rankings(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str]) -> Iterator[Problem]:
     """A limit ranks by numbers or dates a tier can see; a text column has no "best"."""
-    visible = dict(schema)
-    visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE["tier"]})
+    visible = dict(schema) | derived_for("tier")
     for i, tier in enumerate(plan.tiers):
         for j, column in enumerate(tier.rank_by or ()):
             path = f"tiers[{i}].rank_by[{j}]"
@@ -132,6 +135,22 @@ def _check_type(c: Compare, path: str, dtype: pl.DataType) -> Iterator[Problem]:
         if not _fits(value, kind):
             yield Problem(path, f"expected {_expected(kind)}, got {_shown(value)} ({c.column} holds {kind})")
             return
+
+
+def column_kind(dtype: pl.DataType | DataTypeClass) -> str:
+    """A column's kind in the words problems use: numbers, dates, text, lists, true/false values."""
+    return _kind(dtype)
+
+
+def ops_for(kind: str) -> tuple[Op, ...]:
+    """The tests `_check_type` accepts on a column of `kind`, in the op table's order: what a rule builder offers."""
+    if kind == "lists":
+        return (Op.CONTAINS, Op.IS_NULL)
+    if kind in ("numbers", "dates"):
+        return tuple(op for op in Op if op is not Op.CONTAINS)
+    if kind == "text":
+        return tuple(op for op in Op if op not in ORDER_OPS)
+    return (Op.EQ, Op.NE, Op.IS_NULL)
 
 
 def _kind(dtype: pl.DataType | DataTypeClass) -> str:

@@ -27,7 +27,7 @@ from abm_tui.tui.workers import failure_text
 from abm_tui.userstate import autosave
 from abm_tui.userstate.settings import load_settings, save_settings
 
-STYLES = ("app", "chrome", "drill", "icp", "movement", "review")
+STYLES = ("app", "chrome", "drill", "icp", "movement", "review", "authoring")
 
 
 class AbmApp(App[int], inherit_bindings=False):

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
+from abm_tui.engine import profile
 from abm_tui.errors import AbmError, Problem
 from abm_tui.plan import edits
 from abm_tui.plan.edits import Editable, Target
@@ -35,6 +36,7 @@ from abm_tui.tui.messages import (
     ValuesCounted,
 )
 from abm_tui.tui.read_only import HidesChanges
+from abm_tui.tui.screens.authoring import AUTHORING_BINDINGS, Authoring
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
@@ -69,11 +71,7 @@ class ExportRequest:
 
 def value_counts(session: Session, column: str) -> list[tuple[str, int]]:
     """The values of a column with their account counts, most common first (run on the session thread)."""
-    table = session.engine.table
-    if column not in table.columns:
-        return []
-    counts = table.get_column(column).cast(str).drop_nulls().value_counts(sort=True)
-    return [(str(v), int(n)) for v, n in counts.head(200).iter_rows()]
+    return profile.value_counts(session.engine.table, column)
 
 
 def problems_text(session: Session, plan: Plan) -> str | None:
@@ -94,10 +92,11 @@ def cannot_write(folder: Path, err: OSError) -> str:
     return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
 
 
-class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
+class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
     CHANGES = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "undo", "redo",
-                         "save", "save_as", "export"})
+                         "save", "save_as", "export", "add", "add_test", "change_test", "group_any", "negate",
+                         "engagement"})
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
         Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
@@ -107,9 +106,11 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         Binding("o", "toggle_rule", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
         Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
         Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
-        Binding("a", "duplicate", "Add rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
+        Binding("d", "duplicate", "Copy rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
         Binding("n", "rename", "Rename", show=False, id="rename", tooltip="Rename the rule (plays follow)"),
-        Binding("delete,x", "delete", "Delete", show=False, id="delete"),
+        Binding("delete,x", "delete", "Delete", show=False, id="delete",
+                tooltip="Delete the test under the cursor, or (asked first) the whole rule or play"),
+        *AUTHORING_BINDINGS,
         Binding("ctrl+z", "undo", "Undo", id="undo"),
         Binding("ctrl+y", "redo", "Redo", id="redo"),
         Binding("r", "pivot('rows')", "Rows", id="pivot-rows", tooltip="Pivot the matrix rows to the next dimension"),
@@ -147,6 +148,7 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         self.values = Tokens()
         self._picking: tuple[Target, Editable] | None = None  # the `in` list whose values are being counted
         self.exports = Tokens()
+        self.cells = Tokens()  # the play line of the matrix cell under the cursor
         self.message = ""
 
     def compose(self) -> ComposeResult:
@@ -160,6 +162,7 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
             with Vertical(id="matrix-pane"):
                 yield Static(id="matrix-title", classes="pane-title")
                 yield MatrixTable(id="matrix")
+                yield Static(id="cell-plays")
                 yield Static(id="warnings")
         yield Footer()
 
@@ -234,6 +237,7 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
                 self.app.notify(message.problem, title="Cannot segment", severity="error")
         elif message.measured is not None:
             self.show_matrix(message.measured)
+            self.show_cell_plays()
         self._unsegmented = message.problem
         self.update_status()
 
@@ -362,20 +366,9 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         current = Section.parse(section).rules(self.plan)[index].name
         self.app.push_screen(AskText(f"Rename {current}", current, check), named)
 
-    def action_delete(self) -> None:
-        target = self.target()
-        if target is None or target.index is None or target.section == "engagement":
-            return self.refuse("move to a rule or a test to delete it")
-        if target.is_test and target.column is not None and target.op is not None:
-            self.change(edits.remove_test(self.plan, target.section, target.index, target.column, target.op))
-        elif target.section == "plays":
-            self.change(replace(self.plan, plays=self.plan.plays[: target.index] + self.plan.plays[target.index + 1 :]))
-        else:
-            self.change(edits.delete(self.plan, target.section, target.index))
-
     def action_edit(self) -> None:
         target = self.target()
-        if target is None:
+        if target is None or self.author_edit(target):
             return
         known = [name for name, _ in self.state.columns]
         if target.is_test and target.column is not None and known and target.column not in known:

@@ -6,15 +6,17 @@ so an edit key knows what to change and the cursor can find its way back after a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from functools import partial
 
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from abm_tui.plan import rules
-from abm_tui.plan.edits import Target
-from abm_tui.plan.model import AnyRule, Compare, Criterion, Plan, Section, Tier, play_label
+from abm_tui.plan.edits import ALL, ANY, EVERY, GROUPS, NOT, SQL, Target, TestPath
+from abm_tui.plan.model import AllOf, AnyOf, AnyRule, Compare, Criterion, Not, Plan, Section, Sql, Tier, play_label
 
 SECTIONS = (("criteria", "Fit criteria"), ("tiers", "Tiers"), ("stages", "Stages"), ("buckets", "Buckets"),
             ("plays", "Plays"), ("engagement", "Engagement"))
@@ -69,7 +71,7 @@ class RulesTree(Tree[Target]):
         self.clear()
         parents: dict[int, TreeNode[Target]] = {0: self.root}
         for depth, target, label in entries:
-            if depth < 2:
+            if depth < 2 or target.op in GROUPS:
                 parents[depth + 1] = parents[depth].add(label, data=target, expand=True)
             else:
                 parents[depth].add_leaf(label, data=target)
@@ -84,13 +86,25 @@ class RulesTree(Tree[Target]):
         return found
 
     def move_to(self, target: Target) -> None:
-        """The same node if it still exists, else its rule, else its section."""
-        nodes = self._nodes_in(self.root)
-        for wanted in (target, Target(target.section, target.index), Target(target.section)):
-            match = next((n for n in nodes if n.data == wanted), None)
+        """The same node if it still exists (a target without a path: the first test of its column and op),
+        else the group it sat in, else its rule, else its section."""
+        path = target.path or ()
+        wanted: list[Callable[[Target], bool]] = [target.__eq__]
+        if target.path is None:
+            wanted.append(lambda data: replace(data, path=None) == target)
+        for n in range(len(path) - 1, 0, -1):
+            wanted.append(partial(_in_group, (target.section, target.index, path[:n])))
+        wanted.extend((Target(target.section, target.index).__eq__, Target(target.section).__eq__))
+        nodes = [n for n in self._nodes_in(self.root) if n.data is not None]
+        for fits in wanted:
+            match = next((n for n in nodes if n.data is not None and fits(n.data)), None)
             if match is not None:
                 self.move_cursor(match)
                 return
+
+
+def _in_group(group: tuple[str, int | None, TestPath], data: Target) -> bool:
+    return (data.section, data.index, data.path) == group
 
 
 def _entries(plan: Plan, passed: Mapping[str, tuple[int, int]]) -> Iterator[tuple[int, Target, Text]]:
@@ -113,18 +127,36 @@ def _entries(plan: Plan, passed: Mapping[str, tuple[int, int]]) -> Iterator[tupl
             continue
         for i, rule in enumerate(Section(section).rules(plan)):
             yield 1, Target(section, i), _rule_label(rule, passed.get(rule.name))
-            for item in rule.where.items:
-                if isinstance(item, Compare):
-                    yield 2, Target(section, i, item.column, item.op), Text(rules.describe_compare(item))
-                else:
-                    yield 2, Target(section, i, op="*"), Text(rules.describe(item), style="italic")
+            yield from _tests(section, i, rule.where, (), 2)
             if not rule.where.items:
-                yield 2, Target(section, i, op="*"), Text("every account", style="italic")
+                yield 2, Target(section, i, op=EVERY), Text("every account", style="italic")
+
+
+def _tests(section: str, index: int, table: AllOf, prefix: TestPath, depth: int) -> Iterator[tuple[int, Target, Text]]:
+    """A where table's tests, each with its path; `any`, `not` and an alternative of several tests are
+    groups with their tests below them, so each can be edited or deleted on its own."""
+    for k, item in enumerate(table.items):
+        path = (*prefix, k)
+        if isinstance(item, Compare):
+            yield depth, Target(section, index, item.column, item.op, path=path), Text(rules.describe_compare(item))
+        elif isinstance(item, Sql):
+            yield depth, Target(section, index, op=SQL, path=path), Text(f"sql: {item.text}")
+        elif isinstance(item, Not):
+            yield depth, Target(section, index, op=NOT, path=path), Text("none of:", style="italic")
+            yield from _tests(section, index, item.item, (*path, 0), depth + 1)
+        elif isinstance(item, AnyOf):
+            yield depth, Target(section, index, op=ANY, path=path), Text("any of:", style="italic")
+            for j, alternative in enumerate(item.items):
+                if len(alternative.items) == 1:
+                    yield from _tests(section, index, alternative, (*path, j), depth + 1)
+                else:
+                    yield depth + 1, Target(section, index, op=ALL, path=(*path, j)), Text("all of:", style="italic")
+                    yield from _tests(section, index, alternative, (*path, j), depth + 2)
 
 
 def _marked(label: Text, target: Target, marks: Mapping[Target, str]) -> Text:
     """A test's own problem after it; a rule with any problem (its own or a test's) gets ⚠."""
-    said = marks.get(target)
+    said = marks.get(target, marks.get(replace(target, path=None)))  # a problem names a test by column and op
     if said is None and target.index is not None and not target.is_test:
         said = "" if any((m.section, m.index) == (target.section, target.index) for m in marks) else None
     if said is None:
