@@ -196,3 +196,24 @@ def test_weights_change_engagement_scores(tmp_path) -> None:
     lighter = loads_plan('version = 1\n[data]\naccounts="a"\n[engagement.weights]\nad_click = 1\n'
                          '[[tiers]]\nname="T"\nwhere={engagement_recent={min=2}}')
     assert engine.assign(lighter).tier.tolist() == [1, 1]
+
+
+def test_tweaks_on_one_engine_give_what_a_fresh_engine_gives(engine: Engine, plan) -> None:
+    """The tiers above a tweaked one are reused from the last call: any sequence of tweaks, undos and
+    disabled tiers must assign as a new engine does."""
+    from dataclasses import replace
+
+    def tier_limit(p, i: int, limit: int | None):  # noqa: ANN001, ANN202
+        return replace(p, tiers=tuple(replace(t, limit=limit) if j == i else t for j, t in enumerate(p.tiers)))
+
+    lower = edits.set_test(plan, "tiers", 1, "fit_score", "min", 30)
+    steps = [
+        plan, lower, plan, tier_limit(plan, 0, 1), tier_limit(lower, 0, 1), lower,
+        replace(plan, tiers=(replace(plan.tiers[0], enabled=False), plan.tiers[1])),
+        edits.set_test(plan, "tiers", 0, "fit_score", "min", 50), replace(plan, tiers=plan.tiers[:1]), plan,
+    ]
+    for step in steps:
+        reused, fresh = engine.assign(step), Engine(TABLE, channels=None).assign(step)
+        assert reused.tier.tolist() == fresh.tier.tolist()
+        assert reused.cut_by_limit == fresh.cut_by_limit
+        assert reused.tier_labels == fresh.tier_labels
