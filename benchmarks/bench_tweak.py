@@ -11,15 +11,18 @@ the engine's, so the comparison is of equal work.
     .venv/bin/python benchmarks/bench_tweak.py                       # 100k, 1M, 5M accounts
     .venv/bin/python benchmarks/bench_tweak.py --sizes 100000 --repeat 10
 
-Data sets are generated with `abm-tui demo` into benchmarks/.cache/ (not committed) and reused.
+Data sets are generated with `abm-tui demo` into $ABM_TUI_BENCH_DATA (default: abm-tui-bench in the system's
+temporary folder; never committed) and reused.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +34,7 @@ from abm_tui import Session, edits
 from abm_tui.onboarding.demo import write_demo, write_demo_plan
 from abm_tui.plan.model import AllOf, AnyOf, Condition, Not, Plan, Sql
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+CACHE = Path(os.environ.get("ABM_TUI_BENCH_DATA") or Path(tempfile.gettempdir()) / "abm-tui-bench")
 MAX_EVENTS = 20_000_000
 
 

@@ -235,3 +235,16 @@ def test_every_fortune_account_finds_itself_by_name_and_domain(fortune: pl.DataF
     assert by_domain.filter(pl.col("_row") != pl.col("seq")).height == 0
     assert set(named.unmatched["reason"].to_list()) <= {"company name matches 2 accounts"}
     assert set(domained.unmatched["reason"].to_list()) == {"domain matches 2 accounts"}
+
+
+def test_ids_in_runs_match_as_ids_out_of_order() -> None:
+    """An export lists an account's events together and each run is joined once; the same rows shuffled (joined
+    row by row) must match alike, blanks and unknown ids included."""
+    accounts = pl.DataFrame({"account_id": ["a", "b", "c", "b"]})
+    ids = ["a", "a", "a", None, None, "zz", "b", "b", "c", "c", "c", "a"]
+    runs = pl.DataFrame({"account_id": ids, "n": list(range(len(ids)))})
+    shuffled = runs.sample(fraction=1.0, shuffle=True, seed=3)
+    in_runs, _ = match_events(accounts, runs)
+    one_by_one, _ = match_events(accounts, shuffled)
+    assert in_runs.get_column("_row").to_list() == [0, 0, 0, 1, 1, 2, 2, 2, 0]
+    assert in_runs.sort("n").equals(one_by_one.sort("n"))

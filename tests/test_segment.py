@@ -240,3 +240,24 @@ def test_a_weight_change_reranks_a_limit_that_does_not_read_engagement() -> None
             '[[tiers]]\nname="T"\nlimit = 1\n')
     assert engine.assign(loads_plan(text.format(click=3))).tier.tolist() == [0, 1], "a: 6 against b: 5"
     assert engine.assign(loads_plan(text.format(click=1))).tier.tolist() == [1, 0], "a: 2 against b: 5"
+
+
+def test_tweaks_on_one_engine_give_what_a_fresh_engine_gives(engine: Engine, plan) -> None:
+    """The tiers above a tweaked one are reused from the last call: any sequence of tweaks, undos and
+    disabled tiers must assign as a new engine does."""
+    from dataclasses import replace
+
+    def tier_limit(p, i: int, limit: int | None):  # noqa: ANN001, ANN202
+        return replace(p, tiers=tuple(replace(t, limit=limit) if j == i else t for j, t in enumerate(p.tiers)))
+
+    lower = edits.set_test(plan, "tiers", 1, "fit_score", "min", 30)
+    steps = [
+        plan, lower, plan, tier_limit(plan, 0, 1), tier_limit(lower, 0, 1), lower,
+        replace(plan, tiers=(replace(plan.tiers[0], enabled=False), plan.tiers[1])),
+        edits.set_test(plan, "tiers", 0, "fit_score", "min", 50), replace(plan, tiers=plan.tiers[:1]), plan,
+    ]
+    for step in steps:
+        reused, fresh = engine.assign(step), Engine(TABLE, channels=None).assign(step)
+        assert reused.tier.tolist() == fresh.tier.tolist()
+        assert reused.cut_by_limit == fresh.cut_by_limit
+        assert reused.tier_labels == fresh.tier_labels

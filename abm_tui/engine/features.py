@@ -82,31 +82,36 @@ def account_features(
 
     Codes are the accounts' row positions, so the per-channel sums are NumPy bincounts that land
     already aligned with the accounts: no group-by on ids and no join back, which is what keeps a
-    load of 20M events to seconds. Recency, themes and personas group by the integer code. Decayed
+    load of 20M events to seconds. Ages are day numbers subtracted (no duration per event); recency is a
+    minimum into each account's slot; themes and personas group by the integer code. Decayed
     sums (see the module docstring) are one more bincount per period over the decaying channels' events.
     """
-    age = events.select((pl.lit(as_of) - pl.col("date")).dt.total_days().cast(pl.Int32)).to_series().to_numpy()
+    days = (as_of - dt.date(1970, 1, 1)).days  # a Date is its day number: integer ages, no durations per event
+    age = events.select((pl.lit(days, pl.Int32) - pl.col("date").to_physical()).alias("_age")).to_series().to_numpy()
     count = events.get_column("count").cast(pl.Float64).to_numpy()
     channel = events.get_column("channel").cast(pl.Enum(channels)).to_physical().fill_null(0).to_numpy()
     valid = (age >= 0) & events.get_column("channel").is_not_null().to_numpy()
-    flat = codes.astype(np.int64) * len(channels) + channel
+    flat = channel.astype(np.int64) * size + codes
     periods = {"recent": valid & (age < recent_days), "window": valid & (age < window_days), "total": valid}
     sums = {p: _per_channel(flat, count * selected, size, len(channels)) for p, selected in periods.items()}
-    columns = {f"{c}_{p}": sums[p][:, j] for j, c in enumerate(channels) for p in PERIODS}
+    columns = {f"{c}_{p}": sums[p][j] for j, c in enumerate(channels) for p in PERIODS}
     columns |= _decayed_sums(codes, count, age, channel, periods, size, channels, half_lives)
     counts = pl.DataFrame(columns)
-    passive = np.isin(channel, [channels.index(c) for c in PASSIVE_CHANNELS if c in channels])
+    passive = np.zeros(len(channels), dtype=bool)
+    passive[[channels.index(c) for c in PASSIVE_CHANNELS if c in channels]] = True
+    engaged = valid & ~passive[channel]
     keyed = events.select("intent_theme", "persona", "count").with_columns(
         pl.Series("_k", codes, dtype=pl.UInt32), pl.Series("_age", age)
     ).filter(pl.Series(valid))
     return counts.with_columns(
-        _days_since_engaged(codes[valid & ~passive], age[valid & ~passive], size),
+        _days_since_engaged(codes[engaged], age[engaged], size),
         *_window_lists(keyed, size, window_days),
     )
 
 
 def _per_channel(flat: np.ndarray, weights: np.ndarray, size: int, width: int) -> np.ndarray:
-    return np.bincount(flat, weights=weights, minlength=size * width).reshape(size, width)
+    """Sums by `flat` (channel * size + account), one contiguous row per channel: a column each, without a copy."""
+    return np.bincount(flat, weights=weights, minlength=size * width).reshape(width, size)
 
 
 def _decayed_sums(
@@ -129,16 +134,17 @@ def _decayed_sums(
     half = dict(half_lives)
     fade = 0.5 ** (np.arange(days.max(initial=0) + 1) / np.array([[half[c]] for c in names]))
     worth = count[rows] * fade[column, days]
-    flat = codes[rows].astype(np.int64) * len(names) + column
+    flat = column.astype(np.int64) * size + codes[rows]
     sums = {p: _per_channel(flat, worth * selected[rows], size, len(names)) for p, selected in periods.items()}
-    return {decayed_name(c, p): sums[p][:, j] for j, c in enumerate(names) for p in PERIODS}
+    return {decayed_name(c, p): sums[p][j] for j, c in enumerate(names) for p in PERIODS}
 
 
 def _days_since_engaged(codes: np.ndarray, age: np.ndarray, size: int) -> pl.Series:
-    last = pl.DataFrame({"_k": codes, "_age": age}).group_by("_k").agg(pl.col("_age").min())
-    days = np.full(size, -1, dtype=np.int32)
-    days[last.get_column("_k").to_numpy()] = last.get_column("_age").to_numpy()
-    return pl.Series("days_since_engaged", days).replace(-1, None)
+    """The youngest engaged event per account, by an unbuffered minimum into the account's slot."""
+    unseen = np.iinfo(np.int32).max
+    days = np.full(size, unseen, dtype=np.int32)
+    np.minimum.at(days, codes, age.astype(np.int32))
+    return pl.Series("days_since_engaged", days).replace(unseen, None)
 
 
 def _window_lists(keyed: pl.DataFrame, size: int, window_days: int) -> list[pl.Series]:

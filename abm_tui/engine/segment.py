@@ -83,6 +83,8 @@ class Engine:
         self._masks: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._memo: dict[tuple[str, Hashable], object] = {}
         self._dimension_cache: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+        self._tier_steps: list[tuple[tuple[Tier, ...], np.ndarray, np.ndarray, int]] = []  # see _assign_tiers
+        self._tier_steps_around: Hashable = None
 
     # -- frames ----------------------------------------------------------------------------
 
@@ -198,22 +200,34 @@ class Engine:
         return self._memoised("tier", key, lambda: self._assign_tiers(plan))
 
     def _assign_tiers(self, plan: Plan) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...]]:
+        """First match down the tiers. Each tier's outcome depends only on the tiers above it and itself, so the
+        steps of the last call are kept and a tweak of Tier 3 starts from Tier 2's state: the tier limits above it
+        (a partition and a sort each) are not decided again."""
         labels = tuple(t.name for t in plan.tiers) + (NOT_TARGET,)
+        around = (len(plan.tiers), plan.stages, plan.buckets, _fit_key(plan))
+        kept = self._tier_steps if self._tier_steps_around == around else []
+        steps: list[tuple[tuple[Tier, ...], np.ndarray, np.ndarray, int]] = []
         codes = np.full(self.size, len(plan.tiers), dtype=np.int16)
         open_ = np.ones(self.size, dtype=bool)
-        cut = []
         for i, tier in enumerate(plan.tiers):
+            above = plan.tiers[: i + 1]
+            if len(kept) > i and kept[i][0] == above:
+                steps.append(kept[i])
+                _, codes, open_, _ = kept[i]
+                continue
             if not tier.enabled:
-                cut.append(0)
+                steps.append((above, codes, open_, 0))
                 continue
             take = open_ & self.mask(tier.where, plan, "tier")
             matched = np.count_nonzero(take)
             if tier.limit is not None and matched > tier.limit:
                 take = self._best(take, tier.limit, self.limit_order(plan, tier))
-            cut.append(int(matched - np.count_nonzero(take)))
+            codes = codes.copy()  # a kept step's arrays are never written to
             np.copyto(codes, i, where=take)
-            open_ &= ~take
-        return codes, labels, tuple(cut)
+            open_ = open_ & ~take
+            steps.append((above, codes, open_, int(matched - np.count_nonzero(take))))
+        self._tier_steps, self._tier_steps_around = steps, around
+        return codes, labels, tuple(step[3] for step in steps)
 
     def limit_order(self, plan: Plan, tier: Tier) -> list[np.ndarray]:
         """What a tier's limit ranks by, each column highest first and a missing value as -inf so it
