@@ -17,7 +17,7 @@ import polars as pl
 
 from abm_tui.engine import features
 from abm_tui.engine.assignments import assignments_frame
-from abm_tui.engine.committee import DEFAULT_PERSONAS, committee_columns
+from abm_tui.engine.committee import committee_columns, plan_personas
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
@@ -32,6 +32,7 @@ from abm_tui.ingest.load import (
     usable,
 )
 from abm_tui.ingest.matching import match_events
+from abm_tui.ingest.titles import from_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.validate import check_plan
@@ -53,7 +54,7 @@ class Dataset:
 def data_key(plan: Plan) -> tuple[object, ...]:
     return (plan.resolve(plan.data.accounts), plan.data.engagement and plan.resolve(plan.data.engagement),
             plan.data.columns, plan.data.preset, plan.data.contacts and plan.resolve(plan.data.contacts),
-            plan.data.contact_columns)
+            plan.data.contact_columns, plan.titles)
 
 
 def _quiet(_: str) -> None:
@@ -67,7 +68,8 @@ def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Datase
     contacts = None
     if plan.data.contacts:
         progress(f"reading {plan.data.contacts}")
-        contacts = load_contacts(plan.resolve(plan.data.contacts), accounts.frame, plan.data.contact_columns)
+        contacts = load_contacts(plan.resolve(plan.data.contacts), accounts.frame, plan.data.contact_columns,
+                                 title_rules=from_plan(plan.titles))
         accounts = replace(accounts, report=replace(accounts.report, contact_lines=tuple(contacts.report.summary())))
     dataset = _with_events(plan, accounts, progress)
     return replace(dataset, contacts=None if contacts is None else contacts.frame)
@@ -114,8 +116,7 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
     as_of = features.resolve_as_of(plan.as_of, events)
     accounts = dataset.accounts
     if dataset.contacts is not None:
-        accounts = accounts.hstack(committee_columns(dataset.contacts, accounts.height,
-                                                     plan.personas or DEFAULT_PERSONAS))
+        accounts = accounts.hstack(committee_columns(dataset.contacts, accounts.height, plan_personas(plan)))
     if events is None:
         return Workspace(dataset, as_of, None, accounts, dataset.report)
     progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
@@ -321,4 +322,5 @@ class Session:
 
     def explain(self, account_id: str) -> str:
         source = self.report.accounts_file
-        return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id)
+        return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id,
+                               self.workspace.dataset.contacts)

@@ -18,7 +18,7 @@ import polars as pl
 
 from abm_tui.errors import AbmError, nearest
 from abm_tui.ingest.titles import Function, Seniority
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Rule
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Plan, Rule
 from abm_tui.plan.rules import columns, to_expr
 
 PersonaRule = Rule  # `[[personas]] name = "...", where = {...}`: a name and a condition over contact columns
@@ -50,6 +50,11 @@ DEFAULT_PERSONAS: tuple[PersonaRule, ...] = (
         AllOf((_is("function", Function.EXECUTIVE), _title_has("revenue", "sales", "commercial"))),
     )),))),
 )
+
+
+def plan_personas(plan: Plan) -> tuple[PersonaRule, ...]:
+    """The plan's own `[[personas]]`, else the seeds' table: the one place that default is decided."""
+    return plan.personas or DEFAULT_PERSONAS
 
 
 def persona_column(name: str) -> str:
