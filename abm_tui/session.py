@@ -17,7 +17,7 @@ import polars as pl
 
 from abm_tui.engine import features
 from abm_tui.engine.assignments import assignments_frame
-from abm_tui.engine.committee import committee_columns, plan_personas
+from abm_tui.engine.committee import assign_personas, committee_columns, plan_personas
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
@@ -289,6 +289,12 @@ class Session:
         """One row per account with its segment, play and the reason, as `run` exports it."""
         plan = plan or self.plan
         return assignments_frame(self._engine, plan, self.assignment(plan))
+
+    def contacts(self, plan: Plan | None = None) -> pl.DataFrame | None:
+        """The matched contacts, each with its `persona` under `plan` (`_row` its account's row), for the contact
+        exports; None when the plan names no contacts file."""
+        people = self._workspace.dataset.contacts
+        return None if people is None else people.with_columns(assign_personas(people, plan_personas(plan or self.plan)))
 
     def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
                       plan: Plan | None = None) -> pl.DataFrame:
