@@ -294,7 +294,9 @@ class Session:
         """The matched contacts, each with its `persona` under `plan` (`_row` its account's row), for the contact
         exports; None when the plan names no contacts file."""
         people = self._workspace.dataset.contacts
-        return None if people is None else people.with_columns(assign_personas(people, plan_personas(plan or self.plan)))
+        if people is None:
+            return None
+        return people.with_columns(assign_personas(people, plan_personas(plan or self.plan)))
 
     def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
                       plan: Plan | None = None) -> pl.DataFrame:
