@@ -75,7 +75,9 @@ def assign_personas(contacts: pl.DataFrame, personas: Sequence[PersonaRule] = DE
     for rule in reversed(rules):
         chain = pl.when(to_expr(rule.where, schema)).then(pl.lit(rule.name)).otherwise(chain)
     names = pl.Enum([p.name for p in rules]) if rules else pl.String
-    return contacts.select(chain.cast(names).alias("persona")).to_series()
+    # with_columns, not select: a persona for everyone (an empty where) is a literal, and only with_columns
+    # broadcasts a literal to every row
+    return contacts.with_columns(chain.cast(names).alias("persona")).get_column("persona")
 
 
 def committee_columns(contacts: pl.DataFrame, size: int,

@@ -1,7 +1,7 @@
 """The demo's people: a contacts file for the demo accounts, shaped like a real CRM's contact export.
 
-Target-like accounts (in the demo plan's industries, or with a deal in the CRM, and big enough to have a
-marketing team) get 2 to 15 contacts, more for bigger companies; the rest a couple at most. Titles come in the
+Target-like accounts (in the demo plan's industries, with a deal in the CRM, or mid-market and up: every account
+the demo plan can put in a tier) get 2 to 15 contacts, more for bigger companies; the rest a couple at most. Titles come in the
 styles real exports mix ("VP, Demand Generation", "Vice President of Marketing", "Sr. Mgr, RevOps & Systems",
 "mktg mgr"), in German, French or Spanish at accounts in those countries, some blank and a few no table reads
 ("Growth Ninja"). Some rows carry no account id and must be matched by the email's domain or the company name,
@@ -83,11 +83,13 @@ _LOCAL = {"DE": _TITLES_DE, "AT": _TITLES_DE, "CH": _TITLES_DE, "FR": _TITLES_FR
 _LOCAL_SHARE = 0.5  # of the people at an account in those countries, how many have a title in its language
 
 _CORE = ("Fintech", "HR Tech", "Logistics", "Software", "Financial Services", "Professional Services")
+_MID_MARKET = 200  # employees: any account this big may be a target whatever its industry
 _AGENCY_SHARE = 0.03
 _ODD_SHARE = 0.03
 _NO_TITLE = 0.08
 _NO_ACCOUNT_ID = 0.30  # matched by the email's domain, else the company name
 _FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.com")
+_STRANGERS = 0.02  # people at companies not among the accounts, on top of the accounts' own
 
 
 def demo_contacts(accounts: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
@@ -97,7 +99,7 @@ def demo_contacts(accounts: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
     n = accounts.height
     employees = accounts.get_column("employees").to_numpy()
     target = (accounts.get_column("industry").is_in(_CORE) | (accounts.get_column("crm_stage") != "none")
-              ).to_numpy() & (employees >= 50)
+              ).to_numpy() | (employees >= _MID_MARKET)
     big = np.clip(np.log10(np.maximum(employees, 1)) - 1.5, 0, 2.5) / 2.5  # 0 at 30 people, 1 at 10,000
     many = np.rint(2 + 13 * np.clip(big * rng.random(n) * 1.4, 0, 1)).astype(np.int64)
     few = rng.choice([0, 0, 0, 1, 2], n)
@@ -108,7 +110,6 @@ def demo_contacts(accounts: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
     first = pl.Series(_FIRST).gather(rng.integers(0, len(_FIRST), m))
     last = pl.Series(_LAST).gather(rng.integers(0, len(_LAST), m))
     frame = people.select(
-        pl.format("C{}", pl.int_range(1, m + 1).cast(pl.String).str.zfill(7)).alias("contact_id"),
         "account_id",
         pl.Series("first_name", first),
         pl.Series("last_name", last),
@@ -141,30 +142,34 @@ def _titles(rng: np.random.Generator, country: pl.Series) -> pl.Series:
 
 
 def _with_emails(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
-    """first.last@, flast@ or first@ the account's domain; some blank, at a free-mail provider, without `@`,
-    or at a company the accounts file does not hold; a share of rows without their account id."""
+    """first.last@, flast@ or first@ the account's domain; some blank, at a free-mail provider or without `@`;
+    a share of rows without their account id; and a few strangers (copies at companies the accounts file does
+    not hold), added on top so each account keeps the people it drew."""
     m = frame.height
     local = pl.col("first_name").str.to_lowercase().str.normalize("NFKD").str.replace_all(r"[^a-z]", "")
     surname = pl.col("last_name").str.to_lowercase().str.normalize("NFKD").str.replace_all(r"[^a-z]", "")
     style = pl.Series(rng.choice(3, m, p=[0.6, 0.25, 0.15]))
     user = (pl.when(style == 0).then(pl.concat_str(local, pl.lit("."), surname))
             .when(style == 1).then(pl.concat_str(local.str.slice(0, 1), surname)).otherwise(local))
-    fate = pl.Series(rng.choice(6, m, p=[0.88, 0.04, 0.03, 0.01, 0.02, 0.02]))
+    fate = pl.Series(rng.choice(4, m, p=[0.92, 0.04, 0.03, 0.01]))
     free = pl.Series(_FREE_MAIL).gather(rng.integers(0, len(_FREE_MAIL), m))
-    unknown = pl.format("{}.net", pl.Series(rng.integers(10_000, 99_999, m)).cast(pl.String).str.replace(
-        r"^", "nowhere"))
     email = (pl.when(fate == 1).then(pl.lit(None, pl.String))
              .when(fate == 2).then(pl.concat_str(user, pl.lit("@"), free))
              .when(fate == 3).then(pl.concat_str(user, pl.lit(" at "), pl.col("domain")))
-             .when(fate == 4).then(pl.concat_str(user, pl.lit("@"), unknown))
              .otherwise(pl.concat_str(user, pl.lit("@"), pl.col("domain"))))
-    no_id = pl.Series(rng.random(m) < _NO_ACCOUNT_ID) | (fate == 4)
-    company = pl.when(fate == 4).then(pl.format("Nowhere {}", pl.col("contact_id"))).otherwise(pl.col("company"))
-    return frame.with_columns(
+    no_id = pl.Series(rng.random(m) < _NO_ACCOUNT_ID)
+    people = frame.with_columns(
         email.alias("email"),
         pl.when(no_id).then(pl.lit(None, pl.String)).otherwise(pl.col("account_id")).alias("account_id"),
-        company.alias("company"),
     )
+    strangers = people.filter(pl.Series(rng.random(m) < _STRANGERS)).with_columns(
+        pl.format("{}.{}@nowhere{}.net", pl.col("first_name").str.to_lowercase(),
+                  pl.col("last_name").str.to_lowercase(), pl.int_range(pl.len()).cast(pl.String)).alias("email"),
+        pl.lit(None, pl.String).alias("account_id"),
+        pl.format("Nowhere {}", pl.int_range(pl.len()).cast(pl.String)).alias("company"),
+    )
+    ids = pl.format("C{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(7)).alias("contact_id")
+    return pl.concat([people, strangers]).with_columns(ids)
 
 
 def write_demo_contacts(accounts: pl.DataFrame, out_dir: Path, seed: int = 7) -> Path:

@@ -152,7 +152,7 @@ def _function_seniority_reach(targets: pl.DataFrame, keys: tuple[str, ...],
     known = pl.col("function").is_not_null() & pl.col("seniority").is_not_null()
     per_pair = targets.filter(known).group_by(*keys, *pair).agg(pl.len().alias("n"))
     used = rows.filter(known).select(*keys, "persona", *pair).unique()
-    joined = used.join(per_pair, on=[*keys, *pair]).sort("n", descending=True).group_by(
+    joined = used.join(per_pair, on=[*keys, *pair]).sort(["n", *pair], descending=[True, False, False]).group_by(
         *keys, "persona", maintain_order=True).agg(
         pl.col("n").sum(),
         pl.format("{} / {}", *(pl.col(c).cast(pl.String) for c in pair)).head(3).str.join(", ").alias("pairs"),
