@@ -147,10 +147,12 @@ def test_explain_lists_the_committee_with_its_people_and_gaps(tmp_path: Path,
     out = capsys.readouterr().out
     assert ("Buying committee: 2 of 6 personas, 5 contacts; missing Agencies, RevOps, BDR and SDR Leaders, "
             "Sales Leadership") in out
-    assert "✓ CMO and VP Marketing: Jane Doe (VP, Marketing: Marketing / VP)" in out
-    assert "✓ Demand Gen: Lia Mo (Demand Gen Manager: Marketing / Manager)" in out
-    assert "✗ RevOps: no contact" in out
-    assert "- no persona: Sam Roe (Marketing Manager: Marketing / Manager); Kai Li (Growth Ninja: Marketing / ?)" in out
+    assert ("  ✓ CMO and VP Marketing: 1 contact  (persona_cmo_and_vp_marketing_contacts)\n"
+            "      Jane Doe: VP, Marketing (Marketing / VP)\n") in out
+    assert "      Lia Mo: Demand Gen Manager (Marketing / Manager)\n" in out
+    assert "  ✗ RevOps: no contact\n" in out
+    assert ("  - no persona: 3 contacts\n      Sam Roe: Marketing Manager (Marketing / Manager); "
+            "Kai Li: Growth Ninja (Marketing / ?); Max Mu: ") in out
 
 
 @pytest.mark.cli
@@ -357,7 +359,8 @@ async def test_the_account_screen_lists_the_committee_and_its_gaps(tmp_path: Pat
         blocks = [str(w.render()) for w in app.screen.query(Static)]
         committee = next(b for b in blocks if b.startswith("Buying committee"))
         assert committee.startswith("Buying committee: 2 of 6 personas, 5 contacts; missing Agencies, RevOps")
-        assert "✓ CMO and VP Marketing: Jane Doe" in committee and "✗ Sales Leadership: no contact" in committee
+        assert "✓ CMO and VP Marketing: 1 contact" in committee and "Jane Doe: VP, Marketing" in committee
+        assert "✗ Sales Leadership: no contact" in committee
         widget = next(w for w in app.screen.query(Static) if str(w.render()).startswith("Buying committee"))
         assert widget.has_class("account-section") and widget.region.height > 6  # laid out, a line a persona
 

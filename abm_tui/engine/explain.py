@@ -164,6 +164,7 @@ def _play_lines(plan: Plan, a: Assignment, row: int) -> list[str]:
 
 
 _NAMED = 5  # people named per persona; the rest counted
+COMMITTEE_HEADING = "Buying committee"  # the committee block's first words, which the account screen finds
 
 
 def committee_lines(plan: Plan, contacts: pl.DataFrame, row: int) -> list[str]:
@@ -180,29 +181,34 @@ def committee_lines(plan: Plan, contacts: pl.DataFrame, row: int) -> list[str]:
         "persona",
         pl.concat_str(parts, separator=" ", ignore_nulls=True).replace("", None)
         .fill_null(pl.col("email")).fill_null(pl.lit("(no name)")).alias("who"),
-        pl.concat_str(pl.col("job_title").fill_null("no title"), pl.lit(": "),
+        pl.concat_str(pl.col("job_title").fill_null("no title"), pl.lit(" ("),
                       pl.col("function").cast(pl.String).fill_null("?"), pl.lit(" / "),
-                      pl.col("seniority").cast(pl.String).fill_null("?")).alias("job_title"),
+                      pl.col("seniority").cast(pl.String).fill_null("?"), pl.lit(")")).alias("job_title"),
     )
     present = named.get_column("persona").drop_nulls().unique().to_list()
     missing = gaps(present, personas)
-    head = (f"Buying committee: {len(personas) - len(missing)} of {len(personas)} personas, "
-            f"{people.height:,} contact{'' if people.height == 1 else 's'}")
+    head = f"{COMMITTEE_HEADING}: {len(personas) - len(missing)} of {len(personas)} personas, {_count(people.height)}"
     lines = [head + (f"; missing {', '.join(missing)}" if missing else "")]
     for persona in personas:
         mine = named.filter(pl.col("persona") == persona.name)
         if mine.height:
-            lines.append(f"  ✓ {persona.name}: {_people(mine)}  ({persona_column(persona.name)} = {mine.height})")
+            lines.append(f"  ✓ {persona.name}: {_count(mine.height)}  ({persona_column(persona.name)})")
+            lines.append(f"      {_people(mine)}")
         else:
             lines.append(f"  ✗ {persona.name}: no contact")
     other = named.filter(pl.col("persona").is_null())
     if other.height:
-        lines.append(f"  - no persona: {_people(other)}")
+        lines += [f"  - no persona: {_count(other.height)}", f"      {_people(other)}"]
     return lines + [""]
 
 
+def _count(n: int) -> str:
+    return f"{n:,} contact{'' if n == 1 else 's'}"
+
+
 def _people(frame: pl.DataFrame) -> str:
-    shown = [f"{who} ({title})" for who, title in frame.select("who", "job_title").head(_NAMED).iter_rows()]
+    """`Jane Doe: VP, Marketing (Marketing / VP); ...`, the first few, then how many more."""
+    shown = [f"{who}: {title}" for who, title in frame.select("who", "job_title").head(_NAMED).iter_rows()]
     more = frame.height - _NAMED
     return "; ".join(shown) + (f"; and {more:,} more" if more > 0 else "")
 

@@ -1,11 +1,11 @@
 """The demo's people: a contacts file for the demo accounts, shaped like a real CRM's contact export.
 
 Target-like accounts (in the demo plan's industries, with a deal in the CRM, or mid-market and up: every account
-the demo plan can put in a tier) get 2 to 15 contacts, more for bigger companies; the rest a couple at most. Titles come in the
-styles real exports mix ("VP, Demand Generation", "Vice President of Marketing", "Sr. Mgr, RevOps & Systems",
-"mktg mgr"), in German, French or Spanish at accounts in those countries, some blank and a few no table reads
-("Growth Ninja"). Some rows carry no account id and must be matched by the email's domain or the company name,
-and a few match nothing (a free-mail address, a company the accounts file lacks, an email without `@`), so the
+the demo plan can put in a tier) get 2 to 15 contacts, more for bigger companies; the rest a couple at most.
+Titles come in the styles real exports mix ("VP, Demand Generation", "Vice President of Marketing",
+"Sr. Mgr, RevOps & Systems", "mktg mgr"), in German, French or Spanish at accounts in those countries, some
+blank and a few no table reads ("Evangelist"). Some rows carry no account id and must be matched by the email's
+domain or the company name, and a few match nothing (strangers at companies the accounts file lacks), so the
 load report has something to say about each.
 
 Drawn from the accounts frame alone with a generator of its own, so the accounts and events of a seed are the
