@@ -168,6 +168,33 @@ def test_the_result_frame_and_the_matrix_carry_committee_coverage(tmp_path: Path
     assert json.loads(capsys.readouterr().out)["total"] == 4  # Acme 2, Globex 1, Initech 1 (not target)
 
 
+def test_more_personas_than_one_mask_table_keep_their_order() -> None:
+    from abm_tui.engine.committee import PersonaRule, committee_columns
+    from abm_tui.plan.parse import parse_where
+
+    titles = [f"t{i}" for i in range(20)]
+    personas = tuple(PersonaRule(f"P{i}", parse_where({"job_title": {"eq": t}}, "p")) for i, t in enumerate(titles))
+    people = pl.DataFrame({"_row": [0, 0, 0, 1, 2], "job_title": ["t19", "t0", "t17", "t3", "nobody"]})
+    table = committee_columns(people, 4, personas)
+    assert table.get_column("committee").to_list() == [["P0", "P17", "P19"], ["P3"], [], []]
+    assert table.get_column("committee_count").to_list() == [3, 1, 0, 0]
+    assert committee_columns(people, 3, ()).get_column("committee").to_list() == [[], [], []]
+
+
+@pytest.mark.cli
+def test_init_names_the_contacts_and_writes_their_mapping(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    _folder(tmp_path)
+    out = tmp_path / "started.toml"
+    assert cli.main(["init", str(tmp_path / "accounts.csv"), "--contacts", str(tmp_path / "contacts.csv"),
+                     "--out", str(out)]) == 0
+    assert "contacts.csv: 7 contacts read, 7 kept" in capsys.readouterr().out
+    plan = loads_plan(out.read_text(encoding="utf-8"))
+    assert plan.data.contacts == "contacts.csv"
+    assert dict(plan.data.contact_columns)["job_title"] == "Job Title"
+    assert Session.open(out).contacts() is not None
+
+
 # --- part 5: the contact exports -----------------------------------------------------------------
 
 
