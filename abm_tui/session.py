@@ -17,7 +17,7 @@ import polars as pl
 
 from abm_tui.engine import features
 from abm_tui.engine.assignments import assignments_frame
-from abm_tui.engine.committee import assign_personas, committee_columns, plan_personas
+from abm_tui.engine.committee import assign_personas, plan_personas, with_committee
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
@@ -114,11 +114,8 @@ class Workspace:
 def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None] = _quiet) -> Workspace:
     events = dataset.events
     as_of = features.resolve_as_of(plan.as_of, events)
-    accounts = dataset.accounts
-    if dataset.contacts is not None:
-        accounts = accounts.hstack(committee_columns(dataset.contacts, accounts.height, plan_personas(plan)))
     if events is None:
-        return Workspace(dataset, as_of, None, accounts, dataset.report)
+        return Workspace(dataset, as_of, None, _with_committee(dataset, plan, dataset.accounts), dataset.report)
     progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
     channels = features.channels_in(events, plan.data.engagement or plan.data.accounts)
     dense = features.account_features(
@@ -126,9 +123,17 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
         plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
     )
     half_lives = plan.engagement.half_life_days
-    table = features.with_features(accounts, dense, channels, half_lives, plan.data.accounts)
+    table = _with_committee(dataset, plan, features.with_features(dataset.accounts, dense, channels, half_lives,
+                                                                  plan.data.accounts))
     late = events.filter(pl.col("date") > as_of).height
     return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
+
+
+def _with_committee(dataset: Dataset, plan: Plan, table: pl.DataFrame) -> pl.DataFrame:
+    """The table with the committee columns beside it when the plan names a contacts file."""
+    if dataset.contacts is None:
+        return table
+    return with_committee(table, dataset.contacts, plan_personas(plan), plan.data.accounts)
 
 
 def _features_key(plan: Plan) -> tuple[object, ...]:

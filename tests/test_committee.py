@@ -392,6 +392,22 @@ async def test_the_account_screen_lists_the_committee_and_its_gaps(tmp_path: Pat
         assert widget.has_class("account-section") and widget.region.height > 6  # laid out, a line a persona
 
 
+@pytest.mark.cli
+def test_an_earlier_runs_assignments_as_accounts_name_the_committee_columns(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = _folder(tmp_path)
+    assert cli.main(["run", str(plan), "--out", str(tmp_path / "first"), "--no-history"]) == 0
+    again = tmp_path / "again.toml"
+    again.write_text(plan.read_text(encoding="utf-8").replace('"accounts.csv"', '"first/assignments.csv"'),
+                     encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["validate", str(again)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "abm-tui: first/assignments.csv: columns contact_count, committee, committee_count are also computed from "
+        "the contacts file; expected accounts without them (rename them, or leave out the contacts file to use "
+        "them as they are)")
+
+
 def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")

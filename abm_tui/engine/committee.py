@@ -112,6 +112,25 @@ def committee_columns(contacts: pl.DataFrame, size: int,
     return table
 
 
+def with_committee(table: pl.DataFrame, contacts: pl.DataFrame, personas: Sequence[PersonaRule],
+                   accounts_file: str) -> pl.DataFrame:
+    """`table` (the accounts, row for row) with the committee columns beside it.
+
+    An accounts column of one of those names (an earlier run's assignments.csv fed back in holds contact_count)
+    would make two columns of one name, so it is refused, naming them, as engagement features are.
+    """
+    made = committee_columns(contacts, table.height, personas)
+    clashes = [name for name in made.columns if name in table.columns]
+    if clashes:
+        one = len(clashes) == 1
+        raise AbmError(
+            f"{accounts_file}: column{'' if one else 's'} {', '.join(clashes)} {'is' if one else 'are'} also "
+            "computed from the contacts file; expected accounts without them (rename them, or leave out the "
+            "contacts file to use them as they are)"
+        )
+    return table.hstack(made)
+
+
 _MASK_BITS = 16  # personas per lookup table: 65,536 lists at most
 
 

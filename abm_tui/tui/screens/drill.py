@@ -32,7 +32,7 @@ from abm_tui.tui.workers import ToApp, Tokens
 
 FIRST_COLUMNS = (
     "account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
-    "engagement_recent", "engagement_total", "committee_count", "play",
+    "engagement_recent", "engagement_total", "play",
 )
 SEARCHED_COLUMNS = ("account_id", "name", "domain")
 # `reason` is a paragraph and `segment` repeats tier and stage: the account screen shows both better.
