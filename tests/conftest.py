@@ -80,6 +80,21 @@ def private_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 
 
 @pytest.fixture(autouse=True)
+def notifications_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every notification an app raises is kept on it (`tests.pilot.notices`): Textual drops one when its
+    timeout passes, and on a loaded machine a test can take longer than that to look."""
+    from textual.app import App
+
+    raise_notification = App.notify
+
+    def notify(self: App[object], message: object, *args: object, **kwargs: object) -> None:
+        self.__dict__.setdefault("recorded_notices", []).append(str(message))
+        raise_notification(self, message, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "notify", notify)
+
+
+@pytest.fixture(autouse=True)
 def still_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Text cursors do not blink in tests: a screenshot or a wait for idle never depends on the clock."""
     from textual.widgets import Input, TextArea

@@ -19,6 +19,11 @@ from abm_tui.tui.session_thread import SessionThread, state_of
 ROUNDS = 50
 
 
+def notices(app: App[object]) -> list[str]:
+    """Every notification the app raised, in order, expired or not (recorded by conftest)."""
+    return list(app.__dict__.get("recorded_notices", []))
+
+
 def session_threads(app: App[object]) -> list[SessionThread]:
     """The session threads of the screens on the stack (the workbench's, or a test host's)."""
     found = [getattr(screen, "sessions", None) for screen in app.screen_stack]

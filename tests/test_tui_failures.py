@@ -19,7 +19,7 @@ from abm_tui.tui.modals import AskText, ChooseExport, ConfirmQuit
 from abm_tui.tui.screens.workbench import ExportRequest, WorkbenchScreen
 from abm_tui.tui.session_thread import Step
 from abm_tui.tui.widgets.matrix_table import MatrixTable
-from tests.pilot import settled
+from tests.pilot import notices, settled
 from tests.test_tui import opened, press_on
 
 pytestmark = pytest.mark.tui
@@ -40,7 +40,7 @@ def status(app: AbmApp) -> str:
 
 
 def notes(app: AbmApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return notices(app)
 
 
 def alive(app: AbmApp) -> bool:

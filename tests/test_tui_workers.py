@@ -19,7 +19,7 @@ from abm_tui.tui.messages import EditApplied, MatrixMeasured, WorkFailed
 from abm_tui.tui.screens.drill import DrillScreen
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step, state_of
 from abm_tui.tui.workers import Tokens, failure_text
-from tests.pilot import settled
+from tests.pilot import notices, settled
 from tests.test_tui import opened
 
 THRESHOLD = Target("tiers", 2, "fit_score", "min")
@@ -109,7 +109,7 @@ async def test_any_failed_worker_is_a_notification_and_the_status_line(plan_copy
         app.push_screen(DrillScreen(workbench.sessions, "broken", lambda _: 1 / 0))  # a fetch with a bug
         await settled(pilot)
         said = "listing the accounts failed: division by zero"
-        assert said in [str(n.message) for n in app._notifications]
+        assert said in notices(app)
         assert said in str(workbench.query_one("#status", Static).render())
         assert app.is_running and app.return_code is None
 

@@ -30,6 +30,7 @@ class ExportContext:
     preset: str
     channels: tuple[str, ...] | None
     inputs: frozenset[Path]
+    events: pl.DataFrame | None = None  # the matched events, `_row` their account's row in `accounts`
     contacts: pl.DataFrame | None = None  # matched contacts with their persona, `_row` their account's row
 
     @classmethod
@@ -37,8 +38,9 @@ class ExportContext:
         """The session's current plan; `preset` overrides the layout the accounts were read as."""
         plan = session.plan
         chosen = preset or session.report.preset
-        return cls(plan, session.assignments(), session.workspace.dataset.accounts, session.as_of, chosen,
-                   session.workspace.channels, frozenset(input_paths(plan, plan_file)), session.contacts())
+        dataset = session.workspace.dataset
+        return cls(plan, session.assignments(), dataset.accounts, session.as_of, chosen, session.workspace.channels,
+                   frozenset(input_paths(plan, plan_file)), dataset.events, session.contacts())
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from abm_tui.errors import AbmError
 from abm_tui.plan import edits
 from abm_tui.plan.edits import Editable, Target
-from abm_tui.plan.model import Plan, Section
+from abm_tui.plan.model import Criterion, Plan, Section
 from abm_tui.session import Session
 from abm_tui.tui.messages import (
     EditApplied,
@@ -34,6 +34,7 @@ from abm_tui.tui.messages import (
     SessionState,
     ValuesCounted,
 )
+from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
@@ -43,7 +44,7 @@ DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
     "linkedin": "LinkedIn Matched Audiences company lists (linkedin/)",
-    "sql": "the whole plan as one SQL query (plan.sql)",
+    "sql": "the plan as SQL, its tables and load.sql (plan.sql, warehouse/)",
 }
 
 
@@ -93,8 +94,10 @@ def cannot_write(folder: Path, err: OSError) -> str:
     return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
 
 
-class WorkbenchScreen(ToApp, Screen[None]):
+class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
+    CHANGES = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "undo", "redo",
+                         "save", "save_as", "export"})
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
         Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
@@ -123,6 +126,8 @@ class WorkbenchScreen(ToApp, Screen[None]):
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
         Binding("R", "review", "Review", id="review",
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
+        Binding("i", "icp", "ICP", id="icp",
+                tooltip="What the won accounts share, how the plan ranks them, lookalikes; add a suggested criterion"),
     ]
 
     def __init__(self, sessions: SessionThread, state: SessionState, plan_path: Path, *,
@@ -436,9 +441,9 @@ class WorkbenchScreen(ToApp, Screen[None]):
         self.submit(Step.MEASURE, f"measure: {measure}")
 
     @on(RulesTree.NodeSelected)
-    def edit_selected(self) -> None:
-        """Enter on a rule or a test edits it, as `e` does."""
-        self.action_edit()
+    async def edit_selected(self) -> None:
+        """Enter on a rule or a test edits it, as `e` does (through the same check: off when read-only)."""
+        await self.run_action("edit")
 
     @on(MatrixTable.CellSelected)
     def drill(self, event: MatrixTable.CellSelected) -> None:
@@ -529,6 +534,20 @@ class WorkbenchScreen(ToApp, Screen[None]):
         from abm_tui.tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen(self.state.plan, self.plan_path))
+
+    def action_icp(self) -> None:
+        """The ICP screen; a suggestion it closes with joins the fit criteria as an edit like any other."""
+        from abm_tui.tui.screens.icp import IcpScreen
+
+        def chosen(criterion: Criterion | None) -> None:
+            if criterion is None:
+                return
+            try:
+                self.change(edits.add_rule(self.plan, Section.CRITERIA, criterion), f"added {criterion.name}")
+            except AbmError as err:
+                self.refuse(str(err))
+
+        self.app.push_screen(IcpScreen(self.sessions, self.state.plan), chosen)
 
     def action_load_report(self) -> None:
         from abm_tui.tui.modals import ShowText
