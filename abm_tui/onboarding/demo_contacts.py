@@ -1,7 +1,7 @@
 """The demo's people: a contacts file for the demo accounts, shaped like a real CRM's contact export.
 
-Target-like accounts (in the demo plan's industries, with a deal in the CRM, or mid-market and up: every account
-the demo plan can put in a tier) get 2 to 15 contacts, more for bigger companies; the rest a couple at most.
+Target-like accounts (in the demo plan's industries, or mid-market and up: every account the demo plan can put in a
+tier) get 2 to 15 contacts, more for bigger companies; the rest a couple at most.
 Titles come in the styles real exports mix ("VP, Demand Generation", "Vice President of Marketing",
 "Sr. Mgr, RevOps & Systems", "mktg mgr"), in German, French or Spanish at accounts in those countries, some
 blank and a few no table reads ("Evangelist"). Some rows carry no account id and must be matched by the email's
@@ -98,8 +98,8 @@ def demo_contacts(accounts: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
     rng = np.random.default_rng([seed, _SEED_SALT])
     n = accounts.height
     employees = accounts.get_column("employees").to_numpy()
-    target = (accounts.get_column("industry").is_in(_CORE) | (accounts.get_column("crm_stage") != "none")
-              ).to_numpy() | (employees >= _MID_MARKET)
+    # not the CRM stage: people drawn where deals are would make contacts look like a cause of winning to `icp`
+    target = accounts.get_column("industry").is_in(_CORE).to_numpy() | (employees >= _MID_MARKET)
     big = np.clip(np.log10(np.maximum(employees, 1)) - 1.5, 0, 2.5) / 2.5  # 0 at 30 people, 1 at 10,000
     many = np.rint(2 + 13 * np.clip(big * rng.random(n) * 1.4, 0, 1)).astype(np.int64)
     few = rng.choice([0, 0, 0, 1, 2], n)
