@@ -18,7 +18,7 @@ import polars as pl
 
 from abm_tui.engine import features
 from abm_tui.engine.assignments import assignments_frame
-from abm_tui.engine.committee import DEFAULT_PERSONAS, committee_columns
+from abm_tui.engine.committee import assign_personas, plan_personas, with_committee
 from abm_tui.engine.explain import explain_account
 from abm_tui.engine.segment import Assignment, Engine, Matrix
 from abm_tui.errors import AbmError, PlanError, Problem
@@ -33,6 +33,7 @@ from abm_tui.ingest.load import (
     usable,
 )
 from abm_tui.ingest.matching import match_events
+from abm_tui.ingest.titles import from_plan
 from abm_tui.plan.model import Plan
 from abm_tui.plan.parse import load_plan
 from abm_tui.plan.validate import check_plan
@@ -54,7 +55,7 @@ class Dataset:
 def data_key(plan: Plan) -> tuple[object, ...]:
     return (plan.resolve(plan.data.accounts), plan.data.engagement and plan.resolve(plan.data.engagement),
             plan.data.columns, plan.data.preset, plan.data.contacts and plan.resolve(plan.data.contacts),
-            plan.data.contact_columns)
+            plan.data.contact_columns, plan.titles)
 
 
 def _quiet(_: str) -> None:
@@ -68,7 +69,8 @@ def load_dataset(plan: Plan, progress: Callable[[str], None] = _quiet) -> Datase
     contacts = None
     if plan.data.contacts:
         progress(f"reading {plan.data.contacts}")
-        contacts = load_contacts(plan.resolve(plan.data.contacts), accounts.frame, plan.data.contact_columns)
+        contacts = load_contacts(plan.resolve(plan.data.contacts), accounts.frame, plan.data.contact_columns,
+                                 title_rules=from_plan(plan.titles))
         accounts = replace(accounts, report=replace(accounts.report, contact_lines=tuple(contacts.report.summary())))
     dataset = _with_events(plan, accounts, progress)
     return replace(dataset, contacts=None if contacts is None else contacts.frame)
@@ -113,12 +115,8 @@ class Workspace:
 def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None] = _quiet) -> Workspace:
     events = dataset.events
     as_of = features.resolve_as_of(plan.as_of, events)
-    accounts = dataset.accounts
-    if dataset.contacts is not None:
-        accounts = accounts.hstack(committee_columns(dataset.contacts, accounts.height,
-                                                     plan.personas or DEFAULT_PERSONAS))
     if events is None:
-        return Workspace(dataset, as_of, None, accounts, dataset.report)
+        return Workspace(dataset, as_of, None, _with_committee(dataset, plan, dataset.accounts), dataset.report)
     progress(f"computing engagement features for {dataset.accounts.height:,} accounts")
     channels = features.channels_in(events, plan.data.engagement or plan.data.accounts)
     dense = features.account_features(
@@ -126,9 +124,17 @@ def build_workspace(dataset: Dataset, plan: Plan, progress: Callable[[str], None
         plan.engagement.recent_days, plan.engagement.window_days, plan.engagement.half_life_days,
     )
     half_lives = plan.engagement.half_life_days
-    table = features.with_features(accounts, dense, channels, half_lives, plan.data.accounts)
+    table = _with_committee(dataset, plan, features.with_features(dataset.accounts, dense, channels, half_lives,
+                                                                  plan.data.accounts))
     late = events.filter(pl.col("date") > as_of).height
     return Workspace(dataset, as_of, channels, table, replace(dataset.report, events_after_as_of=late))
+
+
+def _with_committee(dataset: Dataset, plan: Plan, table: pl.DataFrame) -> pl.DataFrame:
+    """The table with the committee columns beside it when the plan names a contacts file."""
+    if dataset.contacts is None:
+        return table
+    return with_committee(table, dataset.contacts, plan_personas(plan), plan.data.accounts)
 
 
 def _features_key(plan: Plan) -> tuple[object, ...]:
@@ -345,6 +351,14 @@ class Session:
         plan = plan or self.plan
         return assignments_frame(self._engine, plan, self.assignment(plan))
 
+    def contacts(self, plan: Plan | None = None) -> pl.DataFrame | None:
+        """The matched contacts, each with its `persona` under `plan` (`_row` its account's row), for the contact
+        exports; None when the plan names no contacts file."""
+        people = self._workspace.dataset.contacts
+        if people is None:
+            return None
+        return people.with_columns(assign_personas(people, plan_personas(plan or self.plan)))
+
     def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
                       plan: Plan | None = None) -> pl.DataFrame:
         """The accounts behind one matrix cell (None for a row's or column's total), as `assignments()`."""
@@ -387,7 +401,8 @@ class Session:
 
     def explain(self, account_id: str) -> str:
         source = self.report.accounts_file
-        return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id)
+        return explain_account(self.engine, self.plan, self.assignment(), self.as_of, source, account_id,
+                               self.workspace.dataset.contacts)
 
 
 def _beyond(problems: list[Problem], tolerated: Counter[str]) -> list[Problem]:

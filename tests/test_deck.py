@@ -142,7 +142,7 @@ def test_icp_lift_in_the_deck_is_that_of_abm_tui_icp(
 @pytest.fixture()
 def plan_without_history(demo_dir: Path, tmp_path: Path) -> Path:
     """The demo's data and plan in a folder of their own, with no history folder."""
-    for name in ("accounts.csv", "engagement.parquet", "plan.toml"):
+    for name in ("accounts.csv", "engagement.parquet", "plan.toml", "contacts.csv"):
         shutil.copy(demo_dir / name, tmp_path / name)
     return tmp_path / "plan.toml"
 

@@ -44,7 +44,8 @@ def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def context(session: Session, preset: str | None = None) -> ExportContext:
-    return ExportContext.of(session, preset=preset)
+    """The company files only: the demo's contact files are tested in test_committee."""
+    return replace(ExportContext.of(session, preset=preset), contacts=None)
 
 
 def with_export(ctx: ExportContext, **settings: object) -> ExportContext:
@@ -57,7 +58,7 @@ def rich_plan(tmp_path_factory: pytest.TempPathFactory, demo_plan_path: Path) ->
     domains, and two target accounts whose names are formulas."""
     folder = tmp_path_factory.mktemp("rich")
     demo = demo_plan_path.parent
-    for name in ("plan.toml", "engagement.parquet"):
+    for name in ("plan.toml", "engagement.parquet", "contacts.csv"):
         shutil.copy(demo / name, folder / name)
     targets = Session.open(demo_plan_path).assignments().filter(pl.col("tier") != NOT_TARGET)
     poisoned = targets.get_column("account_id").head(2).to_list()
@@ -304,7 +305,7 @@ def test_the_same_plan_writes_the_same_bytes(demo_session: Session, tmp_path: Pa
 
 
 def test_an_input_is_never_overwritten(demo_plan_path: Path, tmp_path: Path) -> None:
-    for name in ("engagement.parquet", "plan.toml"):
+    for name in ("engagement.parquet", "plan.toml", "contacts.csv"):
         shutil.copy(demo_plan_path.parent / name, tmp_path / name)
     shutil.copy(demo_plan_path.parent / "accounts.csv", tmp_path / "hubspot_companies.csv")
     plan_file = tmp_path / "plan.toml"

@@ -102,6 +102,7 @@ def write_plan_dir(folder: Path) -> Path:
     text, n = re.subn(r"(?m)^as_of = .*$", f"as_of = {AS_OF.isoformat()}", text)
     assert n == 1
     assert 'accounts = "accounts.csv"' in text and 'engagement = "engagement.parquet"' in text
+    text = text.replace('contacts = "contacts.csv"\n', "")  # this plan's own accounts have no people
     (folder / "plan.toml").write_text(text, encoding="utf-8")
     return folder / "plan.toml"
 

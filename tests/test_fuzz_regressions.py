@@ -55,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _plan_reading(demo: Path, folder: Path, accounts: str) -> Path:
-    for name in ("engagement.parquet", "plan.toml"):
+    for name in ("engagement.parquet", "plan.toml", "contacts.csv"):
         shutil.copy(demo / name, folder / name)
     plan = folder / "plan.toml"
     text = plan.read_text(encoding="utf-8").replace('accounts = "accounts.csv"', f'accounts = "{accounts}"')

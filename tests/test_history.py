@@ -30,7 +30,7 @@ from abm_tui.session import Session
 from tests.test_cli import abm
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_FILES = ("plan.toml", "accounts.csv", "engagement.parquet")
+DEMO_FILES = ("plan.toml", "accounts.csv", "engagement.parquet", "contacts.csv")
 MOVEMENT = ("movement.md", "movement.csv")
 D = dt.date
 

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def demo_copy(folder: Path, edit: tuple[str, str] = ("", "")) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("accounts.csv", "engagement.parquet"):
+    for name in ("accounts.csv", "engagement.parquet", "contacts.csv"):
         shutil.copy(REPO / "data" / name, folder / name)
     plan = folder / "plan.toml"
     plan.write_text((REPO / "data" / "plan.toml").read_text().replace(*edit))

@@ -361,7 +361,7 @@ def test_csv_parses_back_with_the_same_numbers(snapshots: tuple[Snapshot, ...]) 
 
 
 def test_review_of_a_real_run_history(tmp_path: Path) -> None:
-    for name in ("plan.toml", "accounts.csv", "engagement.parquet"):
+    for name in ("plan.toml", "accounts.csv", "engagement.parquet", "contacts.csv"):
         shutil.copy(REPO / "data" / name, tmp_path / name)
     plan = load_plan(tmp_path / "plan.toml")
     for as_of in (D(2026, 10, 23), D(2026, 11, 20)):

@@ -94,6 +94,7 @@ def test_saved_plan_gives_the_same_assignments(demo_session: Session, tmp_path: 
         demo_session.plan.data,
         accounts=str(demo_session.plan.resolve(demo_session.plan.data.accounts)),
         engagement=str(demo_session.plan.resolve(demo_session.plan.data.engagement)),
+        contacts=str(demo_session.plan.resolve(demo_session.plan.data.contacts or "")),
     ))
     save_plan(copy, path)
     again = Session.open(path)

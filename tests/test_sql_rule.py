@@ -216,7 +216,8 @@ def test_plan_sql_with_comment_and_division_runs_as_the_engine(demo_dir: Path, t
     text = (demo_dir / "plan.toml").read_text().replace("[[tiers]]", BIG_TIER + "[[tiers]]", 1)
     plan = tmp_path / "plan.toml"
     plan.write_text(text.replace('"accounts.csv"', f'"{demo_dir / "accounts.csv"}"')
-                        .replace('"engagement.parquet"', f'"{demo_dir / "engagement.parquet"}"'))
+                        .replace('"engagement.parquet"', f'"{demo_dir / "engagement.parquet"}"')
+                        .replace('"contacts.csv"', f'"{demo_dir / "contacts.csv"}"'))
     session = Session.open(plan)
     want = engine_answer(session)
     big = session.workspace.dataset.accounts.filter(pl.col("employees") >= 1500).height

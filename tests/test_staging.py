@@ -29,7 +29,7 @@ EXPORT_TO = '\n[export]\nto = ["hubspot", "salesforce", "linkedin"]\n'
 def demo_copy(folder: Path, extra: str = EXPORT_TO) -> Path:
     """The bundled demo's plan and data, without its history, exporting to every CRM and LinkedIn."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("accounts.csv", "engagement.parquet"):
+    for name in ("accounts.csv", "engagement.parquet", "contacts.csv"):
         shutil.copy(REPO / "data" / name, folder / name)
     plan = folder / "plan.toml"
     plan.write_text((REPO / "data" / "plan.toml").read_text() + extra)
@@ -278,11 +278,11 @@ def test_a_read_only_folder_is_said_as_such(
 
 @pytest.fixture()
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 8 MB tmpfs, where the machine lets the tests mount one (root in a container with the right); the
-    injected-error tests above cover the rest."""
+    """A real 32 MB tmpfs (a demo run with its contacts writes about 12 MB), where the machine lets the tests mount
+    one (root in a container with the right); the injected-error tests above cover the rest."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:

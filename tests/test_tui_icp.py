@@ -194,7 +194,8 @@ async def test_without_a_win_the_screen_says_what_is_needed_and_o_learns_from_op
     accounts.write_csv(tmp_path / "accounts.csv")
     plan = load_plan(demo_dir / "plan.toml")
     path = save_plan(replace(plan, data=replace(plan.data, accounts="accounts.csv",
-                                                engagement=str(demo_dir / "engagement.parquet"))),
+                                                engagement=str(demo_dir / "engagement.parquet"),
+                                                contacts=str(demo_dir / "contacts.csv"))),
                      tmp_path / "plan.toml")
     async with opened(path) as (app, pilot):
         screen = await open_icp(app, pilot)

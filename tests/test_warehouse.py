@@ -394,7 +394,7 @@ def test_half_lives_decay_in_the_sql_as_in_the_engine(demo: Session, demo_dir: P
     """The demo plan with half-lives, and a bucket reading a decayed sum: decay moves accounts between
     buckets, and both dialects still put every account where the engine does."""
     text = (demo_dir / "plan.toml").read_text()
-    for name in ("accounts.csv", "engagement.parquet"):
+    for name in ("accounts.csv", "engagement.parquet", "contacts.csv"):
         text = text.replace(f'"{name}"', f'"{demo_dir / name}"')
     text = text.replace("[[fit.criteria]]", "[engagement.half_life_days]\ndemo_request = 14\npricing_page_visit = 7\n"
                         "webinar = 30.5\nad_engagement = 10\n\n[[fit.criteria]]", 1)

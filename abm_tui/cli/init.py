@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("accounts", help="accounts file: CSV, TSV, Excel, Parquet or NDJSON")
     parser.add_argument("--engagement", help="engagement file (events, or a LinkedIn company report)")
+    parser.add_argument("--contacts", help="contacts file (a HubSpot contacts export, a Salesforce contact report, "
+                        "or any table of people with an email, title and company)")
     parser.add_argument("--out", help="plan file to write (default: plan.toml beside the accounts file)")
     parser.add_argument("--preset", choices=PRESETS, default="auto",
                         help="the accounts file's layout (default: detect it)")
@@ -33,9 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     accounts = check_data_argument(args.accounts, "an accounts file")
     engagement = check_data_argument(args.engagement, "an engagement file") if args.engagement else None
+    contacts = check_data_argument(args.contacts, "a contacts file") if args.contacts else None
     out = Path(args.out) if args.out else accounts.resolve().parent / "plan.toml"
     result = write_starter(accounts, engagement, out, preset=args.preset, sheet=args.sheet, name=args.name,
-                           force=args.force, id_column=args.id_column)
+                           force=args.force, id_column=args.id_column, contacts=contacts)
     print("\n".join(result.report.summary()))
     print()
     print("\n".join(result.findings))

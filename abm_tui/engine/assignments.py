@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
+from abm_tui.engine.committee import COMMITTEE_COLUMNS
 from abm_tui.engine.segment import Assignment, Engine, criteria_patterns, met_lists
 from abm_tui.plan import rules
 from abm_tui.plan.model import Plan, Tier
@@ -41,12 +42,14 @@ def assignments_frame(engine: Engine, plan: Plan, a: Assignment, rows: np.ndarra
     engagement = [
         table.get_column(f"engagement_{p}") for p in ("recent", "total") if f"engagement_{p}" in table.columns
     ]
+    committee = [table.get_column(c) for c in COMMITTEE_COLUMNS if c in table.columns]  # a plan with contacts
     return pl.DataFrame(
         [
             *identity,
             pl.Series("fit_score", a.fit_score),
             met_lists(a.criteria_met, a.criteria_names),
             *engagement,
+            *committee,
             _labels(a.bucket_labels, a.bucket, "bucket"),
             tier,
             _labels(tuple(motions), a.tier, "motion"),

@@ -18,7 +18,7 @@ import polars as pl
 
 from abm_tui.errors import AbmError, nearest
 from abm_tui.ingest.titles import Function, Seniority
-from abm_tui.plan.model import AllOf, AnyOf, Compare, Rule
+from abm_tui.plan.model import AllOf, AnyOf, Compare, Plan, Rule
 from abm_tui.plan.rules import columns, to_expr
 
 PersonaRule = Rule  # `[[personas]] name = "...", where = {...}`: a name and a condition over contact columns
@@ -52,6 +52,11 @@ DEFAULT_PERSONAS: tuple[PersonaRule, ...] = (
 )
 
 
+def plan_personas(plan: Plan) -> tuple[PersonaRule, ...]:
+    """The plan's own `[[personas]]`, else the seeds' table: the one place that default is decided."""
+    return plan.personas or DEFAULT_PERSONAS
+
+
 def persona_column(name: str) -> str:
     """`CMO and VP Marketing` as `persona_cmo_and_vp_marketing_contacts`: a column name rules can write bare."""
     return f"persona_{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}_contacts"
@@ -63,14 +68,25 @@ def committee_names(personas: Sequence[PersonaRule]) -> list[str]:
 
 
 def assign_personas(contacts: pl.DataFrame, personas: Sequence[PersonaRule] = DEFAULT_PERSONAS) -> pl.Series:
-    """Each contact's persona, the first enabled rule it meets; null when none does."""
+    """Each contact's persona, the first enabled rule it meets; null when none does.
+
+    The rules are run once per distinct combination of the columns they read (a few thousand titles among
+    millions of contacts) and the answers gathered back by each contact's combination: the `contains` tests
+    on titles are the expensive part, and they see each title once.
+    """
     schema = {name: dtype for name, dtype in contacts.schema.items()}
     rules = [p for p in personas if p.enabled]
     chain: pl.Expr = pl.lit(None, pl.String)
     for rule in reversed(rules):
         chain = pl.when(to_expr(rule.where, schema)).then(pl.lit(rule.name)).otherwise(chain)
     names = pl.Enum([p.name for p in rules]) if rules else pl.String
-    return contacts.select(chain.cast(names).alias("persona")).to_series()
+    read = sorted(set().union(*(columns(p.where) for p in rules)) & set(contacts.columns))
+    if not read:  # every rule matches everyone or no one: the chain is a literal, broadcast to every row
+        return contacts.with_columns(chain.cast(names).alias("persona")).get_column("persona")
+    people = contacts.select(read)
+    distinct = people.unique().with_columns(chain.cast(names).alias("persona"))
+    joined = people.join(distinct, on=read, how="left", maintain_order="left", nulls_equal=True)
+    return joined.get_column("persona")
 
 
 def committee_columns(contacts: pl.DataFrame, size: int,
@@ -90,12 +106,51 @@ def committee_columns(contacts: pl.DataFrame, size: int,
     per = np.bincount(rows[known] * max(len(rules), 1) + codes[known], minlength=size * max(len(rules), 1))
     per = per.reshape(size, max(len(rules), 1))[:, : len(rules)].astype(np.int32)
     columns = {persona_column(p.name): per[:, j] for j, p in enumerate(rules)}
-    table = pl.DataFrame({"contact_count": counts, **columns})
-    named = [pl.when(pl.col(persona_column(p.name)) > 0).then(pl.lit(p.name)) for p in rules]
-    committee = pl.concat_list(named).list.drop_nulls() if named else pl.lit([], pl.List(pl.String))
-    table = table.with_columns(committee.alias("committee"))
-    return table.with_columns(pl.col("committee").list.len().cast(pl.Int32).alias("committee_count")).select(
-        "contact_count", "committee", "committee_count", *columns)
+    committee = _committee(per > 0, [p.name for p in rules])
+    table = pl.DataFrame({"contact_count": counts, "committee": committee,
+                          "committee_count": (per > 0).sum(axis=1).astype(np.int32), **columns})
+    return table
+
+
+def with_committee(table: pl.DataFrame, contacts: pl.DataFrame, personas: Sequence[PersonaRule],
+                   accounts_file: str) -> pl.DataFrame:
+    """`table` (the accounts, row for row) with the committee columns beside it.
+
+    An accounts column of one of those names (an earlier run's assignments.csv fed back in holds contact_count)
+    would make two columns of one name, so it is refused, naming them, as engagement features are.
+    """
+    made = committee_columns(contacts, table.height, personas)
+    clashes = [name for name in made.columns if name in table.columns]
+    if clashes:
+        one = len(clashes) == 1
+        raise AbmError(
+            f"{accounts_file}: column{'' if one else 's'} {', '.join(clashes)} {'is' if one else 'are'} also "
+            "computed from the contacts file; expected accounts without them (rename them, or leave out the "
+            "contacts file to use them as they are)"
+        )
+    return table.hstack(made)
+
+
+_MASK_BITS = 16  # personas per lookup table: 65,536 lists at most
+
+
+def _committee(present: np.ndarray, names: list[str]) -> pl.Series:
+    """Per account the names of its present personas, in order, as a list column.
+
+    Each account's presence pattern is a bit mask and its list is gathered from a table of every mask's list,
+    16 personas at a time (a plan rarely has more): a per-row list expression over a million accounts takes
+    seconds, the gather milliseconds.
+    """
+    parts = []
+    for start in range(0, max(len(names), 1), _MASK_BITS):
+        chunk = present[:, start : start + _MASK_BITS]
+        width = chunk.shape[1]
+        lists = [[names[start + j] for j in range(width) if mask >> j & 1] for mask in range(1 << width)]
+        masks = chunk.astype(np.int64) @ (1 << np.arange(width, dtype=np.int64))
+        parts.append(pl.Series("committee", lists, dtype=pl.List(pl.String)).gather(masks))
+    if len(parts) == 1:
+        return parts[0]
+    return pl.select(pl.concat_list(parts).alias("committee")).to_series()
 
 
 def _check_columns(contacts: pl.DataFrame, personas: Sequence[PersonaRule]) -> None:

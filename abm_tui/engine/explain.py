@@ -10,6 +10,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from abm_tui.engine.committee import assign_personas, gaps, persona_column, plan_personas
 from abm_tui.engine.features import PERIODS, decayed_name, decaying
 from abm_tui.engine.segment import Assignment, Engine, met_lists
 from abm_tui.errors import AbmError, nearest
@@ -33,8 +34,10 @@ def find_row(engine: Engine, account_id: str, source: str) -> int:
     return int(hits[0])
 
 
-def explain_account(engine: Engine, plan: Plan, a: Assignment, as_of: dt.date, source: str, account_id: str) -> str:
-    """`source` names the accounts file in the message when the id is unknown."""
+def explain_account(engine: Engine, plan: Plan, a: Assignment, as_of: dt.date, source: str, account_id: str,
+                    contacts: pl.DataFrame | None = None) -> str:
+    """`source` names the accounts file in the message when the id is unknown; `contacts` (the session's matched
+    contacts, `_row` their account's row) adds the buying committee, person by person."""
     row = find_row(engine, account_id, source)
     frame = _row_frame(engine, plan, a, row)
     values = frame.row(0, named=True)
@@ -44,6 +47,8 @@ def explain_account(engine: Engine, plan: Plan, a: Assignment, as_of: dt.date, s
     lines += _first_match_lines("Stage", plan.stages, a.stage_labels, int(a.stage[row]), frame)
     lines += _tier_lines(engine, plan, a, row, frame)
     lines += _play_lines(plan, a, row)
+    if contacts is not None:
+        lines += committee_lines(plan, contacts, row)
     if engine.channels is not None:
         lines += _engagement_lines(values, engine.channels, plan, as_of)
     return "\n".join(lines)
@@ -175,6 +180,56 @@ def _play_lines(plan: Plan, a: Assignment, row: int) -> list[str]:
         f"  sales action: {play.sales_action}",
         "",
     ]
+
+
+_NAMED = 5  # people named per persona; the rest counted
+COMMITTEE_HEADING = "Buying committee"  # the committee block's first words, which the account screen finds
+
+
+def committee_lines(plan: Plan, contacts: pl.DataFrame, row: int) -> list[str]:
+    """The account's people by persona, in the plan's persona order, with the personas it has nobody for.
+
+    A gap is the point: a Tier 1 account run to the whole committee with no executive contact needs
+    multi-threading, so every persona is listed, present (✓, with the people) or missing (✗).
+    """
+    personas = [p for p in plan_personas(plan) if p.enabled]
+    people = contacts.filter(pl.col("_row") == row)
+    people = people.with_columns(assign_personas(people, personas))
+    parts = [pl.col(c) for c in ("first_name", "last_name") if c in people.columns] or [pl.lit(None, pl.String)]
+    named = people.select(
+        "persona",
+        pl.concat_str(parts, separator=" ", ignore_nulls=True).replace("", None)
+        .fill_null(pl.col("email")).fill_null(pl.lit("(no name)")).alias("who"),
+        pl.concat_str(pl.col("job_title").fill_null("no title"), pl.lit(" ("),
+                      pl.col("function").cast(pl.String).fill_null("?"), pl.lit(" / "),
+                      pl.col("seniority").cast(pl.String).fill_null("?"), pl.lit(")")).alias("job_title"),
+    )
+    present = named.get_column("persona").drop_nulls().unique().to_list()
+    missing = gaps(present, personas)
+    head = f"{COMMITTEE_HEADING}: {len(personas) - len(missing)} of {len(personas)} personas, {_count(people.height)}"
+    lines = [head + (f"; missing {', '.join(missing)}" if missing else "")]
+    for persona in personas:
+        mine = named.filter(pl.col("persona") == persona.name)
+        if mine.height:
+            lines.append(f"  ✓ {persona.name}: {_count(mine.height)}  ({persona_column(persona.name)})")
+            lines.append(f"      {_people(mine)}")
+        else:
+            lines.append(f"  ✗ {persona.name}: no contact")
+    other = named.filter(pl.col("persona").is_null())
+    if other.height:
+        lines += [f"  - no persona: {_count(other.height)}", f"      {_people(other)}"]
+    return lines + [""]
+
+
+def _count(n: int) -> str:
+    return f"{n:,} contact{'' if n == 1 else 's'}"
+
+
+def _people(frame: pl.DataFrame) -> str:
+    """`Jane Doe: VP, Marketing (Marketing / VP); ...`, the first few, then how many more."""
+    shown = [f"{who}: {title}" for who, title in frame.select("who", "job_title").head(_NAMED).iter_rows()]
+    more = frame.height - _NAMED
+    return "; ".join(shown) + (f"; and {more:,} more" if more > 0 else "")
 
 
 def _engagement_lines(values: dict, channels: tuple[str, ...], plan: Plan, as_of: dt.date) -> list[str]:

@@ -215,11 +215,13 @@ def _cleaned(frame: pl.DataFrame) -> pl.DataFrame:
 def _with_domain(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """`domain`: the company's domain where given, else the email's unless it is a free-mail provider's."""
     at = pl.col("email").str.contains("@", literal=True)
-    mail = pl.when(at).then(bare_domain(pl.col("email")))
-    free = mail.is_in(list(FREE_MAIL))
+    # the email's domain once, as a column: cleaning it is the costly part, and the count and the coalesce need it
+    frame = frame.with_columns(pl.when(at).then(bare_domain(pl.col("email"))).alias("_mail"))
+    free = pl.col("_mail").is_in(list(FREE_MAIL))
     given = bare_domain(pl.col("domain")) if "domain" in frame.columns else pl.lit(None, pl.String)
     counted = int(frame.select(free.sum()).item() or 0)
-    return frame.with_columns(pl.coalesce(given, pl.when(~free).then(mail)).alias("domain")), counted
+    return frame.with_columns(pl.coalesce(given, pl.when(~free).then(pl.col("_mail"))).alias("domain")).drop(
+        "_mail"), counted
 
 
 def _drop_repeats(frame: pl.DataFrame, first_row: int) -> tuple[pl.DataFrame, tuple[DroppedRow, ...]]:

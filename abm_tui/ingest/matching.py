@@ -166,7 +166,8 @@ def _try_key(pending: pl.DataFrame, accounts: pl.DataFrame, key: _Key) -> pl.Dat
 
     Each distinct raw value is cleaned once: engagement files repeat a few thousand companies over millions of rows.
     """
-    known = key.account_column in accounts.columns
+    dtype = accounts.schema.get(key.account_column)
+    known = dtype is not None and not dtype.is_nested()  # a name held as a list names no one company
     source = pl.col(key.account_column) if known else pl.lit(None, pl.String)
     owners = (
         accounts.select(key.clean(source).alias("_key"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_acc"))
@@ -181,7 +182,8 @@ def _try_key(pending: pl.DataFrame, accounts: pl.DataFrame, key: _Key) -> pl.Dat
         .join(owners, on="_key", how="left")
     )
     tried = pending.with_columns(raw).join(lookup, on="_raw", how="left", maintain_order="left")
-    absent = f"no account with this {key.label}" if known else f"the accounts have no {key.account_column} column"
+    absent = (f"no account with this {key.label}" if known else f"the accounts have no {key.account_column} column"
+              if dtype is None else f"the accounts' {key.account_column} column holds lists, not one value each")
     reason = (
         pl.when(pl.col("_key").is_null()).then(None)
         .when(pl.col("_n").is_null()).then(pl.lit(absent))

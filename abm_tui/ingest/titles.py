@@ -21,37 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import polars as pl
 
 from abm_tui.errors import AbmError
-
-
-class Function(StrEnum):
-    """What part of the company a person works in (DESIGN.md: Contacts and the buying committee)."""
-
-    MARKETING = "Marketing"
-    SALES = "Sales"
-    REVOPS = "Revenue Operations"
-    FINANCE = "Finance"
-    IT = "IT"
-    ENGINEERING = "Engineering"
-    PRODUCT = "Product"
-    HR = "HR"
-    EXECUTIVE = "Executive"
-    OTHER = "Other"
-
-
-class Seniority(StrEnum):
-    """How senior a person is, from the top; a title names one level at most."""
-
-    C_LEVEL = "C-level"
-    VP = "VP"
-    DIRECTOR = "Director"
-    MANAGER = "Manager"
-    IC = "Individual contributor"
-
+from abm_tui.plan.model import Function, Seniority, TitleWords
 
 FUNCTION_TYPE = pl.Enum([f.value for f in Function])
 SENIORITY_TYPE = pl.Enum([s.value for s in Seniority])
@@ -65,6 +39,11 @@ class TitleRule:
 
     label: Function | Seniority
     words: tuple[str, ...]
+
+
+def from_plan(titles: Sequence[TitleWords]) -> tuple[TitleRule, ...]:
+    """The plan's `[[titles]]` as rules: one per label a plan rule gives (a rule may give both), in plan order."""
+    return tuple(TitleRule(label, t.words) for t in titles for label in (t.function, t.seniority) if label)
 
 
 def _f(label: Function | Seniority, words: str) -> TitleRule:

@@ -247,10 +247,11 @@ def write_demo(out_dir: Path, accounts: int, events: int | None = None, seed: in
     """
     from abm_tui.errors import AbmError
     from abm_tui.history.snapshots import list_snapshots
+    from abm_tui.onboarding.demo_contacts import CONTACTS_FILE, write_demo_contacts
     from abm_tui.onboarding.demo_history import write_demo_history
     from abm_tui.plan.model import HistorySettings
 
-    names = (LAYOUT_FILES[layout], *DEMO_FILES[1:])
+    names = (LAYOUT_FILES[layout], *DEMO_FILES[1:], *((CONTACTS_FILE,) if layout == "canonical" else ()))
     present = [out_dir / name for name in names if (out_dir / name).exists()]
     snapshots = list_snapshots(out_dir / HistorySettings.folder)
     present += [snapshot.path for snapshot in snapshots]
@@ -261,7 +262,8 @@ def write_demo(out_dir: Path, accounts: int, events: int | None = None, seed: in
     demo = generate(accounts, events, seed)
     if layout == "canonical":
         accounts_path, events_path = write_demo_files(demo, out_dir)
-        written = [accounts_path, events_path, write_demo_plan(out_dir)]
+        contacts_path = write_demo_contacts(demo.accounts, out_dir, seed)
+        written = [accounts_path, events_path, contacts_path, write_demo_plan(out_dir)]
     else:
         written = _write_crm_demo(demo, out_dir, layout, seed)
     return [*write_demo_history(written[-1], seed), *written]
@@ -294,11 +296,13 @@ def write_demo_plan(out_dir: Path) -> Path:
     from dataclasses import replace
 
     from abm_tui.onboarding.bundled import demo_plan
+    from abm_tui.onboarding.demo_contacts import CONTACTS_FILE
     from abm_tui.plan.dump import save_plan
     from abm_tui.plan.model import DataSource
     from abm_tui.plan.parse import load_plan
 
-    plan = replace(load_plan(demo_plan()), as_of=DEMO_AS_OF, data=DataSource(DEMO_FILES[0], DEMO_FILES[1], "auto"))
+    data = DataSource(DEMO_FILES[0], DEMO_FILES[1], "auto", contacts=CONTACTS_FILE)
+    plan = replace(load_plan(demo_plan()), as_of=DEMO_AS_OF, data=data)
     return save_plan(plan, out_dir / DEMO_FILES[2])
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from abm_tui.engine.segment import Matrix
 from abm_tui.errors import AbmError
+from abm_tui.ingest import readers
+from abm_tui.ingest.contacts import layout as contact_layout
 from abm_tui.ingest.load import LoadReport
 from abm_tui.onboarding.starter import starter_plan
 from abm_tui.plan.dump import save_plan
@@ -31,13 +33,15 @@ class Started:
 
 def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset: str = "auto",
                   sheet: str | None = None, name: str | None = None, force: bool = False,
-                  id_column: str | None = None) -> Started:
+                  id_column: str | None = None, contacts: Path | None = None) -> Started:
     """Read the files, build the starter plan from their own quantiles, and save it (never over an input).
 
     `id_column` is the header to key the accounts by (`--id`), written into the plan's `[data.columns]`;
     without it the loader chooses, and its choice is written there too, so next week's file is keyed the same.
+    `contacts` (`--contacts`) is named in `[data]` and its headers' mapping written in `[data.contact_columns]`,
+    for the same reason.
     """
-    inputs = {p.resolve() for p in (accounts, engagement) if p is not None}
+    inputs = {p.resolve() for p in (accounts, engagement, contacts) if p is not None}
     if out.resolve() in inputs:
         raise AbmError(f"{out}: is one of the data files; choose another --out for the plan")
     if out.exists() and not force:
@@ -46,7 +50,9 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     base.mkdir(parents=True, exist_ok=True)  # data paths are relative to it, and the OS walks through it
     events = None if engagement is None else relative_path(engagement, base)
     given = () if id_column is None else (("account_id", id_column),)
-    data = DataSource(relative_path(accounts, base), events, preset, given, sheet)
+    people = None if contacts is None else relative_path(contacts, base)
+    data = DataSource(relative_path(accounts, base), events, preset, given, sheet, people,
+                      () if contacts is None else contact_mapping(contacts))
     draft = Plan(name=name or _plan_name(accounts), data=data, base_dir=base, source=str(out))
     dataset = load_dataset(draft)
     report = dataset.report
@@ -56,6 +62,12 @@ def write_starter(accounts: Path, engagement: Path | None, out: Path, *, preset:
     plan = replace(starter.plan, base_dir=base, source=str(out))
     matrix = Session(plan, workspace).matrix()
     return Started(save_plan(plan, out), plan, workspace.report, starter.findings, matrix)
+
+
+def contact_mapping(path: Path) -> tuple[tuple[str, str], ...]:
+    """The contacts file's headers behind each canonical contact column, where they differ from its name."""
+    chosen = contact_layout(readers.read_table(path).frame)
+    return tuple((canonical, header) for canonical, header in chosen.mapping if canonical != header)
 
 
 def _plan_name(accounts: Path) -> str:

@@ -24,6 +24,7 @@ from abm_tui.plan.model import (
     Rule,
     Sql,
     Tier,
+    TitleWords,
     plain_number,
 )
 
@@ -99,7 +100,18 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         doc["history"] = {"folder": plan.history.folder}
     if plan.personas:
         doc["personas"] = [_rule_dict(p) for p in plan.personas]
+    if plan.titles:
+        doc["titles"] = [_title_dict(t) for t in plan.titles]
     return doc
+
+
+def _title_dict(t: TitleWords) -> dict[str, Any]:
+    out: dict[str, Any] = {"words": list(t.words)}
+    if t.function:
+        out["function"] = t.function.value
+    if t.seniority:
+        out["seniority"] = t.seniority.value
+    return out
 
 
 def _export_sections(settings: ExportSettings) -> dict[str, dict[str, Any]]:

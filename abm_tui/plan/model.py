@@ -154,6 +154,41 @@ class Play:
     name: str | None = None
 
 
+class Function(StrEnum):
+    """What part of the company a person works in (DESIGN.md: Contacts and the buying committee)."""
+
+    MARKETING = "Marketing"
+    SALES = "Sales"
+    REVOPS = "Revenue Operations"
+    FINANCE = "Finance"
+    IT = "IT"
+    ENGINEERING = "Engineering"
+    PRODUCT = "Product"
+    HR = "HR"
+    EXECUTIVE = "Executive"
+    OTHER = "Other"
+
+
+class Seniority(StrEnum):
+    """How senior a person is, from the top; a title names one level at most."""
+
+    C_LEVEL = "C-level"
+    VP = "VP"
+    DIRECTOR = "Director"
+    MANAGER = "Manager"
+    IC = "Individual contributor"
+
+
+@dataclass(frozen=True)
+class TitleWords:
+    """`[[titles]]`: titles holding any of `words` read as this function and/or seniority, before the shipped
+    table (ingest.titles), so a planner fixes a title the table misreads or cannot read without a release."""
+
+    words: tuple[str, ...]
+    function: Function | None = None
+    seniority: Seniority | None = None
+
+
 @dataclass(frozen=True)
 class DataSource:
     accounts: str = "accounts.csv"
@@ -213,6 +248,7 @@ class Plan:
     export: ExportSettings = ExportSettings()
     history: HistorySettings = HistorySettings()
     personas: tuple[Rule, ...] = ()  # first match over a contact's function, seniority, job_title; (): the seeds'
+    titles: tuple[TitleWords, ...] = ()  # the planner's title rules, tried before the shipped table
     version: int = FORMAT_VERSION
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="plan", compare=False)  # the file it was read from, for messages

@@ -34,6 +34,7 @@ from abm_tui.plan.model import (
     DataSource,
     EngagementSettings,
     ExportSettings,
+    Function,
     HistorySettings,
     Not,
     Plan,
@@ -41,8 +42,10 @@ from abm_tui.plan.model import (
     Rule,
     Scalar,
     Section,
+    Seniority,
     Sql,
     Tier,
+    TitleWords,
     plain_number,
 )
 from abm_tui.plan.ops import OPS, TABLE, Takes
@@ -53,7 +56,7 @@ T = TypeVar("T")
 
 TOP_KEYS = (
     "version", "name", "as_of", "data", "engagement", "fit", "tiers", "stages", "buckets", "plays", "export", "history",
-    "personas",
+    "personas", "titles",
 )
 DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet", "contacts", "contact_columns")
 EXPORT_KEYS = ("to", "hubspot", "linkedin", "sql")
@@ -61,6 +64,7 @@ ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights", "half_life_days")
 CRITERION_KEYS = ("name", "points", "where", "enabled")
 TIER_KEYS = ("name", "motion", "where", "limit", "rank_by", "enabled")
 RULE_KEYS = ("name", "where", "enabled")
+TITLE_KEYS = ("words", "function", "seniority")
 PLAY_KEYS = ("name", "tier", "stage", "bucket", "campaign", "cta", "sales_action")
 
 
@@ -291,8 +295,9 @@ def plan_from_dict(doc: Mapping[str, Any], source: str = "plan", base_dir: Path 
     export = _export(doc.get("export", {}), reader)
     history = _history(doc.get("history", {}), reader)
     personas = tuple(_rule(item, path, reader) for path, item in reader.rules(doc.get("personas", []), "personas"))
+    titles = tuple(_title(item, path, reader) for path, item in reader.rules(doc.get("titles", []), "titles"))
     plan = Plan(
-        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, history, personas,
+        name, as_of, data, engagement, criteria, tiers, stages, buckets, plays, export, history, personas, titles,
         base_dir=base_dir, source=source,
     )
     _check_names(plan, reader)
@@ -429,6 +434,35 @@ def _rule(item: Any, path: str, reader: _Reader) -> Rule:
     name = reader.text(spec.get("name"), f"{path}.name") or "?"
     where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
     return Rule(name, where, reader.boolean(spec.get("enabled", True), f"{path}.enabled"))
+
+
+def _title(item: Any, path: str, reader: _Reader) -> TitleWords:
+    """`words` (a word or a list; `*` at either end for any letters) and a function, a seniority or both."""
+    spec = reader.table(item, path, TITLE_KEYS)
+    words = _names(spec.get("words"), f"{path}.words", reader) or ()
+    if "words" not in spec:
+        reader.fail(f"{path}.words", 'missing; expected the title words it reads, e.g. words = ["growth hacker"]')
+    for i, word in enumerate(words):
+        if not any(ch.isalnum() for ch in word):
+            reader.fail(f"{path}.words[{i}]", f"expected a word of a job title, got {_show(word)}")
+    function = _label(spec.get("function"), f"{path}.function", Function, reader)
+    seniority = _label(spec.get("seniority"), f"{path}.seniority", Seniority, reader)
+    if "function" not in spec and "seniority" not in spec:
+        reader.fail(path, "expected a function, a seniority or both for its words")
+    return TitleWords(tuple(words), function, seniority)
+
+
+E = TypeVar("E", Function, Seniority)
+
+
+def _label(value: Any, path: str, kind: type[E], reader: _Reader) -> E | None:
+    allowed = [label.value for label in kind]
+    if value is None:
+        return None
+    if value not in allowed:
+        reader.fail(path, f"expected one of {', '.join(allowed)}, got {_show(value)}" + nearest(str(value), allowed))
+        return None
+    return kind(value)
 
 
 def _play(item: Any, path: str, reader: _Reader) -> Play:

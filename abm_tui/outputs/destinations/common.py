@@ -31,6 +31,7 @@ class ExportContext:
     channels: tuple[str, ...] | None
     inputs: frozenset[Path]
     events: pl.DataFrame | None = None  # the matched events, `_row` their account's row in `accounts`
+    contacts: pl.DataFrame | None = None  # matched contacts with their persona, `_row` their account's row
 
     @classmethod
     def of(cls, session: Session, plan_file: Path | None = None, preset: str | None = None) -> ExportContext:
@@ -39,7 +40,7 @@ class ExportContext:
         chosen = preset or session.report.preset
         dataset = session.workspace.dataset
         return cls(plan, session.assignments(), dataset.accounts, session.as_of, chosen, session.workspace.channels,
-                   frozenset(input_paths(plan, plan_file)), dataset.events)
+                   frozenset(input_paths(plan, plan_file)), dataset.events, session.contacts())
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,18 @@ class Draft:
     files: tuple[tuple[str, pl.DataFrame | str], ...]
     warnings: tuple[str, ...]
     rows: int
+
+
+def contact_rows(context: ExportContext, *columns: str) -> pl.DataFrame:
+    """Each contact beside its account's `columns` of the assignments (tier, segment...); empty without contacts.
+
+    `_row` is the account's row, the same in the assignments and the accounts: a gather, not a join on ids.
+    """
+    people = context.contacts
+    if people is None:
+        return pl.DataFrame()
+    rows = people.get_column("_row")
+    return people.hstack(context.assignments.select(pl.col(c).gather(rows) for c in columns))
 
 
 def tier_names(plan: Plan) -> tuple[str, ...]:

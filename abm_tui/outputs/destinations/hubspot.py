@@ -1,4 +1,5 @@
-"""HubSpot: a companies import keyed by Record ID or Company Domain Name, under 250,000 rows a file."""
+"""HubSpot: a companies import keyed by Record ID or Company Domain Name, under 250,000 rows a file; with a contacts
+file, a contacts import (by Record ID, else Email) carrying each person's persona and their company's segment."""
 
 from __future__ import annotations
 
@@ -6,14 +7,25 @@ import re
 
 import polars as pl
 
-from abm_tui.outputs.destinations.common import ABM_FIELDS, Draft, ExportContext, label_order, some, split, tier_names
+from abm_tui.outputs.destinations.common import (
+    ABM_FIELDS,
+    Draft,
+    ExportContext,
+    contact_rows,
+    label_order,
+    some,
+    split,
+    tier_names,
+)
 from abm_tui.outputs.manifest import Provenance
 from abm_tui.plan.model import NOT_TARGET
 
 HUBSPOT_STEM = "hubspot_companies"
+HUBSPOT_CONTACTS_STEM = "hubspot_contacts"
+CONTACT_FIELDS = ("persona", "function", "seniority")  # each person's own, beside the account's ABM_FIELDS
 HUBSPOT_MAX_ROWS = 249_998  # with the header, under the 250,000 rows HubSpot imports from one file
 ICP_TIERS = ("tier_1", "tier_2", "tier_3")  # HubSpot's internal values of Ideal Customer Profile Tier
-OWNED = re.compile(rf"{HUBSPOT_STEM}(?:-\d+)?\.csv")  # the files an earlier delivery wrote
+OWNED = re.compile(rf"(?:{HUBSPOT_STEM}|{HUBSPOT_CONTACTS_STEM})(?:-\d+)?\.csv")  # the files an earlier delivery wrote
 
 
 def build(context: ExportContext, prov: Provenance) -> Draft:
@@ -59,4 +71,29 @@ def build(context: ExportContext, prov: Provenance) -> Draft:
     if len(files) > 1:
         warnings.append(f"split into {len(files)} files of at most {HUBSPOT_MAX_ROWS:,} rows: HubSpot imports "
                         "under 250,000 rows per file")
+    if context.contacts is not None:
+        people, said = _contacts(context, prov)
+        files += split(HUBSPOT_CONTACTS_STEM, "-", people, HUBSPOT_MAX_ROWS)
+        warnings += said
     return Draft(tuple((f"{stem}.csv", part) for stem, part in files), tuple(warnings), rows.height)
+
+
+def _contacts(context: ExportContext, prov: Provenance) -> tuple[pl.DataFrame, list[str]]:
+    """Every matched contact HubSpot can find: by Record ID when the contacts came from HubSpot, else by Email.
+
+    All contacts, not only those at target accounts, so a person whose company left a tier is updated too.
+    """
+    people = contact_rows(context, *ABM_FIELDS)
+    record = pl.col("contact_id").str.contains(r"^\d+$") if "contact_id" in people.columns else pl.lit(False)
+    findable = record | pl.col("email").is_not_null()
+    lost = people.filter(~findable).height
+    rows = people.filter(findable).select(
+        pl.when(record).then(pl.col("contact_id")).alias("Record ID"),
+        pl.col("email").alias("Email"),
+        *(pl.col(f).cast(pl.String).alias("ABM " + f.title()) for f in CONTACT_FIELDS),
+        *(pl.col(f).alias("ABM Account " + f.replace("_", " ").title()) for f in ABM_FIELDS),
+        pl.lit(prov.label()).alias("ABM Plan"),
+    )
+    said = [f"{lost:,} contacts have neither an email nor a HubSpot Record ID and are left out of "
+            f"{HUBSPOT_CONTACTS_STEM}.csv: HubSpot finds contacts by one of them"] if lost else []
+    return rows, said

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, LoadingIndicator, Sparkline, Static
 
-from abm_tui.engine.explain import find_row
+from abm_tui.engine.explain import COMMITTEE_HEADING, find_row
 from abm_tui.engine.timeline import engaged_values, weekly_engagement
 from abm_tui.errors import AbmError
 from abm_tui.session import Session
@@ -76,6 +76,9 @@ def gather(session: Session, account_id: str) -> AccountDetail:
     """The account's explanation, firmographics and engagement; raises AbmError for an unknown id."""
     heading, *parts = session.explain(account_id).split("\n\n")
     blocks = tuple(part for part in parts if part.strip())
+    # the people come first after who the account is: who to talk to is what sales opens the screen for
+    committee = tuple(block for block in blocks if block.startswith(COMMITTEE_HEADING))
+    blocks = committee + tuple(block for block in blocks if block not in committee)
     row = find_row(session.engine, account_id, session.report.accounts_file)
     values = session.engine.table.row(row, named=True)
     firmographics = tuple((c, shown(values[c])) for c in FIRMOGRAPHICS if values.get(c) not in (None, "", []))
