@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from abm_tui.cli import main
 from abm_tui.plan import edits
@@ -146,6 +147,7 @@ async def test_read_only_says_so_and_takes_the_changing_keys_away(plan_copy: Pat
         assert isinstance(review, ReviewScreen)
         assert {b.binding.action for b in review.active_bindings.values()} >= {"back", "group"}
         assert "export" not in {b.binding.action for b in review.active_bindings.values()}
+        assert "ctrl+e" not in str(review.query_one("#review-period", Static).render()), "no offer of a hidden key"
     assert plan_copy.read_bytes() == before and not autosave.path_for(plan_copy).exists()
 
 

@@ -34,7 +34,7 @@ from abm_tui.history.review import (
 )
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import input_paths
-from abm_tui.tui.read_only import HidesChanges
+from abm_tui.tui.read_only import HidesChanges, is_read_only
 from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
@@ -126,7 +126,8 @@ class ReviewScreen(HidesChanges, ToApp, Screen[None]):
         start, end = review.start, review.end
         self.query_one("#review-period", Static).update(
             f"{start.as_of} to {end.as_of} · {len(review.snapshots)} snapshots · by {review.by} · cohort: the "
-            f"accounts in each {review.by} on {start.as_of} · g regroups · ctrl+e writes review.md and review.csv")
+            f"accounts in each {review.by} on {start.as_of} · g regroups"
+            + ("" if is_read_only(self) else " · ctrl+e writes review.md and review.csv"))
         table = self.query_one("#review-table", DataTable)
         table.clear(columns=True)
         table.add_columns(review.by, *(HEADERS[column] for column in SHOWN), "Sizes", "")
