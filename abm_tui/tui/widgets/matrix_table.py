@@ -67,7 +67,8 @@ class MatrixTable(DataTable[Text]):
     """Rows and columns follow plan order with Not target / Unstaged last, then Total."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(cursor_type="cell", zebra_stripes=True, id=id)
+        # The row labels stay put when the table scrolls sideways.
+        super().__init__(cursor_type="cell", zebra_stripes=True, fixed_columns=1, id=id)
         self.view: MatrixView | None = None
         self._room: list[int] = []  # each column's widest cell at the last full build
 
