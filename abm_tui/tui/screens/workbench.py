@@ -42,12 +42,12 @@ from abm_tui.tui.workers import ToApp, Tokens
 DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
-    "linkedin": "LinkedIn Matched Audiences company lists (linkedin/)",
     "sql": "the whole plan as one SQL query (plan.sql)",
 }
-# LinkedIn is offered twice, one list per segment or per tier (`[export] linkedin_per`); the dialog's values.
+# LinkedIn Matched Audiences is offered twice, one list per segment or per tier (`[export] linkedin_per`).
 LINKEDIN_PER = {"linkedin": "segment", "linkedin-per-tier": "tier"}
-LINKEDIN_LABELS = {"segment": "one list per segment, tier x stage", "tier": "one list per tier"}
+LINKEDIN_LABELS = {"segment": "LinkedIn company lists, one per segment (linkedin/)",
+                   "tier": "LinkedIn company lists, one per tier (linkedin/)"}
 
 
 def export_choices(plan: Plan) -> tuple[tuple[str, str, bool], ...]:
@@ -59,11 +59,11 @@ def export_choices(plan: Plan) -> tuple[tuple[str, str, bool], ...]:
     targets, per = plan.export.to, plan.export.linkedin_per
     choices = [(name, name, True) for name in RUN_FILES]
     for name in DESTINATIONS:
-        if name != "linkedin":
+        if name in DESTINATION_LABELS:
             choices.append((name, DESTINATION_LABELS[name], name in targets))
             continue
-        choices += [(value, f"{DESTINATION_LABELS[name]}: {LINKEDIN_LABELS[split]}",
-                     name in targets and per == split) for value, split in LINKEDIN_PER.items()]
+        choices += [(value, LINKEDIN_LABELS[split], name in targets and per == split)
+                    for value, split in LINKEDIN_PER.items()]
     return tuple(choices)
 
 
@@ -136,7 +136,7 @@ NAVIGATION = [
 RULES_ACTIONS = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "fold",
                            "fold_all", "widen", "section", "search"})
 MATRIX_ACTIONS = frozenset({"pivot", "measure", "pin_baseline"})
-RULES_MIN_WIDTH = 30  # the pane's min-width in app.tcss
+RULES_MIN_WIDTH = 34  # the pane's min-width in app.tcss
 MATRIX_MIN_WIDTH = 30
 
 
@@ -224,7 +224,7 @@ class WorkbenchScreen(ToApp, Screen[None]):
 
         width = load_settings().rules_width
         if width:
-            self.query_one("#rules-pane").styles.width = width
+            self.set_rules_width(width)
         self.query_one(RulesTree).show(self.plan)
         self.query_one(RulesTree).focus()
         self.sessions.start(self.post_message)
@@ -546,11 +546,16 @@ class WorkbenchScreen(ToApp, Screen[None]):
 
         pane = self.query_one("#rules-pane")
         width = max(RULES_MIN_WIDTH, min(pane.outer_size.width + step, self.size.width - MATRIX_MIN_WIDTH))
-        pane.styles.width = width
+        self.set_rules_width(width)
         try:
             save_settings(replace(load_settings(), rules_width=width))
         except AbmError as err:
             self.say(str(err))
+
+    def set_rules_width(self, width: int) -> None:
+        """A width the planner chose: the rules pane keeps it and the matrix gets the rest."""
+        self.query_one("#rules-pane").styles.width = width
+        self.query_one("#matrix-pane").styles.width = "1fr"
 
     @on(RulesTree.NodeHighlighted)
     def show_detail(self) -> None:
