@@ -200,6 +200,16 @@ def measure(frame: pl.DataFrame) -> list[int]:
     return list(backend.column_content_widths)
 
 
+def page_widths(page: pl.DataFrame) -> list[int]:
+    """A first page's widths as its values read as text, measured in Polars: the table's own measure imports
+    pyarrow.compute on first use (over a second), which the first rows must not wait for. Text as Polars writes
+    it is never narrower than the table's (`1e+07` for 10000000.0), booleans get their tick; the whole cell's
+    measured widths replace these."""
+    lengths = page.select(pl.col(c).cast(pl.String).str.len_chars().max().fill_null(0) for c in page.columns)
+    ticks = [2 if dtype == pl.Boolean else 0 for dtype in page.dtypes]
+    return [int(n) + tick for n, tick in zip(lengths.row(0), ticks, strict=True)] if page.width else []
+
+
 @dataclass(frozen=True)
 class ViewRequest:
     """A view to compute: on the cell's accounts once fetched (`source`), else after fetching them."""
@@ -332,9 +342,9 @@ class DrillScreen(ToApp, Screen[None]):
             try:
                 if self.first is not None:
                     page, total = self.sessions.ask(self.first).result()
-                    page_widths = tuple(measure(page))
-                    self.post_message(ViewReady(request.token, None, page_widths, View(), page,
-                                                MeasuredBackend(page.to_arrow(), page_widths), 0, 0, total))
+                    widths = tuple(page_widths(page))
+                    self.post_message(ViewReady(request.token, None, widths, View(), page,
+                                                MeasuredBackend(page.to_arrow(), widths), 0, 0, total))
                 source = self.sessions.ask(self.fetch).result()
             except AbmError as err:
                 self.post_message(ViewFailed(request.token, str(err)))
