@@ -340,12 +340,12 @@ class DrillScreen(ToApp, Screen[None]):
         source, widths = request.source, request.widths
         if source is None:
             try:
-                if self.first is not None:
-                    page, total = self.sessions.ask(self.first).result()
+                page, total = self.sessions.ask(self.first).result() if self.first is not None else (None, 0)
+                if page is not None and page.height < total:
                     widths = tuple(page_widths(page))
                     self.post_message(ViewReady(request.token, None, widths, View(), page,
                                                 MeasuredBackend(page.to_arrow(), widths), 0, 0, total))
-                source = self.sessions.ask(self.fetch).result()
+                source = page if page is not None and page.height == total else self.sessions.ask(self.fetch).result()
             except AbmError as err:
                 self.post_message(ViewFailed(request.token, str(err)))
                 return
