@@ -210,7 +210,8 @@ def locked(folder: Path) -> Iterator[None]:
 # Killed before the journal, the folder is untouched and the staging folder is discarded by the next run;
 # killed after it, the next run finishes the moves. Renames within one folder tree never copy data.
 
-Content = pl.DataFrame | str  # a frame is written as Parquet for a .parquet name, else as formula-safe CSV
+Content = pl.DataFrame | str  # a frame: Parquet for a .parquet name, a warehouse's load file (LOAD_SUFFIX) as it
+LOAD_SUFFIX = ".copy"           # is (a machine reads it, not a spreadsheet), else formula-safe CSV
 STAGING_PREFIX = ".abm-tui-staging-"
 JOURNAL = ".journal.json"
 _STRAY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # what mkstemp(prefix=".NAME.", suffix=".tmp") names
@@ -221,6 +222,8 @@ def _writer(name: str, content: Content) -> Callable[[Path], object]:
         return lambda tmp: tmp.write_text(content, encoding="utf-8")
     if name.endswith(".parquet"):
         return lambda tmp: content.write_parquet(tmp)
+    if name.endswith(LOAD_SUFFIX):
+        return lambda tmp: content.write_csv(tmp, include_header=False)
     safe = spreadsheet_safe(content)
     return lambda tmp: safe.write_csv(tmp)
 

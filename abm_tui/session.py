@@ -8,7 +8,7 @@ plays) goes to the engine, which recomputes only the rules that changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -317,6 +317,16 @@ class Session:
                     raise AbmError(f"{dim} has no value {label!r}")
                 keep &= codes == labels.index(label)
         return np.flatnonzero(keep)
+
+    def accounts(self, account_ids: Sequence[str], plan: Plan | None = None) -> pl.DataFrame:
+        """The accounts with these ids, as `assignments()`, in the order given (a list drilled from the ICP
+        screen: lookalikes most points first); ids not in the data are left out."""
+        plan = plan or self.plan
+        ids = self._engine.frame(plan).get_column("account_id")
+        wanted = pl.DataFrame({"account_id": list(account_ids)}, schema={"account_id": ids.dtype})
+        rows = wanted.join(ids.to_frame().with_row_index("_row"), on="account_id", how="inner",
+                           maintain_order="left").get_column("_row").to_numpy()
+        return assignments_frame(self._engine, plan, self.assignment(plan), rows)
 
     def check_publishable(self) -> None:
         """A scheduled run must fail loudly rather than publish empty or unengaged segments: refuse a load that

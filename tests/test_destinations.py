@@ -398,7 +398,9 @@ def test_sql_file_has_the_plan_in_its_header(demo_session: Session, tmp_path: Pa
     warehouse = pytest.importorskip("abm_tui.outputs.warehouse")
     ctx = with_export(context(demo_session), sql_dialect="postgres")
     delivery = deliver("sql", ctx, tmp_path)
-    assert delivery == Delivery("sql", (tmp_path / "plan.sql",), (), 0)
+    assert delivery == Delivery("sql", tuple(tmp_path / name for name in (
+        "plan.sql", "load.sql", "warehouse/accounts.parquet", "warehouse/accounts.copy", "warehouse/events.parquet",
+        "warehouse/events.copy")), (), 0)
     text = delivery.files[0].read_text(encoding="utf-8")
     prov = provenance(ctx.plan, ctx.as_of)
     assert text.startswith(f"-- {prov.label()}\n-- written by abm-tui {prov.version} for postgres\n\n")

@@ -49,6 +49,11 @@ def test_toggle_points_limit(plan) -> None:
     assert edits.set_limit(plan, 0, None).tiers[0].limit is None
     with pytest.raises(AbmError, match="at least 1"):
         edits.set_limit(plan, 0, 0)
+    ranked = edits.set_rank_by(plan, 0, ("annual_revenue", "employees"))
+    assert ranked.tiers[0].rank_by == ("annual_revenue", "employees") and plan.tiers[0].rank_by is None
+    assert edits.set_rank_by(ranked, 0, ()) == plan, "no columns is the default ranking again"
+    with pytest.raises(AbmError, match="tiers.0..rank_by: a column is named twice"):
+        edits.set_rank_by(plan, 0, ("employees", "employees"))
 
 
 def test_move_delete_duplicate(plan) -> None:
@@ -78,3 +83,20 @@ def test_rename_carries_into_plays(plan) -> None:
     with pytest.raises(AbmError, match="expected a name"):
         edits.rename(plan, "stages", 0, "  ")
     assert edits.rename(plan, "criteria", 0, "Core verticals").criteria[0].name == "Core verticals"
+
+
+def test_add_rule_appends_or_inserts_and_refuses_a_name_taken(plan) -> None:
+    from abm_tui.plan.model import AllOf, Compare, Criterion, Section
+
+    rule = Criterion("industry = Fintech", 31, AllOf((Compare("industry", "eq", "Fintech"),)))
+    added = edits.add_rule(plan, Section.CRITERIA, rule)
+    assert added.criteria == (*plan.criteria, rule) and plan.criteria[-1] != rule
+    assert edits.add_rule(plan, "fit", rule, 0).criteria == (rule, *plan.criteria)
+    with pytest.raises(AbmError, match="already") as taken:
+        edits.add_rule(added, Section.CRITERIA, rule)
+    assert "industry = Fintech" in str(taken.value) and "fit.criteria" in str(taken.value)
+    with pytest.raises(AbmError, match="fit.criteria") as beyond:
+        edits.add_rule(plan, Section.CRITERIA, rule, 99)
+    assert "99" in str(beyond.value)
+    with pytest.raises(AbmError, match="no section 'nope'"):
+        edits.add_rule(plan, "nope", rule)

@@ -410,3 +410,33 @@ def test_the_command_spells_the_outcomes_as_the_engine_does() -> None:
     assert tuple(Outcome) == icp.OUTCOMES
     with pytest.raises(SystemExit):
         icp_args("plan.toml", "--outcome", "lost")
+
+
+def test_session_accounts_keeps_the_order_asked_and_leaves_unknown_ids_out(demo_plan_path: Path) -> None:
+    session = Session.open(demo_plan_path)
+    every = session.assignments()
+    ids = every.get_column("account_id").to_list()
+    asked = [ids[40], "NO-SUCH-ID", ids[3], ids[2999]]
+    found = session.accounts(asked)
+    assert found.get_column("account_id").to_list() == [ids[40], ids[3], ids[2999]]
+    expected = every.filter(pl.col("account_id").is_in(asked))
+    assert found.sort("account_id").equals(expected.sort("account_id"))
+
+
+def test_described_names_the_points_and_criteria_of_misplaced_won_accounts(demo_plan_path: Path) -> None:
+    from abm_tui.engine.outcomes.lookalikes import described
+
+    session = Session.open(demo_plan_path)
+    report = gather(session)
+    frame = session.engine.frame(session.plan)
+    shown = described(frame, report.misplaced, report.suggestions)
+    assert shown.get_column("account_id").to_list() == report.misplaced.get_column("account_id").to_list()
+    rows = {r["account_id"]: r for r in frame.filter(
+        pl.col("account_id").is_in(shown.get_column("account_id").implode())).iter_rows(named=True)}
+    for row in shown.head(50).iter_rows(named=True):
+        met = [s for s in report.suggestions.items
+               if frame.filter(pl.col("account_id") == row["account_id"]).select(
+                   rules.to_expr(s.where, frame.schema)).item()]
+        assert row["icp_score"] == sum(s.points for s in met)
+        assert (row["reason"] or "") == "; ".join(s.name for s in met)
+        assert row["name"] == rows[row["account_id"]]["name"]

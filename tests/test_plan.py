@@ -837,7 +837,8 @@ def test_export_table_problems_name_their_keys() -> None:
     text = str(caught.value)
     assert "export.to[0]: expected one of hubspot, salesforce, linkedin, sql" in text and "hubspot" in text
     assert "export.folder: unknown key" in text
-    assert 'export.sql.dialect: expected one of duckdb, postgres, got "oracle"' in text
+    assert ('export.sql.dialect: expected one of duckdb, postgres, snowflake, bigquery, redshift, databricks, '
+            'got "oracle"') in text
     assert "export.linkedin.min_size: expected a whole number of at least 1" in text
 
 
@@ -872,3 +873,19 @@ def test_half_life_and_history_problems_name_their_keys() -> None:
     assert 'engagement.half_life_days.webinar: expected a number, got "week"' in text
     assert "history.folder: expected a non-empty string, got 3" in text
     assert "history.keep: unknown key" in text
+
+
+def test_rank_by_is_a_list_of_distinct_column_names_and_round_trips() -> None:
+    plan = loads_plan(HEAD + '[[tiers]]\nname = "T"\nlimit = 5\nrank_by = ["annual_revenue", "employees"]\n')
+    assert plan.tiers[0].rank_by == ("annual_revenue", "employees")
+    assert plan.tiers[0].ranking(has_engagement=True) == ("annual_revenue", "employees")
+    assert loads_plan(dumps_plan(plan)) == plan
+    default = loads_plan(HEAD + '[[tiers]]\nname = "T"\nlimit = 5\n')
+    assert default.tiers[0].rank_by is None and "rank_by" not in dumps_plan(default)
+    assert default.tiers[0].ranking(has_engagement=True) == ("fit_score", "engagement_recent")
+    assert default.tiers[0].ranking(has_engagement=False) == ("fit_score",)
+    for bad, said in (('"employees"', "expected a list of column names"), ("[]", "expected a list of column names"),
+                      ('["a", 3]', "expected a list of column names"), ('["a", "a"]', "'a' is named twice"),
+                      (str([f"c{i}" for i in range(9)]).replace("'", '"'), "at most 8 columns")):
+        found = problems_of(HEAD + f'[[tiers]]\nname = "T"\nrank_by = {bad}\n')
+        assert said in found["tiers[0].rank_by"], (bad, found)

@@ -239,6 +239,9 @@ def test_tier_limit_motion_and_added_tier_with_its_settings() -> None:
     assert texts(before, edits.set_limit(before, 0, 80)) == ["Tier 1: limit 50 -> 80"]
     assert texts(before, edits.set_limit(before, 1, 300)) == ["Tier 2: limit none -> 300"]
     assert texts(before, edits.set_limit(before, 0, None)) == ["Tier 1: limit 50 -> none"]
+    ranked = edits.set_rank_by(before, 0, ("annual_revenue", "employees"))
+    assert texts(before, ranked) == ["Tier 1: rank_by the default -> annual_revenue, employees"]
+    assert texts(ranked, before) == ["Tier 1: rank_by annual_revenue, employees -> the default"]
     assert texts(before, edited('motion = "1:few"', 'motion = "1:many"')) == ["Tier 2: motion 1:few -> 1:many"]
     assert texts(before, edited('motion = "1:few"\n', "")) == ["Tier 2: motion 1:few -> none"]
     watch = Tier("Watch list", AllOf((Compare("fit_score", "min", 60),)), "1:many", 1000, enabled=False)

@@ -556,12 +556,65 @@ def test_a_tie_at_the_top_score_is_split_by_revenue_not_by_id(tmp_path: Path,
 
 
 @pytest.mark.realdata
-def test_a_tie_nothing_ranks_is_said(realdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The S&P list has sectors and no size column: one achievable score, so the limits pick by id, and init
-    says so rather than presenting the split as a ranking."""
+def test_a_tie_nothing_ranks_goes_down_whole_not_by_id(realdata: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The S&P list has sectors and nothing that says how big a company is: one achievable score, so rather than
+    split the tie by id, Tiers 1 and 2 are disabled (visible in the plan) and the 291 go to Tier 3, which fits."""
     assert main(["init", str(realdata / "constituents.csv"), "--out", str(tmp_path / "plan.toml")]) == 0
-    assert "Tier 1 and Tier 2 share a fit score with the tier below and differ only by limits, taken by " \
-           "account_id: nothing in the file ranks the tie" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Tier 1 and Tier 2 are disabled: the accounts at the top fit score tie, and nothing in the file ranks " \
+           "them" in out
+    plan = load_plan(tmp_path / "plan.toml")
+    assert [t.enabled for t in plan.tiers] == [False, False, True]
+    assert all(t.limit is None for t in plan.tiers)
+    assert "Tier 3               291" in out
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("file", "size"), [("constituents-financials.csv", "Market Cap"),
+                                            ("crunchbase-companies.csv", "funding_total_usd")])
+def test_a_files_own_size_figure_ranks_the_tie(realdata: Path, tmp_path: Path, file: str, size: str) -> None:
+    """One fit column (sectors), but a size figure in the file: Tiers 1 and 2 take the biggest by it, as a visible
+    `min`, and Crunchbase's Tier 3 (8,670 at the top score, the seeds' 1:many is at most 1,000) keeps its best by
+    fit, then funding, never by id."""
+    assert main(["init", str(realdata / file), "--out", str(tmp_path / "plan.toml")]) == 0
+    plan = load_plan(tmp_path / "plan.toml")
+    for tier in plan.tiers[:2]:
+        assert any(isinstance(c, Compare) and c.column == size and c.op == "min" for c in tier.where.items)
+        assert tier.limit is None
+    limited = [t for t in plan.tiers if t.limit is not None]
+    assert all(t.rank_by == ("fit_score", size) for t in limited)
+    assert main(["run", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "run")]) == 0
+    assignments = pl.read_parquet(tmp_path / "run" / "assignments.parquet")
+    accounts = load_accounts(realdata / file, plan.data.columns).frame.select("account_id", size)
+    by_tier = assignments.join(accounts, on="account_id").group_by("tier").agg(pl.col(size).min().alias("low"),
+                                                                             pl.col(size).max().alias("high"))
+    bounds = {row["tier"]: (row["low"], row["high"]) for row in by_tier.iter_rows(named=True)}
+    assert bounds["Tier 1"][0] >= bounds["Tier 2"][1], "Tier 1 is the biggest"
+    if file.startswith("crunchbase"):
+        assert len(limited) == 1 and limited[0].name == "Tier 3" and limited[0].limit == 1000
+        assert bounds["Tier 2"][0] >= bounds["Tier 3"][1]
+
+
+def test_engagement_ranks_a_tie_when_the_file_has_no_size(tmp_path: Path) -> None:
+    """No size column but engagement: the tier above keeps the most engaged of the tie, as a visible `min` on
+    engagement_recent, never the first ids."""
+    rows = "".join(f"C{i:03d},Co {i},{'Software' if i % 3 else 'Retail'}\n" for i in range(300))
+    accounts = write(tmp_path / "list.csv", "id,company,sector\n" + rows)
+    events = "".join(f"C{i:03d},2026-11-{1 + i % 19:02d},ad_click,{1 + (299 - i) // 10}\n" for i in range(300))
+    engagement = write(tmp_path / "events.csv", "account_id,date,channel,count\n" + events)
+    assert main(["init", str(accounts), "--engagement", str(engagement), "--out", str(tmp_path / "plan.toml")]) == 0
+    plan = load_plan(tmp_path / "plan.toml")
+    assert all(t.enabled and t.limit is None for t in plan.tiers)
+    assert any(isinstance(c, Compare) and c.column == "engagement_recent" and c.op == "min"
+               for c in plan.tiers[1].where.items)
+    assert main(["run", str(tmp_path / "plan.toml"), "--out", str(tmp_path / "run")]) == 0
+    assignments = pl.read_parquet(tmp_path / "run" / "assignments.parquet")
+    number = pl.col("account_id").str.slice(1).cast(pl.Int64)  # engagement falls as the id rises
+    ids = dict(assignments.group_by("tier").agg(number.min().alias("first"), number.max().alias("last"))
+               .select("tier", pl.struct("first", "last")).iter_rows())
+    assert ids["Tier 2"]["last"] < ids["Tier 3"]["first"] or ids["Tier 2"]["first"] < 20, ids
+    assert ids["Tier 2"]["first"] < 40, "the most engaged (the first ids) are taken"
 
 
 # --- 10. a file's own engagement columns -------------------------------------------------------------------------

@@ -173,24 +173,24 @@ def test_tier_review_numbers(snapshots: tuple[Snapshot, ...]) -> None:
     assert rows["Tier 1"] == {
         "group": "Tier 1", "accounts_at_start": 5, "accounts_at_end": 5, "progressed": 2, "opened": 2, "won": 1,
         "lost": 1, "pipeline": 230.0, "won_amount": 600.0, "conversion_rate": 0.4, "win_rate": 0.5,
-        "median_days_to_opportunity": 59.5, "flag": "",
+        "median_days_to_opportunity": 59.5, "flag": "", "lift": 0.4 / 0.3, "below_not_target": False,
     }
     assert rows["Tier 2"] == {
         "group": "Tier 2", "accounts_at_start": 3, "accounts_at_end": 3, "progressed": 1, "opened": 1, "won": 0,
         "lost": 0, "pipeline": 40.0, "won_amount": 0.0, "conversion_rate": 1 / 3, "win_rate": None,
-        "median_days_to_opportunity": 43.0, "flag": "",
+        "median_days_to_opportunity": 43.0, "flag": "", "lift": (1 / 3) / 0.3, "below_not_target": False,
     }
     assert rows["Tier 3"] == {
         "group": "Tier 3", "accounts_at_start": 0, "accounts_at_end": 0, "progressed": 0, "opened": 0, "won": 0,
         "lost": 0, "pipeline": 0.0, "won_amount": 0.0, "conversion_rate": None, "win_rate": None,
-        "median_days_to_opportunity": None, "flag": FLAG,
+        "median_days_to_opportunity": None, "flag": FLAG, "lift": None, "below_not_target": None,
     }
     assert rows["Not target"]["flag"] == FLAG
     assert (rows["Not target"]["accounts_at_start"], rows["Not target"]["conversion_rate"]) == (2, 0.0)
     assert rows[TOTAL] == {
         "group": TOTAL, "accounts_at_start": 10, "accounts_at_end": 10, "progressed": 3, "opened": 3, "won": 1,
         "lost": 1, "pipeline": 270.0, "won_amount": 600.0, "conversion_rate": 0.3, "win_rate": 0.5,
-        "median_days_to_opportunity": 57.0, "flag": "",
+        "median_days_to_opportunity": 57.0, "flag": "", "lift": 1.0, "below_not_target": None,
     }
 
 
@@ -410,3 +410,49 @@ def test_a_damaged_page_names_its_snapshot(tmp_path: Path, plan: Plan) -> None:
         review(list_snapshots(tmp_path))
     message = str(caught.value)
     assert message.startswith(f"{damaged}: the snapshot is damaged and cannot be read (") and "\n" not in message
+
+
+def bundled_review(by: str) -> dict[str, dict]:
+    return rows_by_group(review(list_snapshots(REPO / "data" / "history"), by=by).table)
+
+
+def test_a_target_tier_converting_below_not_target_is_flagged() -> None:
+    """The bundled demo's Tier 2 opens opportunities at 0.3% of its accounts, Not target at 2.0%: flagged."""
+    rows = bundled_review("tier")
+    tier2, floor, total = rows["Tier 2"], rows["Not target"], rows[TOTAL]
+    assert (round(tier2["conversion_rate"], 3), round(floor["conversion_rate"], 3)) == (0.003, 0.020)
+    assert tier2["below_not_target"] is True
+    assert floor["below_not_target"] is None and total["below_not_target"] is None
+    for row in rows.values():
+        assert row["lift"] == pytest.approx(row["conversion_rate"] / total["conversion_rate"])
+        if row["group"] not in ("Not target", TOTAL):
+            assert row["below_not_target"] is (row["conversion_rate"] < floor["conversion_rate"])
+
+
+def test_a_segment_is_compared_with_not_target_in_the_same_stage() -> None:
+    rows = bundled_review("segment")
+    compared = 0
+    for group, row in rows.items():
+        tier, _, stage = group.partition(" / ")
+        peer = rows.get(f"Not target / {stage}")
+        if tier in ("Not target", TOTAL) or peer is None:
+            assert row["below_not_target"] is None
+            continue
+        compared += 1
+        assert row["below_not_target"] is (row["conversion_rate"] < peer["conversion_rate"])
+    assert compared > 10
+    assert any(row["below_not_target"] for row in rows.values())
+
+
+def test_no_group_is_compared_with_not_target_by_stage() -> None:
+    assert all(row["below_not_target"] is None for row in bundled_review("stage").values())
+
+
+def test_the_lift_columns_are_added_after_the_old_ones(snapshots: tuple[Snapshot, ...]) -> None:
+    """The CLI is a contract: the CSV keeps every column it had, in its place, and gains two at the end."""
+    header = review_csv(review(snapshots, by="tier")).splitlines()[0].split(",")
+    assert header == ["tier", "accounts_at_start", "accounts_at_end", "progressed", "opened", "won", "lost", "pipeline",
+                      "won_amount", "conversion_rate", "win_rate", "median_days_to_opportunity", "flag", "lift",
+                      "below_not_target"]
+    text = review_markdown(review(snapshots, by="tier"))
+    assert "| Tier 1 | 5 | 5 | 2 | 2 | 1 | 1 | 230 | 600 | 40.0% | 50.0% | 60 |  | 1.33 |  |" in text

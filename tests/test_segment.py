@@ -96,6 +96,34 @@ def test_limit_keeps_the_best_and_breaks_ties_by_account_id(engine: Engine, plan
     assert a.cut_by_limit == (1, 0)
 
 
+def test_rank_by_keeps_the_best_by_its_columns_with_missing_values_last(engine: Engine, plan) -> None:
+    plan = loads_plan(PLAN.replace("limit = 2", 'limit = 2\nrank_by = ["amount", "employees"]'))
+    a = engine.assign(plan)
+    # Tier 1's candidates are a5 and a1 (fit 80); with limit 2 both stay whatever the ranking.
+    assert names(a.tier_labels, a.tier)[:2] == ["Tier 1", "Tier 1"]
+    one = loads_plan(PLAN.replace("limit = 2", 'limit = 1\nrank_by = ["amount", "employees"]'))
+    a = engine.assign(one)
+    # a1 has an amount (50,000), a5 has none: a1 is kept although a5 has more employees.
+    assert names(a.tier_labels, a.tier)[:2] == ["Tier 2", "Tier 1"]
+    by_size = engine.assign(loads_plan(PLAN.replace("limit = 2", 'limit = 1\nrank_by = ["employees"]')))
+    assert names(by_size.tier_labels, by_size.tier)[:2] == ["Tier 1", "Tier 2"], "a5 (500) beats a1 (300)"
+
+
+def test_rank_by_breaks_the_first_columns_ties_by_the_next(engine: Engine) -> None:
+    ranked = 'where = { fit_score = { min = 50 } }\nlimit = 2\nrank_by = ["fit_score", "employees"]'
+    plan = loads_plan(PLAN.replace('where = { fit_score = { min = 80 } }\nlimit = 2', ranked))
+    a = engine.assign(plan)
+    # candidates: a5 80, a1 80, a2 50 (1200 employees), a6 50 (none): fit 80 twice fills the limit.
+    assert [n for n in names(a.tier_labels, a.tier)] == ["Tier 1", "Tier 1", "Not target", "Not target",
+                                                         "Not target", "Tier 2"]
+    three = engine.assign(loads_plan(PLAN.replace(
+        'where = { fit_score = { min = 80 } }\nlimit = 2',
+        'where = { fit_score = { min = 50 } }\nlimit = 3\nrank_by = ["fit_score", "employees"]')))
+    # the third place goes to the fit-50 account with more employees (a2, 1200) over a6 (missing).
+    assert names(three.tier_labels, three.tier) == ["Tier 1", "Tier 1", "Not target", "Tier 1", "Not target",
+                                                    "Tier 2"]
+
+
 def test_plays_first_match_with_any_of_names(engine: Engine, plan) -> None:
     a = engine.assign(plan)
     assert names(a.play_labels, a.play) == ["Tier 1", "Tier 1", "No play", "Won or Selecting", "No play", "No play"]
@@ -196,3 +224,19 @@ def test_weights_change_engagement_scores(tmp_path) -> None:
     lighter = loads_plan('version = 1\n[data]\naccounts="a"\n[engagement.weights]\nad_click = 1\n'
                          '[[tiers]]\nname="T"\nwhere={engagement_recent={min=2}}')
     assert engine.assign(lighter).tier.tolist() == [1, 1]
+
+
+def test_a_weight_change_reranks_a_limit_that_does_not_read_engagement() -> None:
+    """The default ranking's second column is engagement_recent, which the weights make: a tier
+    whose rule never names engagement must still be ranked again when a weight changes (the tier
+    step's cache key carries the weights through the fit key; this holds it there)."""
+    table = pl.DataFrame({
+        "account_id": ["a", "b"],
+        "ad_click_recent": [2.0, 0.0], "ad_click_window": [2.0, 0.0], "ad_click_total": [2.0, 0.0],
+        "demo_request_recent": [0.0, 1.0], "demo_request_window": [0.0, 1.0], "demo_request_total": [0.0, 1.0],
+    })
+    engine = Engine(table, channels=("ad_click", "demo_request"))
+    text = ('version = 1\n[data]\naccounts="a"\n[engagement.weights]\nad_click = {click}\ndemo_request = 5\n'
+            '[[tiers]]\nname="T"\nlimit = 1\n')
+    assert engine.assign(loads_plan(text.format(click=3))).tier.tolist() == [0, 1], "a: 6 against b: 5"
+    assert engine.assign(loads_plan(text.format(click=1))).tier.tolist() == [1, 0], "a: 2 against b: 5"

@@ -122,7 +122,11 @@ def test_explain_says_when_a_limit_cut_an_account(demo_session: Session) -> None
     tier2 = demo_session.assignments().filter(
         pl.col("tier") != "Tier 1", pl.col("fit_score") >= fit_min, pl.col("engagement_recent") >= engagement_min
     ).get_column("account_id")[0]
-    assert "not among the best 1 by fit_score" in demo_session.explain(tier2)
+    assert "not among the best 1 by fit_score, then engagement_recent (" in demo_session.explain(tier2)
+    demo_session.apply(edits.set_rank_by(tight, 0, ("annual_revenue", "employees")))
+    assert "not among the best 1 by annual_revenue, then employees (" in demo_session.explain(tier2)
+    reason = demo_session.assignments().filter(pl.col("tier") == "Tier 1").get_column("reason")[0]
+    assert "(best 1 by annual_revenue, then employees)" in reason
 
 
 def test_explain_of_an_unknown_account_names_it(demo_session: Session) -> None:

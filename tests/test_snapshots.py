@@ -105,3 +105,23 @@ def test_export_dialog(snap_compare) -> None:  # noqa: ANN001
 
 def test_export_dialog_small_terminal(snap_compare) -> None:  # noqa: ANN001
     assert snap_compare(demo(), terminal_size=(100, 30), run_before=export_dialog)
+
+
+async def icp(pilot, tab: str = "1") -> None:  # noqa: ANN001
+    await settled(pilot)
+    await pilot.press("i")
+    await settled(pilot)
+    await pilot.press(tab)
+    await settled(pilot)
+
+
+def test_icp_backtest(snap_compare) -> None:  # noqa: ANN001
+    """The backtest tab: per tier, the AUC and the gain curve drawn."""
+    async def backtest(pilot) -> None:  # noqa: ANN001
+        await icp(pilot, "3")
+
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=backtest)
+
+
+def test_icp_lift_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=icp)

@@ -13,7 +13,7 @@ import pytest
 from abm_tui.engine import features
 from abm_tui.engine.segment import Engine
 from abm_tui.ingest.load import load_accounts
-from abm_tui.onboarding.starter import Starter, starter_plan
+from abm_tui.onboarding.starter import _TIERS, Starter, starter_plan
 from abm_tui.plan.dump import dumps_plan, save_plan
 from abm_tui.plan.model import Compare, DataSource, Plan
 from abm_tui.plan.parse import load_plan, loads_plan
@@ -65,8 +65,12 @@ def _assert_sound(starter: Starter, table: pl.DataFrame, channels: tuple[str, ..
     assert [t.name for t in plan.tiers] == ["Tier 1", "Tier 2", "Tier 3"]
     assert [t.motion for t in plan.tiers] == ["1:1", "1:few", "1:many"]
     sizes = _tier_sizes(engine, plan)
-    assert 0 < sizes[0] <= sizes[1] <= sizes[2], sizes
-    assert sizes[0] <= 50
+    on = [size for size, tier in zip(sizes, plan.tiers, strict=True) if tier.enabled]
+    assert on and on[0] > 0 and on == sorted(on), sizes  # a tier left off (nothing ranks its tie) holds none
+    assert all(size == 0 for size, tier in zip(sizes, plan.tiers, strict=True) if not tier.enabled)
+    assert plan.tiers[-1].enabled and sizes[0] <= 50 and sizes[1] <= 300 and sizes[2] <= 1000
+    for tier, (*_, cap) in zip(plan.tiers, _TIERS, strict=True):
+        assert tier.limit in (None, cap), "a limit is the seeds' size for the motion, nothing else"
     scores = set(engine.fit(plan)[0].tolist())
     for i, tier in enumerate(plan.tiers):
         threshold = _fit_min(plan, i)
@@ -117,7 +121,7 @@ def test_demo_with_engagement(demo_workspaces: dict[str, Workspace], demo_plan_p
     p75 = recent.filter(recent > 0).quantile(0.75, "nearest")
     intent = next(c for c in plan.tiers[0].where.items if c.column == "engagement_recent")
     assert intent.op == "min" and intent.value == pytest.approx(p75, rel=0.05)
-    assert plan.tiers[0].limit == 50
+    assert plan.tiers[0].limit is None, "Tier 1 holds under 50 accounts: no limit to puzzle over"
     highly = plan.buckets[1].where.items[0]
     window = _engine(ws.table, ws.channels).frame(plan).get_column("engagement_window")
     assert highly.value == pytest.approx(window.filter(window > 0).quantile(0.75, "nearest"), rel=0.05)

@@ -18,7 +18,7 @@ from abm_tui.plan.parse import load_plan
 from abm_tui.session import Session
 from abm_tui.tui.screens.drill import DrillScreen
 from abm_tui.tui.screens.movement import MovementScreen
-from abm_tui.tui.screens.review import ReviewScreen
+from abm_tui.tui.screens.review import UNDER, ReviewScreen
 from abm_tui.tui.widgets.rules_tree import RulesTree
 from tests.pilot import settled
 from tests.test_tui import opened
@@ -50,6 +50,11 @@ async def test_review_screen_shows_the_demo_history_regroups_and_writes_the_deck
         await settled(pilot)
         rows = rows_of(app.screen.query_one("#review-table", DataTable))
         assert [row[0] for row in rows] == ["Tier 1", "Tier 2", "Tier 3", "Not target", "All accounts"]
+        by_tier = review_plan(load_plan(demo_plan_path), by="tier").table
+        lift = [column.label.plain for column in app.screen.query_one("#review-table", DataTable).ordered_columns]
+        assert [row[lift.index("Lift")] for row in rows] == [f"{v:.2f}" for v in by_tier.get_column("lift")]
+        flagged = [row[0] for row in rows if UNDER in row[-1]]
+        assert flagged == by_tier.filter(pl.col("below_not_target")).get_column("group").to_list()
 
         await pilot.press("ctrl+e")
         await pilot.pause()

@@ -363,3 +363,18 @@ def test_bundled_plan_is_valid_against_its_demo_data() -> None:
     problems = check_plan(load_plan(BUNDLED_PLAN), without, set(schema))
     assert problems and all("engagement" in p.message for p in problems)
     assert "tiers[0].where.engagement_recent.min" in {p.path for p in problems}
+
+
+def test_rank_by_names_numbers_or_dates_a_tier_can_see() -> None:
+    ranked = ('[[tiers]]\nname = "T"\nlimit = 5\n'
+              'rank_by = ["fit_score", "annual_revenue", "founded", "engagement_recent"]\n')
+    assert check(ranked) == []
+    problem = only(check(ranked.replace('"founded"', '"industry"')))
+    assert problem.path == "tiers[0].rank_by[2]"
+    assert problem.message == "industry holds text; a limit ranks by numbers or dates, highest first"
+    typo = only(check(ranked.replace('"annual_revenue"', '"anual_revenue"')))
+    assert typo.path == "tiers[0].rank_by[1]" and "annual_revenue" in typo.message
+    later = only(check(ranked.replace('"founded"', '"tier"')))
+    assert "tiers cannot use tier" in later.message
+    none = only(check(ranked, schema=NO_ENGAGEMENT_SCHEMA))
+    assert none.path == "tiers[0].rank_by[3]" and "comes from engagement data" in none.message

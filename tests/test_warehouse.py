@@ -22,7 +22,7 @@ import pytest
 from abm_tui.engine.features import CHANNELS
 from abm_tui.errors import AbmError, PlanError
 from abm_tui.ingest.load import load_events, usable
-from abm_tui.outputs.warehouse import DIALECTS, OUTPUT_COLUMNS, plan_sql
+from abm_tui.outputs.warehouse import OUTPUT_COLUMNS, WRITTEN, plan_sql
 from abm_tui.session import Session
 from tests.postgres import load_table, postgres, query  # noqa: F401  (postgres is a fixture)
 
@@ -64,7 +64,7 @@ def assert_same(session: Session, events: pl.DataFrame | None = None) -> dict[st
     want = engine_answer(session)
     con = warehouse(session, events)
     texts = {}
-    for dialect in DIALECTS:
+    for dialect in WRITTEN:
         texts[dialect] = sql_for(session, dialect)
         got = run(con, texts[dialect])
         assert tuple(got.columns) == OUTPUT_COLUMNS
@@ -183,6 +183,43 @@ name = "All"
     assert session.assignment().cut_by_limit[0] > 0
     boundary = ranked.slice(first_limit - 1, 2)
     assert boundary["fit"].n_unique() == 1 and boundary["engagement_recent"].n_unique() == 1
+    assert_same(session)
+
+
+def test_rank_by_revenue_with_missing_values_ranks_as_the_engine_does(demo_dir: Path, tmp_path: Path) -> None:
+    """A limit kept by revenue, then opportunity amount (mostly missing), then a date-free number:
+    missing values rank last in the engine and in both dialects' NULLS LAST."""
+    plan = write_plan(tmp_path, f"""
+version = 1
+name = "By revenue"
+as_of = 2026-11-20
+[data]
+accounts = "{demo_dir / 'accounts.csv'}"
+engagement = "{demo_dir / 'engagement.parquet'}"
+[[fit.criteria]]
+name = "EMEA"
+points = 10
+where = {{ region = {{ eq = "EMEA" }} }}
+[[tiers]]
+name = "Biggest"
+where = {{ fit_score = {{ min = 10 }} }}
+limit = 40
+rank_by = ["annual_revenue", "opportunity_amount", "employees"]
+[[tiers]]
+name = "Warmest"
+limit = 25
+rank_by = ["opportunity_amount", "engagement_window"]
+[[stages]]
+name = "All"
+""")
+    session = Session.open(plan)
+    answer = session.assignments().select("account_id", "tier").join(
+        session.engine.frame(session.plan).select("account_id", "region", "annual_revenue"), on="account_id")
+    emea = answer.filter(pl.col("region") == "EMEA")
+    kept = emea.filter(pl.col("tier") == "Biggest").get_column("annual_revenue")
+    assert kept.len() == 40 and kept.null_count() == 0
+    assert kept.min() >= emea.filter(pl.col("tier") != "Biggest").get_column("annual_revenue").drop_nulls().max()
+    assert answer.filter(pl.col("tier") == "Warmest").height == 25
     assert_same(session)
 
 
@@ -410,7 +447,7 @@ campaign = "ads"
     texts = assert_same(session)
     for text in texts.values():
         assert "events" not in text
-        assert 'ORDER BY "fit_score" DESC, "account_id"' in text, "no engagement: ties go by account_id"
+        assert 'ORDER BY "fit_score" DESC NULLS LAST, "account_id"' in text, "no engagement: ties go by account_id"
     assert dict(engine_answer(session).get_column("tier").value_counts().iter_rows())["Top"] == 333
 
 
@@ -604,8 +641,8 @@ def test_table_names_can_be_schema_qualified_and_are_quoted(demo: Session) -> No
 
 
 def test_mistakes_are_named(demo: Session) -> None:
-    with pytest.raises(AbmError, match="unknown SQL dialect 'snowflake'; expected one of duckdb, postgres"):
-        sql_for(demo, "snowflake")
+    with pytest.raises(AbmError, match="unknown SQL dialect 'oracle'; expected one of duckdb, postgres, snowflake"):
+        sql_for(demo, "oracle")
     with pytest.raises(AbmError, match=r"accounts_table 'crm\.': expected a table name"):
         sql_for(demo, accounts_table="crm.")
     workspace = demo.workspace

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from abm_tui.cli import deck, demo, diff, explain, export, icp, init, matrix, review, run, validate, workbench
+from abm_tui.cli import deck, demo, diff, explain, export, icp, init, matrix, review, run, serve, validate, workbench
 from abm_tui.cli.command import Command, UsageError
 from abm_tui.errors import AbmError
 from abm_tui.version import __version__
@@ -20,7 +20,7 @@ from abm_tui.version import __version__
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (run.COMMAND, matrix.COMMAND, validate.COMMAND, explain.COMMAND, demo.COMMAND, init.COMMAND,
-                    export.COMMAND, diff.COMMAND, review.COMMAND, icp.COMMAND, deck.COMMAND)
+                    export.COMMAND, diff.COMMAND, review.COMMAND, icp.COMMAND, serve.COMMAND, deck.COMMAND)
 }
 
 

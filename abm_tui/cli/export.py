@@ -7,7 +7,7 @@ from pathlib import Path
 
 from abm_tui.cli.command import Command
 from abm_tui.cli.common import open_publishable, out_dir, publish
-from abm_tui.plan.model import DESTINATIONS, LIST_SPLITS
+from abm_tui.plan.model import DESTINATIONS, LIST_SPLITS, SQL_DIALECTS
 
 
 def destinations(text: str) -> tuple[str, ...]:
@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="output folder (default: exports/ beside the plan)")
     parser.add_argument("--per", choices=LIST_SPLITS,
                         help="LinkedIn: one company list per segment or per tier (default: the plan's)")
+    parser.add_argument("--dialect", choices=SQL_DIALECTS,
+                        help="SQL: the warehouse plan.sql and load.sql are written for (default: the plan's "
+                             "[export.sql] dialect, else duckdb)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
 
     plan_path = Path(args.plan)
     session = open_publishable(args.plan)
-    if args.per:
-        session.apply(replace(session.plan, export=replace(session.plan.export, linkedin_per=args.per)))
+    export = session.plan.export
+    if args.per or args.dialect:
+        session.apply(replace(session.plan, export=replace(export, linkedin_per=args.per or export.linkedin_per,
+                                                           sql_dialect=args.dialect or export.sql_dialect)))
     print(f"{session.plan.name} (as of {session.as_of.isoformat()})")
     print("\n".join(session.report.summary()))
     publish(session, out_dir(args, plan_path), plan_path, (), args.to)

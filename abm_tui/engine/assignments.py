@@ -13,7 +13,7 @@ import polars as pl
 
 from abm_tui.engine.segment import Assignment, Engine, criteria_patterns, met_lists
 from abm_tui.plan import rules
-from abm_tui.plan.model import Plan
+from abm_tui.plan.model import Plan, Tier
 
 
 def _labels(labels: tuple[str, ...], codes: np.ndarray, name: str) -> pl.Series:
@@ -59,6 +59,10 @@ def assignments_frame(engine: Engine, plan: Plan, a: Assignment, rows: np.ndarra
     )
 
 
+def _ranked_by(tier: Tier) -> str:
+    return "fit" if tier.rank_by is None else ", then ".join(tier.rank_by)
+
+
 def reasons(plan: Plan, a: Assignment) -> pl.Series:
     """One line per account: fit, tier, stage and bucket, each with the rule that decided it.
 
@@ -66,7 +70,8 @@ def reasons(plan: Plan, a: Assignment) -> pl.Series:
     written once per combination that occurs and gathered for every account.
     """
     tier_texts = [
-        f"{t.name}: {rules.describe(t.where)}" + (f" (best {t.limit:,} by fit)" if t.limit else "") for t in plan.tiers
+        f"{t.name}: {rules.describe(t.where)}" + (f" (best {t.limit:,} by {_ranked_by(t)})" if t.limit else "")
+        for t in plan.tiers
     ] + ["Not target: no tier rule matched"]
     stage_texts = [f"stage {s.name}: {rules.describe(s.where)}" for s in plan.stages] + [
         "Unstaged: no stage rule matched"

@@ -41,7 +41,7 @@ def explain_account(engine: Engine, plan: Plan, a: Assignment, as_of: dt.date, s
     lines += _fit_lines(plan, frame, a, row)
     lines += _first_match_lines("Bucket", plan.buckets, a.bucket_labels, int(a.bucket[row]), frame)
     lines += _first_match_lines("Stage", plan.stages, a.stage_labels, int(a.stage[row]), frame)
-    lines += _tier_lines(plan, a, row, frame)
+    lines += _tier_lines(plan, a, row, frame, engine.channels is not None)
     lines += _play_lines(plan, a, row)
     if engine.channels is not None:
         lines += _engagement_lines(values, engine.channels, plan, as_of)
@@ -119,7 +119,7 @@ def _first_match_lines(
     return lines + [""]
 
 
-def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> list[str]:
+def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame, has_engagement: bool) -> list[str]:
     code = int(a.tier[row])
     motion = plan.tiers[code].motion if code < len(plan.tiers) else None
     lines = [
@@ -135,8 +135,8 @@ def _tier_lines(plan: Plan, a: Assignment, row: int, frame: pl.DataFrame) -> lis
             lines.append(f"  → fired: {tier.name}")
         elif _holds(tier.where, frame):
             lines.append(
-                f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by fit_score, "
-                f"then engagement_recent ({a.cut_by_limit[i]:,} matching accounts fell through)"
+                f"  ✗ matched {tier.name}, but it is not among the best {tier.limit:,} by "
+                f"{', then '.join(tier.ranking(has_engagement))} ({a.cut_by_limit[i]:,} matching accounts fell through)"
             )
         else:
             lines.append(f"  ✗ did not match: {tier.name}")

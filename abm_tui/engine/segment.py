@@ -194,7 +194,7 @@ class Engine:
         return codes, labels
 
     def tiers(self, plan: Plan) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...]]:
-        key = (plan.tiers, plan.stages, plan.buckets, _fit_key(plan))
+        key = (plan.tiers, plan.stages, plan.buckets, _fit_key(plan))  # the fit key holds the weights rankings read
         return self._memoised("tier", key, lambda: self._assign_tiers(plan))
 
     def _assign_tiers(self, plan: Plan) -> tuple[np.ndarray, tuple[str, ...], tuple[int, ...]]:
@@ -209,24 +209,31 @@ class Engine:
             take = open_ & self.mask(tier.where, plan, "tier")
             matched = np.count_nonzero(take)
             if tier.limit is not None and matched > tier.limit:
-                take = self._best(take, tier.limit, plan)
+                take = self._best(take, tier.limit, self._ranking(plan, tier.ranking(self.channels is not None)))
             cut.append(int(matched - np.count_nonzero(take)))
             np.copyto(codes, i, where=take)
             open_ &= ~take
         return codes, labels, tuple(cut)
 
-    def _best(self, candidates: np.ndarray, limit: int, plan: Plan) -> np.ndarray:
-        """The `limit` best candidates by fit_score, then engagement_recent, then account_id."""
+    def _ranking(self, plan: Plan, columns: tuple[str, ...]) -> list[np.ndarray]:
+        """Each ranking column as floats, a missing value as -inf so it ranks last."""
+        frame = self._with_derived(plan, set(columns), "tier")
+        as_floats = (pl.col(c).to_physical().cast(pl.Float64).fill_nan(None).fill_null(-np.inf) for c in columns)
+        ranked = frame.select(as_floats)
+        return [series.to_numpy() for series in ranked.iter_columns()]
+
+    def _best(self, candidates: np.ndarray, limit: int, keys: list[np.ndarray]) -> np.ndarray:
+        """The `limit` best candidates by the ranking's columns, highest first, then account_id.
+
+        The first column is cut with a partition (linear), so only the accounts tied at the cut are
+        sorted by the columns after it: at a million candidates that is most of the saving.
+        """
         index = np.flatnonzero(candidates)
-        score = self.fit(plan)[0][index]
+        score = keys[0][index]
         kth = np.partition(score, len(score) - limit)[len(score) - limit]
         sure = index[score > kth]
         ties = index[score == kth]
-        if self.channels is not None:
-            recent = self.frame(plan).get_column("engagement_recent").to_numpy()[ties]
-        else:
-            recent = np.zeros(len(ties))
-        order = np.lexsort((self.id_order[ties], -recent))
+        order = np.lexsort((self.id_order[ties], *(-key[ties] for key in reversed(keys[1:]))))
         chosen = np.zeros(self.size, dtype=bool)
         chosen[sure] = True
         chosen[ties[order[: limit - len(sure)]]] = True

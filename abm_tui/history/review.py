@@ -32,6 +32,12 @@ Definitions (what the planning deck quotes):
   snapshot showing it open, won or lost, or its `close_date` when that is earlier).
 - flag (on groups, not the total): "neither grew nor converted" when accounts_at_end <= accounts_at_start
   and nothing was opened or won.
+- lift = conversion_rate / the conversion_rate of all accounts (the base rate), empty when either is.
+- below_not_target: by tier, whether a target tier converts worse than Not target (the accounts the plan
+  does not target at all, which a target tier should beat); by segment, whether "Tier / Stage" converts
+  worse than "Not target / Stage". Empty where there is nothing to compare (either conversion unknown, Not
+  target itself, the total, and every group by stage, bucket or play). These two columns come last, after
+  `flag`, so the CSV only gains columns.
 - When `crm_stage` is empty in the start or end snapshot (the accounts export had no CRM stage), the
   outcome numbers are empty rather than zero, there is no flag, and the review shows sizes and stage
   progress only; an empty `opportunity_amount` empties pipeline and won_amount the same way.
@@ -41,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +67,7 @@ from abm_tui.history.snapshots import (
 )
 from abm_tui.ingest.presets import LOST, WON, CrmStage
 from abm_tui.plan.dump import plan_hash
-from abm_tui.plan.model import FLOW_DIMENSIONS, Plan
+from abm_tui.plan.model import FLOW_DIMENSIONS, NOT_TARGET, Plan
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -69,6 +75,7 @@ if TYPE_CHECKING:
 DIMENSIONS = FLOW_DIMENSIONS  # one row per segment, tier, stage, bucket or play
 TOTAL = "All accounts"
 FLAG = "neither grew nor converted"
+BELOW = "converts below Not target"
 DEFAULT_DAYS = 91
 KNOWN_CRM = tuple(CrmStage)
 COUNTS = ("accounts_at_start", "accounts_at_end", "progressed", "opened", "won", "lost")
@@ -114,7 +121,7 @@ def review(snapshots: Sequence[Snapshot], start: dt.date | None = None, end: dt.
         raise AbmError(f"{_folder(period)}: could not read the snapshots ({first_line(err)})") from err
     outcomes = _outcome_notes(period, start_words, end_words, cohort)
     sizes = _sizes(counts, columns, by, period[-1])
-    table = _table(cohort, sizes, columns, outcomes.known, outcomes.amounts)
+    table = _against_base(_table(cohort, sizes, columns, outcomes.known, outcomes.amounts), by, period[-1])
     notes += _plan_notes(period) + _unplanned_notes(by, period[-1], sizes) + outcomes.notes
     return Review(by, period[0], period[-1], period, table, sizes, notes)
 
@@ -443,6 +450,32 @@ def _table(cohort: pl.DataFrame, sizes: pl.DataFrame, columns: Sequence[str], kn
                         "flag")
 
 
+def _peers(by: str, end: Snapshot) -> dict[str, str]:
+    """Each target group and the Not target group it must convert better than (see `below_not_target`)."""
+    targets = [tier for tier in end.tiers if tier != NOT_TARGET]
+    if by == "tier":
+        return dict.fromkeys(targets, NOT_TARGET)
+    if by == "segment":
+        return {f"{tier} / {stage}": f"{NOT_TARGET} / {stage}" for tier in targets for stage in end.stages}
+    return {}
+
+
+def _against_base(table: pl.DataFrame, by: str, end: Snapshot) -> pl.DataFrame:
+    """`lift` against all accounts' conversion, and `below_not_target`, appended after `flag`."""
+    base = table.filter(pl.col("group") == TOTAL).get_column("conversion_rate").first()
+    conversion = pl.col("conversion_rate")
+    lift = conversion / base if isinstance(base, float) and base > 0 else pl.lit(None, pl.Float64)
+    floors = table.select(pl.col("group").alias("_peer"), conversion.alias("_floor"))
+    peer = pl.col("group").replace_strict(_peers(by, end), default=None, return_dtype=pl.String).alias("_peer")
+    return (
+        table.with_columns(lift.alias("lift"), peer)
+        .join(floors, on="_peer", how="left", maintain_order="left")
+        .with_columns(pl.when(pl.col("_floor").is_not_null()).then(conversion < pl.col("_floor"))
+                      .alias("below_not_target"))
+        .drop("_peer", "_floor")
+    )
+
+
 def _measures(known: bool) -> list[pl.Expr]:
     """The per-group sums; when outcomes are unknown, lost accounts cannot be told apart from progress."""
     advanced = pl.col("advanced") & ~pl.col("lost") if known else pl.col("advanced")
@@ -483,8 +516,9 @@ HEADERS = {
     "accounts_at_start": "At start", "accounts_at_end": "At end", "progressed": "Progressed", "opened": "Opened",
     "won": "Won", "lost": "Lost", "pipeline": "Pipeline", "won_amount": "Won amount",
     "conversion_rate": "Conversion", "win_rate": "Win rate", "median_days_to_opportunity": "Median days to opp.",
-    "flag": "Flag",
+    "flag": "Flag", "lift": "Lift", "below_not_target": "Against Not target",
 }
+TEXT_COLUMNS = ("flag", "below_not_target")  # left-aligned in Markdown: words, not numbers
 
 
 def review_markdown(review: Review) -> str:
@@ -499,7 +533,7 @@ def review_markdown(review: Review) -> str:
         f"Cohort: the accounts in each {review.by} on {start.as_of}; outcomes from the CRM columns of each snapshot.",
         "",
         *_markdown_table([name, *HEADERS.values()], [table_cells(row) for row in review.table.iter_rows(named=True)],
-                         numeric=range(1, len(HEADERS))),
+                         numeric=[i for i, column in enumerate(HEADERS, 1) if column not in TEXT_COLUMNS]),
         "",
         f"## {name} sizes over time",
         "",
@@ -521,8 +555,12 @@ def table_cells(row: dict[str, object]) -> list[str]:
         value = row[column]
         if column == "flag":
             cells.append(str(value))
+        elif column == "below_not_target":
+            cells.append(BELOW if value else "")
         elif value is None:
             cells.append("–")
+        elif column == "lift":
+            cells.append(f"{value:.2f}")
         elif column.endswith("_rate"):
             cells.append(f"{value:.1%}")
         else:
@@ -530,7 +568,7 @@ def table_cells(row: dict[str, object]) -> list[str]:
     return cells
 
 
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: range) -> list[str]:
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Collection[int]) -> list[str]:
     rule = ["---:" if i in numeric else "---" for i in range(len(header))]
     return [f"| {' | '.join(cells)} |" for cells in (header, rule, *rows)]
 

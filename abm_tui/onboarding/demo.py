@@ -144,10 +144,13 @@ _CRM_BY_CLASS = (  # one row per class, columns as _CRM_STAGES
 )
 _DEAL_STAGES = [_CRM_STAGES.index(stage) for stage in (CrmStage.OPEN, CrmStage.CLOSED_WON, CrmStage.CLOSED_LOST)]
 _WON_CODES = [_CRM_STAGES.index(stage) for stage in WON]
-# Who the demo's customers are: over-represented in two industries and two tools (odds multiply).
+# Who the demo's customers are: over-represented in two industries, two tools and mid-market and larger
+# companies (odds multiply), so `abm-tui icp` on the demo has a profile to find.
 _WON_INDUSTRIES = ("Fintech", "HR Tech")
 _WON_INDUSTRY_ODDS = 4.0
 _WON_TOOLS = (("Snowflake", 3.0), ("Gong", 2.5))
+_WON_MIN_EMPLOYEES = 250  # the size the product is built for: a marketing team with its own ops
+_WON_SIZE_ODDS = 2.5
 
 # --- events: vocabularies -----------------------------------------------------------------------
 
@@ -360,7 +363,7 @@ def _accounts(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, _Profile]
     ids = pl.int_range(1, n + 1, eager=True).cast(pl.String).str.zfill(width)
     names = _names(rng, industry, country)
     revenue, funding, tech = _revenue(rng, employees), _funding(rng, size_z), _tech_stack(rng, size_z)
-    crm = _won_profile(rng.spawn(1)[0], crm, engagement, industry, tech)
+    crm = _won_profile(rng.spawn(1)[0], crm, engagement, industry, tech, employees)
     frame = pl.DataFrame({
         "account_id": "A" + ids,
         "name": names.get_column("name"),
@@ -380,19 +383,20 @@ def _accounts(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, _Profile]
 
 
 def _won_profile(rng: np.random.Generator, crm: np.ndarray, engagement: np.ndarray, industry: np.ndarray,
-                 tech: pl.Series) -> np.ndarray:
+                 tech: pl.Series, employees: np.ndarray) -> np.ndarray:
     """Give closed-won accounts a real profile, so `abm-tui icp` on the demo tells a story.
 
     The won accounts are chosen again, as many as were drawn, by weighted sampling without replacement
     (Efraimidis-Spirakis keys): each account's chance of winning for its engagement class, times the
-    profile's odds (`_WON_INDUSTRIES`, `_WON_TOOLS`). An account that loses its win swaps stages with
-    one that gains it, so every stage keeps its count and won deals still follow engagement.
+    profile's odds (`_WON_INDUSTRIES`, `_WON_TOOLS`, `_WON_MIN_EMPLOYEES`). An account that loses its win
+    swaps stages with one that gains it, so every stage keeps its count and won deals still follow engagement.
     """
     won = np.isin(crm, _WON_CODES)
     wins = int(won.sum())
     if wins == 0:
         return crm
     odds = np.where(_is_in(industry, _WON_INDUSTRIES) == 1, _WON_INDUSTRY_ODDS, 1.0)
+    odds = odds * np.where(employees >= _WON_MIN_EMPLOYEES, _WON_SIZE_ODDS, 1.0)
     for tool, tool_odds in _WON_TOOLS:
         odds = odds * np.where(tech.list.contains(tool).fill_null(False).to_numpy(), tool_odds, 1.0)
     weight = np.asarray(_CRM_BY_CLASS)[:, _WON_CODES].sum(axis=1)[engagement] * odds

@@ -42,7 +42,10 @@ _HOME_SHARE = 0.3  # a country is the home market only when it clearly dominates
 # covers 1:1; 300 keeps a 1:few programme to what a few campaigns can personalise).
 # Limits follow the size guidance (1:1 at most 50, 1:many at most 1,000), so a starter plan never starts out warned.
 _TIERS = (("Tier 1", "1:1", 0.01, 50), ("Tier 2", "1:few", 0.05, 300), ("Tier 3", "1:many", 0.25, 1000))
-_TIE_COLUMNS = ("annual_revenue", "employees")  # what breaks a tie of fit scores, the way a planner would
+# What ranks accounts of one fit score, the way a planner would defend it: how big the company is. Revenue, then
+# headcount, then a file's own size figure (the S&P's market cap, Crunchbase's funding), never the id.
+_SIZE_COLUMNS = ("annual_revenue", "employees")
+_SIZE_HEADER = re.compile(r"market.?cap|revenue|sales|funding|ebitda|employee|headcount|assets", re.IGNORECASE)
 _SPIKING_SQL = "engagement_recent >= 3 * (engagement_window - engagement_recent) / 2"
 _CRM_STAGES = (
     ("Closed Won", ("closed_won", "customer")),
@@ -461,6 +464,24 @@ class _TierCut:
     quantile_score: int  # the score the tier's quantile gave, before Tier 1 reached down for engagement
     size_cut: Compare | None = None  # the biggest of a tie at the threshold, by revenue or headcount
     tied: int = 0  # how many accounts the size cut chose from
+    rank_by: tuple[str, ...] | None = None  # what the limit keeps the best by, when not the design's default
+    enabled: bool = True  # False: nothing in the file ranks the tie this tier would split, so it goes on down
+
+
+def _size_column(table: pl.DataFrame) -> str | None:
+    """The column that says how big a company is: revenue, else headcount, else a numeric column whose header
+    names a size (market cap, funding, sales, ...) and which at least half the accounts fill in."""
+    named = [c for c in table.columns if c not in _SIZE_COLUMNS and _SIZE_HEADER.search(c)]
+    for column in (*_SIZE_COLUMNS, *named):
+        if _is_number(table, column) and table.get_column(column).null_count() <= table.height / 2:
+            return column
+    return None
+
+
+def _ranking(size: str | None, engaged: bool) -> tuple[str, ...] | None:
+    """A limit's rank_by: fit, then recent engagement, then size; None where that is the plan's default anyway."""
+    ranking = ("fit_score", *(("engagement_recent",) if engaged else ()), *((size,) if size else ()))
+    return None if size is None else ranking
 
 
 def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[Tier, ...], tuple[str, ...]]:
@@ -481,24 +502,30 @@ def _tiers(engine: Engine, plan: Plan, engagement: _Engagement) -> tuple[tuple[T
     sizes = _sizes(engine, plan, chosen, bars)
     if intent is not None:
         chosen, sizes = _reach_engaged(engine, plan, chosen, bars, ranked, sizes)
-    chosen, sizes = _capped(engine, plan, chosen, bars, sizes)
-    chosen, sizes = _split_ties(engine, plan, chosen, bars, targets, sizes)
+    size = _size_column(engine.table)
+    ranks_ties = size or (None if engagement.missing else "engagement_recent")
+    chosen, sizes = _split_ties(engine, plan, chosen, bars, targets, sizes, ranks_ties, not engagement.missing)
+    chosen, sizes = _capped(engine, plan, chosen, bars, sizes, _ranking(size, not engagement.missing))
     tiers = _built(chosen, bars)
     notes = tuple(_tier_note(tier, cut, rank, scores, size, engagement, i == 0 and intent is not None)
                   for i, (tier, cut, rank, size) in enumerate(zip(tiers, chosen, targets, sizes, strict=True)))
-    return tiers, (*customer_notes, *notes, *_unranked(chosen, engine.table, engagement))
+    return tiers, (*customer_notes, *notes, *_unranked(chosen, size, engagement))
 
 
-def _unranked(chosen: list[_TierCut], table: pl.DataFrame, engagement: _Engagement) -> tuple[str, ...]:
-    """Tiers that share a threshold and differ only by limits, said plainly: nothing in the file ranks the tie."""
-    shared = [i + 1 for i in range(len(chosen) - 1) if chosen[i].threshold == chosen[i + 1].threshold
-              and chosen[i].size_cut is None and chosen[i].limit is not None]
-    if not shared or any(_is_number(table, c) for c in _TIE_COLUMNS):
-        return ()
-    by = "account_id" if engagement.missing else "engagement_recent, then account_id"
-    names = " and ".join(f"Tier {i}" for i in shared)
-    return (f"{names} share a fit score with the tier below and differ only by limits, taken by {by}: nothing in "
-            "the file ranks the tie; map annual_revenue or employees in [data.columns], or add a fit criterion",)
+def _unranked(chosen: list[_TierCut], size: str | None, engagement: _Engagement) -> tuple[str, ...]:
+    """What nothing in the file could rank, said plainly, with what would: tiers left off because the whole tie
+    would otherwise be split by id, and a limit that falls back on the id."""
+    notes = []
+    off = [f"Tier {i + 1}" for i, cut in enumerate(chosen) if not cut.enabled]
+    if off:
+        notes.append(f"{' and '.join(off)} {'is' if len(off) == 1 else 'are'} disabled: the accounts at the top fit "
+                     "score tie, and nothing in the file ranks them (no revenue, headcount, size figure or "
+                     "engagement), so they go to the first tier their number fits rather than be split by id; map "
+                     "annual_revenue or employees in [data.columns], or add a fit criterion, then enable the tier")
+    if size is None and engagement.missing and any(cut.limit is not None for cut in chosen):
+        notes.append("the tiers' limits keep the best by fit_score, then account_id: nothing in the file ranks "
+                     "accounts of one score; map annual_revenue or employees in [data.columns]")
+    return tuple(notes)
 
 
 def _targets(accounts: int, scored: int) -> list[int]:
@@ -531,38 +558,41 @@ def _reach_engaged(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Ba
     return chosen, sizes
 
 
-def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars,
-            sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
-    """Tier 1 always carries the 1:1 cap (the plan stays within guidance as the data grows); Tier 2
-    gets its cap only when it would be bigger, so a small list has no limit to puzzle over."""
+def _capped(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, sizes: list[int],
+            ranking: tuple[str, ...] | None) -> tuple[list[_TierCut], list[int]]:
+    """A tier gets its cap only when it would be bigger than the seeds' guidance for its motion (1:1 at most
+    50, 1:many at most 1,000), so a list that fits has no limit to puzzle over; the limit keeps the best by
+    fit, then engagement, then size."""
     for i, (*_, cap) in enumerate(_TIERS):
-        if cap is not None and (i == 0 or sizes[i] > cap):
-            chosen[i] = replace(chosen[i], limit=cap)
+        if cap is not None and sizes[i] > cap:
+            chosen[i] = replace(chosen[i], limit=cap, rank_by=ranking)
             sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
 
 def _split_ties(engine: Engine, plan: Plan, chosen: list[_TierCut], bars: _Bars, targets: list[int],
-                sizes: list[int]) -> tuple[list[_TierCut], list[int]]:
+                sizes: list[int], column: str | None, engaged: bool) -> tuple[list[_TierCut], list[int]]:
     """Scores are discrete, so one score can straddle two quantiles (Forbes: 98 at the top score for a Tier 1
     of 20, and with few fit columns all three tiers at the top score). Then the tier above would take the whole
-    tie and leave the next tier empty or smaller than itself, so it takes the biggest of the tie by revenue,
-    else headcount: a `min` the planner sees and can change, and the rest of the tie goes on down. Only a
-    file with neither column gets a limit of the tier's intended size (ties then by engagement, then id)."""
-    column = next((c for c in _TIE_COLUMNS if _is_number(engine.table, c)), None)
-    values = None if column is None else engine.table.get_column(column).cast(pl.Float64).to_numpy()
+    tie and leave the next tier empty or smaller than itself, so it takes the biggest of the tie by `column`
+    (`_size_column`, else engagement_recent): a `min` the planner sees and can change, and the rest of the tie
+    goes on down. When too few accounts have a figure, engagement ranks the tie through a limit of the tier's
+    intended size; with no engagement either, the tier is disabled and the tie goes on down whole, never split
+    by id."""
+    values = None if column is None else engine.frame(plan).get_column(column).cast(pl.Float64).to_numpy()
     for i in range(len(chosen) - 1):
-        want = max(1, targets[i] - sum(sizes[:i]))
+        want = max(1, min(targets[i] - sum(sizes[:i]), _TIERS[i][3]))
         tied = chosen[i].threshold == chosen[i + 1].threshold
         if not ((tied or sizes[i + 1] == 0 or sizes[i] > sizes[i + 1]) and sizes[i] > want):
             continue
-        unlimited = [*chosen[:i], replace(chosen[i], limit=None), *chosen[i + 1:]]  # the whole tie, not the cap's
-        cut = None if values is None else _biggest(values[_codes(engine, plan, unlimited, bars) == i], want)
-        if cut is None or column is None:
-            chosen[i] = replace(chosen[i], limit=want)
-        else:
-            tie = int(np.count_nonzero(_codes(engine, plan, unlimited, bars) == i))
+        cut = None if values is None else _biggest(values[_codes(engine, plan, chosen, bars) == i], want)
+        if cut is not None and column is not None:
+            tie = int(np.count_nonzero(_codes(engine, plan, chosen, bars) == i))
             chosen[i] = replace(chosen[i], size_cut=Compare(column, "min", cut), tied=tie)
+        elif engaged:
+            chosen[i] = replace(chosen[i], limit=want)
+        elif tied:
+            chosen[i] = replace(chosen[i], enabled=False)
         sizes = _sizes(engine, plan, chosen, bars)
     return chosen, sizes
 
@@ -580,8 +610,11 @@ def _built(chosen: list[_TierCut], bars: _Bars) -> tuple[Tier, ...]:
     tiers = []
     for i, ((name, motion, _, _), cut) in enumerate(zip(_TIERS, chosen, strict=True)):
         size = (cut.size_cut,) if cut.size_cut is not None else ()
-        where = AllOf((Compare("fit_score", "min", cut.threshold), *size, *bars.extra(i)))
-        tiers.append(Tier(name, where, motion, cut.limit))
+        extra = bars.extra(i)
+        if cut.size_cut is not None and bars.intent is not None and cut.size_cut.column == bars.intent.column:
+            extra = tuple(c for c in extra if c is not bars.intent)  # Tier 1's engagement bar, raised by the cut
+        where = AllOf((Compare("fit_score", "min", cut.threshold), *size, *extra))
+        tiers.append(Tier(name, where, motion, cut.limit, cut.enabled, cut.rank_by))
     return tuple(tiers)
 
 
@@ -602,15 +635,19 @@ def _tier_note(tier: Tier, cut: _TierCut, rank: int, scores: np.ndarray, size: i
                     "engaged enough")
     reached = int(np.count_nonzero(scores >= cut.threshold))
     note = f"{tier.name} ({tier.motion}): fit_score ≥ {cut.threshold}, {quantile}; {_accounts(reached)} reach it"
-    if engaged:
+    by_engagement = cut.size_cut is not None and cut.size_cut.column == "engagement_recent"
+    if engaged and not by_engagement:
         note += (f"; and engagement_recent ≥ {format_value(engagement.recent_p75)} (75th percentile among "
                  f"{engagement.recent_engaged:,} recently engaged accounts)")
     if cut.size_cut is not None:
-        note += (f"; and {rules.describe(AllOf((cut.size_cut,)))}, the biggest of the {cut.tied:,} accounts the fit "
+        most = "most engaged" if by_engagement else "biggest"
+        note += (f"; and {rules.describe(AllOf((cut.size_cut,)))}, the {most} of the {cut.tied:,} accounts the fit "
                  "score alone would put here")
     if cut.limit is not None:
-        ties = "account_id" if engagement.missing else "higher engagement_recent, then account_id"
-        note += f"; limit {cut.limit:,} (the best by fit; ties by {ties})"
+        ranking = ", then ".join(tier.ranking(not engagement.missing))
+        note += f"; limit {cut.limit:,} (the best by {ranking}, then account_id)"
+    if not cut.enabled:
+        note += "; disabled, as nothing in the file ranks the tie (below)"
     return f"{note}: {_accounts(size)}"
 
 

@@ -119,14 +119,15 @@ def _lift(value: float | None) -> str:
     return "" if value is None or value != value else f"{value:.2f}"
 
 
-def _heading(report: IcpReport) -> list[str]:
+def heading(report: IcpReport) -> list[str]:
     return [f"{report.accounts:,} accounts, {report.won:,} {report.outcome.noun} (crm_stage "
             f"{', '.join(report.outcome.stages)}): base rate {report.lift.base_rate:.1%}"]
 
 
-def _attribute_rows(report: IcpReport) -> list[list[str]]:
-    rows = report.lift.rows.head(SHOWN_ROWS)
-    top = _top_lift(rows)
+def attribute_rows(report: IcpReport, shown: int | None = SHOWN_ROWS) -> list[list[str]]:
+    """The lift table's rows as shown to people (the first `shown`, None for all); a small row's value ends in *."""
+    rows = report.lift.rows if shown is None else report.lift.rows.head(shown)
+    top = top_lift(rows)
     return [
         [r["column"], r["value"] + (" *" if r["small"] else ""), f"{r['accounts']:,}", f"{r['won']:,}",
          _percent(r["win_rate"]), f"{_percent(r['low'])} – {_percent(r['high'])}", _lift(r["lift"]),
@@ -135,13 +136,13 @@ def _attribute_rows(report: IcpReport) -> list[list[str]]:
     ]
 
 
-_ATTRIBUTE_HEAD = ["column", "value", "accounts", "won", "win rate", "95% interval", "lift", ""]
-_TIER_HEAD = ["tier", "accounts", "won", "win rate", "95% interval", "lift", ""]
+ATTRIBUTE_HEAD = ["column", "value", "accounts", "won", "win rate", "95% interval", "lift", ""]
+TIER_HEAD = ["tier", "accounts", "won", "win rate", "95% interval", "lift", ""]
 
 
-def _rate_rows(frame: pl.DataFrame, label: str) -> list[list[str]]:
+def rate_rows(frame: pl.DataFrame, label: str) -> list[list[str]]:
     """Tiers or bands; a target tier converting worse than Not target is flagged."""
-    top = _top_lift(frame)
+    top = top_lift(frame)
     return [
         [r[label] + (" (below Not target)" if r.get("below_not_target") else ""), f"{r['accounts']:,}",
          f"{r['won']:,}", _percent(r["win_rate"]),
@@ -151,18 +152,18 @@ def _rate_rows(frame: pl.DataFrame, label: str) -> list[list[str]]:
     ]
 
 
-def _top_lift(frame: pl.DataFrame) -> float:
+def top_lift(frame: pl.DataFrame) -> float:
     """The longest bar's lift: the table's largest, and at least 1 so that the base rate is never a full bar."""
     largest = frame.get_column("lift").drop_nans().max()
     return max(float(largest), 1.0) if isinstance(largest, int | float) else 1.0
 
 
-def _gain_rows(bt: Backtest) -> list[list[str]]:
+def gain_rows(bt: Backtest) -> list[list[str]]:
     return [[f"top {r['top']:.0%}", f"{r['accounts']:,}", f"{r['won']:,.0f}", _percent(r["share_of_wins"]),
              bar(r["share_of_wins"], 1.0)] for r in bt.gains.iter_rows(named=True)]
 
 
-def _backtest_lines(bt: Backtest) -> list[str]:
+def backtest_lines(bt: Backtest) -> list[str]:
     when = (f"tiers and fit scores of the snapshot of {bt.tier_from.isoformat()}, judged on outcomes of "
             f"{bt.outcome_from.isoformat() if bt.outcome_from else 'today'} (no leakage)" if bt.tier_from
             else "the current tiers and fit scores (no earlier snapshot in the history folder)")
@@ -173,7 +174,7 @@ def _backtest_lines(bt: Backtest) -> list[str]:
             f"AUC of fit_score, won against not won: {auc}{gain}"]
 
 
-def _suggestion_lines(suggestions: Suggestions) -> list[str]:
+def suggestion_lines(suggestions: Suggestions) -> list[str]:
     if not suggestions.items:
         return ["none: no attribute value wins more often than chance explains (see the README, ICP discovery)"]
     lines = [f"{s.points:+4d}  {s.evidence}" for s in suggestions.items]
@@ -181,15 +182,15 @@ def _suggestion_lines(suggestions: Suggestions) -> list[str]:
     return lines
 
 
-def _lookalike_rows(report: IcpReport) -> list[list[str]]:
+def lookalike_rows(report: IcpReport) -> list[list[str]]:
     return [[r["tier"], r["account_id"], r["name"] or "", f"{r['fit_score']}", f"{r['icp_score']}", r["reason"]]
             for r in report.lookalikes.iter_rows(named=True)]
 
 
-_LOOKALIKE_HEAD = ["tier", "account_id", "name", "fit_score", "icp points", "criteria met"]
+LOOKALIKE_HEAD = ["tier", "account_id", "name", "fit_score", "icp points", "criteria met"]
 
 
-def _misplaced_line(report: IcpReport) -> str:
+def misplaced_line(report: IcpReport) -> str:
     frame = report.misplaced
     if frame.is_empty():
         return "won outside the target tiers: none"
@@ -211,18 +212,18 @@ def _aligned(head: list[str], rows: list[list[str]], text: int = 1) -> list[str]
 def icp_table(report: IcpReport) -> str:
     """The report as a planner reads it in a terminal, in a minute."""
     bt = report.backtest
-    out = [*_heading(report), "",
+    out = [*heading(report), "",
            f"attributes, most evidence first (* few accounts: too few to say much; csv lists all "
            f"{report.lift.rows.height:,}):",
-           *_aligned(_ATTRIBUTE_HEAD, _attribute_rows(report), 2), "",
+           *_aligned(ATTRIBUTE_HEAD, attribute_rows(report), 2), "",
            f"suggested fit criteria ({POINTS_PER_LOG_ODDS} points per e-fold of the odds; --write-plan writes them):",
-           *_suggestion_lines(report.suggestions), "",
-           "backtest:", *_backtest_lines(bt), *_aligned(_TIER_HEAD, _rate_rows(bt.tiers, "tier")), "",
-           *_aligned(["fit_score", *_TIER_HEAD[1:]], _rate_rows(bt.bands, "band")), "",
-           *_aligned(["by fit score", "accounts", "won", "share of wins", ""], _gain_rows(bt)), "",
-           _misplaced_line(report), "",
+           *suggestion_lines(report.suggestions), "",
+           "backtest:", *backtest_lines(bt), *_aligned(TIER_HEAD, rate_rows(bt.tiers, "tier")), "",
+           *_aligned(["fit_score", *TIER_HEAD[1:]], rate_rows(bt.bands, "band")), "",
+           *_aligned(["by fit score", "accounts", "won", "share of wins", ""], gain_rows(bt)), "",
+           misplaced_line(report), "",
            "lookalikes: not yet won, most ICP points first, per tier:",
-           *_aligned(_LOOKALIKE_HEAD, _lookalike_rows(report), 3)]
+           *_aligned(LOOKALIKE_HEAD, lookalike_rows(report), 3)]
     if report.lift.skipped:
         out += ["", f"not counted (identifiers or of a kind not binned): {', '.join(report.lift.skipped)}"]
     return "\n".join(out)
@@ -238,19 +239,19 @@ def _markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
 def icp_markdown(report: IcpReport) -> str:
     """The report for a planning deck: Markdown tables with text bars that paste anywhere."""
     bt = report.backtest
-    out = ["# ICP discovery", "", *_heading(report), "",
+    out = ["# ICP discovery", "", *heading(report), "",
            "## What the accounts with the outcome share", "",
            f"Most evidence first; `*` marks values with too few accounts to say much "
            f"(showing {min(SHOWN_ROWS, report.lift.rows.height)} of {report.lift.rows.height:,}).", "",
-           *_markdown_table(_ATTRIBUTE_HEAD[:-1] + ["lift bar"], _attribute_rows(report)), "",
-           "## Suggested fit criteria", "", *(f"- {line.strip()}" for line in _suggestion_lines(report.suggestions)),
-           "", "## Backtest", "", *(f"- {line}" for line in _backtest_lines(bt)), "",
-           *_markdown_table(_TIER_HEAD[:-1] + ["lift bar"], _rate_rows(bt.tiers, "tier")), "",
-           *_markdown_table(["fit_score", *_TIER_HEAD[1:-1], "lift bar"], _rate_rows(bt.bands, "band")), "",
+           *_markdown_table(ATTRIBUTE_HEAD[:-1] + ["lift bar"], attribute_rows(report)), "",
+           "## Suggested fit criteria", "", *(f"- {line.strip()}" for line in suggestion_lines(report.suggestions)),
+           "", "## Backtest", "", *(f"- {line}" for line in backtest_lines(bt)), "",
+           *_markdown_table(TIER_HEAD[:-1] + ["lift bar"], rate_rows(bt.tiers, "tier")), "",
+           *_markdown_table(["fit_score", *TIER_HEAD[1:-1], "lift bar"], rate_rows(bt.bands, "band")), "",
            "### Cumulative gains", "",
-           *_markdown_table(["by fit score", "accounts", "won", "share of wins", "gain"], _gain_rows(bt)), "",
-           f"- {_misplaced_line(report)}", "", "## Lookalikes", "",
-           *_markdown_table(_LOOKALIKE_HEAD, _lookalike_rows(report))]
+           *_markdown_table(["by fit score", "accounts", "won", "share of wins", "gain"], gain_rows(bt)), "",
+           f"- {misplaced_line(report)}", "", "## Lookalikes", "",
+           *_markdown_table(LOOKALIKE_HEAD, lookalike_rows(report))]
     return "\n".join(out)
 
 

@@ -2,9 +2,17 @@
 
 The query is assembled from the pieces the Polars engine uses: every rule through `rules.to_sql`
 (the design's two-valued logic), the feature definitions of `features`, first match in plan order,
-and a tier `limit` as the best N by fit_score, then engagement_recent, then account_id. It is
+and a tier `limit` as the best N by its ranking (`rank_by`, by default fit_score then engagement_recent),
+then account_id. It is
 written to be read, because an analyst reviews it before scheduling it: one CTE per step, a line
 above each saying what it is, and each rule in words beside its SQL.
+
+DuckDB's and Postgres' texts are written here and run in the tests. Snowflake, BigQuery, Redshift and
+Databricks get DuckDB's text translated by sqlglot (the parser `plan.sql_rule` already trusts), so there
+is one query to keep right rather than six; the DuckDB text therefore sticks to constructs sqlglot
+translates faithfully (DATE_DIFF, list_concat, no ordered aggregates), and a construct it cannot
+translate stops the export instead of writing SQL that means something else. Beside the query come the
+tables it reads: `CREATE TABLE` statements for the canonical columns and a load script per dialect.
 """
 
 from __future__ import annotations
@@ -14,6 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+import sqlglot
+from polars.datatypes import DataTypeClass
+from sqlglot import exp
 
 from abm_tui.engine.features import (
     CHANNELS,
@@ -24,11 +35,13 @@ from abm_tui.engine.features import (
     decaying,
     feature_names,
 )
-from abm_tui.errors import AbmError, PlanError
+from abm_tui.errors import AbmError, PlanError, first_line
+from abm_tui.files import LOAD_SUFFIX
 from abm_tui.plan import rules
 from abm_tui.plan.model import (
     NO_PLAY,
     NOT_TARGET,
+    SQL_DIALECTS,
     UNCLASSIFIED,
     UNSTAGED,
     AllOf,
@@ -41,7 +54,8 @@ from abm_tui.plan.model import (
 )
 from abm_tui.plan.validate import DERIVED_TYPES, check_plan
 
-DIALECTS = ("duckdb", "postgres")
+DIALECTS = SQL_DIALECTS
+WRITTEN = ("duckdb", "postgres")  # written by hand; the other dialects are DuckDB's text through sqlglot
 OUTPUT_COLUMNS = ("account_id", "fit_score", "tier", "stage", "bucket", "segment", "play")
 _q = rules.quote_identifier
 _ID = _q("account_id")
@@ -76,18 +90,30 @@ def plan_sql(
     """
     if dialect not in DIALECTS:
         raise AbmError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    base = dialect if dialect in WRITTEN else "duckdb"
     half_lives = plan.engagement.half_life_days
     known = _schema_with_features(schema, channels, half_lives)
     problems = check_plan(plan, known, set() if channels is not None else set(feature_names(CHANNELS, half_lives)))
     if problems:
         raise PlanError(plan.source, problems)
-    query = _Query(plan, known, channels, dialect)
+    query = _Query(plan, known, channels, base)
     accounts = _table(accounts_table, "accounts_table")
     ctes = [*query.engagement(as_of, _table(events_table, "events_table")), query.features(accounts),
             query.fit(), query.first_match("buckets", plan.buckets, "bucket", UNCLASSIFIED, "fit"),
             query.first_match("stages", plan.stages, "stage", UNSTAGED, "buckets"), *query.tiers()]
-    lines = [*query.header(as_of, accounts_table, events_table), "WITH", _join_ctes(ctes), query.final(ctes[-1].name)]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(["WITH", _join_ctes(ctes), query.final(ctes[-1].name)])
+    if dialect != base:
+        text = translated(text, dialect)
+    return "\n".join([*query.header(as_of, accounts_table, events_table, dialect), text + ";"]) + "\n"
+
+
+def translated(text: str, dialect: str) -> str:
+    """DuckDB's SQL in `dialect`, by sqlglot; a construct it cannot carry over faithfully is an error, not a guess."""
+    try:
+        return sqlglot.transpile(text, read="duckdb", write=dialect, pretty=True,
+                                 unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+    except sqlglot.errors.SqlglotError as err:
+        raise AbmError(f"this plan cannot be written for {dialect}: {first_line(err)}") from None
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,13 @@ class _Cte:
     name: str
     comment: str
     body: str
+
+
+def columns_read(plan: Plan) -> set[str]:
+    """Every column the plan's enabled rules name, and those a tier's limit is told to rank by."""
+    wheres = [rule.where for section in Section for rule in section.rules(plan) if rule.enabled]
+    ranks = [tier.rank_by or () for tier in plan.tiers if tier.enabled and tier.limit is not None]
+    return set().union(*(rules.columns(where) for where in wheres), *map(set, ranks))
 
 
 def _join_ctes(ctes: Sequence[_Cte]) -> str:
@@ -166,10 +199,10 @@ class _Query:
         self.tier_columns: list[str] = []
 
     def _used_columns(self) -> set[str]:
-        wheres = [rule.where for section in Section for rule in section.rules(self.plan) if rule.enabled]
-        used = set().union(*(rules.columns(where) for where in wheres))
-        if self.channels is not None and any(t.enabled and t.limit is not None for t in self.plan.tiers):
-            used.add("engagement_recent")  # the tie-break of a tier limit
+        used = columns_read(self.plan)
+        for tier in self.plan.tiers:
+            if tier.enabled and tier.limit is not None:
+                used.update(tier.ranking(self.channels is not None))  # what a limit ranks by
         return used - {"account_id"}
 
     def _internal(self, name: str) -> str:
@@ -201,11 +234,12 @@ class _Query:
 
     # -- comments ---------------------------------------------------------------------------
 
-    def header(self, as_of: dt.date, accounts_table: str, events_table: str) -> list[str]:
+    def header(self, as_of: dt.date, accounts_table: str, events_table: str, dialect: str) -> list[str]:
         plan, settings = self.plan, self.plan.engagement
         reads = "".join(f", {c}" for c in self._account_reads())
+        how = "" if dialect == self.dialect else f" (DuckDB's text translated by sqlglot {sqlglot.__version__})"
         lines = [
-            f'abm-tui plan "{plan.name}", as one {self.dialect} query.',
+            f'abm-tui plan "{plan.name}", as one {dialect} query{how}.',
             f"One row per account ({', '.join(OUTPUT_COLUMNS)}), ordered by account_id.",
             f"Reads {accounts_table} (account_id{reads}).",
         ]
@@ -241,20 +275,22 @@ class _Query:
         ctes = [self._events(as_of, events_table), self._channel_counts(), self._scores()]
         window = self.plan.engagement.window_days
         if self._reads_label("intent_theme"):
+            rank = (f'ROW_NUMBER() OVER (PARTITION BY {_ID} ORDER BY SUM("count") DESC, '
+                    f'{self._collate(_q("intent_theme"))})')
             ctes.append(_Cte(
-                "intent", f"intent: each account's intent themes of the last {window} days, the most engaged first "
+                "intent", f"intent: each account's intent themes of the last {window} days, and the most engaged one "
                 "(ties by name)",
-                f'  SELECT {_ID}, array_agg("intent_theme" ORDER BY "n" DESC, {self._collate(_q("intent_theme"))})'
-                ' AS "intent_themes"\n'
-                f'  FROM (SELECT {_ID}, "intent_theme", SUM("count") AS "n" FROM events_as_of\n'
+                f'  SELECT {_ID}, array_agg("intent_theme") AS "intent_themes",\n'
+                '    MAX(CASE WHEN "rank" = 1 THEN "intent_theme" END) AS "top_intent_theme"\n'
+                f'  FROM (SELECT {_ID}, "intent_theme", {rank} AS "rank" FROM events_as_of\n'
                 f'        WHERE "age" < {window} AND "intent_theme" IS NOT NULL\n'
                 f'        GROUP BY {_ID}, "intent_theme") AS per_theme\n'
                 f"  GROUP BY {_ID}",
             ))
         if self._reads_label("persona"):
             ctes.append(_Cte(
-                "personas", f"personas: the distinct personas each account engaged in the last {window} days, by name",
-                f'  SELECT {_ID}, array_agg("persona" ORDER BY {self._collate(_q("persona"))}) AS "personas_engaged",'
+                "personas", f"personas: the distinct personas each account engaged in the last {window} days",
+                f'  SELECT {_ID}, array_agg("persona") AS "personas_engaged",'
                 ' COUNT(*) AS "persona_count"\n'
                 f'  FROM (SELECT DISTINCT {_ID}, "persona" FROM events_as_of\n'
                 f'        WHERE "age" < {window} AND "persona" IS NOT NULL) AS seen\n'
@@ -271,10 +307,17 @@ class _Query:
             "later events are ignored, a missing count counts 1",
             f'  SELECT CAST({_ID} AS TEXT) AS {_ID}, CAST("channel" AS TEXT) AS "channel",\n'
             '    COALESCE(CAST("count" AS DOUBLE PRECISION), 1) AS "count",\n'
-            f'    {date} - CAST("date" AS DATE) AS "age"{labels}\n'
+            f'    {self._age(date)} AS "age"{labels}\n'
             f"  FROM {events_table}\n"
             f'  WHERE "channel" IS NOT NULL AND CAST("date" AS DATE) <= {date}',
         )
+
+    def _age(self, as_of: str) -> str:
+        """Days from the event to as_of; DATE_DIFF is what sqlglot carries to every warehouse (a date minus a date
+        is an interval on BigQuery and Databricks)."""
+        if self.dialect == "postgres":
+            return f'{as_of} - CAST("date" AS DATE)'
+        return f"DATE_DIFF('day', CAST(\"date\" AS DATE), {as_of})"
 
     def _channel_counts(self) -> _Cte:
         settings = self.plan.engagement
@@ -343,10 +386,8 @@ class _Query:
                     "  SELECT " + ",\n    ".join(select) + f"\n  FROM {source}")
 
     def _feature(self, name: str) -> str:
-        if name == "top_intent_theme":
-            return '(t."intent_themes")[1]'
-        if name == "days_since_engaged":
-            return f"e.{_q(name)}"
+        if name in ("days_since_engaged", "top_intent_theme"):
+            return f"{'t' if name in _THEMES else 'e'}.{_q(name)}"
         alias = "t" if name in _THEMES else "p" if name in _PERSONAS else "e"
         return f"COALESCE({alias}.{_q(name)}, {_EMPTY_LIST if name in LIST_FEATURES else '0'})"
 
@@ -360,9 +401,18 @@ class _Query:
         if "fit_criteria_met" in self.used:
             met = [f"CASE WHEN {self._where(c.where, derived=False)} THEN ARRAY[{rules.sql_literal(c.name)}] "
                    f"ELSE {_EMPTY_LIST} END" for c in active]
-            new.append(("fit_criteria_met", "\n|| ".join(met) if met else _EMPTY_LIST))
+            new.append(("fit_criteria_met", self._concat(met) if met else _EMPTY_LIST))
         return self._step("fit", "fit: fit_score = the sum of the points of the fit criteria the account meets",
                           "features", new)
+
+    def _concat(self, lists: Sequence[str]) -> str:
+        """Lists one after another: `||` on Postgres; list_concat on DuckDB, as sqlglot reads `||` as text."""
+        if self.dialect == "postgres":
+            return "\n|| ".join(lists)
+        joined = lists[0]
+        for item in lists[1:]:
+            joined = f"list_concat({joined},\n{item})"
+        return joined
 
     def first_match(self, name: str, section: Sequence[Rule], column: str, fallback: str, source: str) -> _Cte:
         whens = [f"\n  WHEN {self._where(r.where)} THEN {rules.sql_literal(r.name)}  "
@@ -394,8 +444,8 @@ class _Query:
             return self._step(name, comment, source, [(column, f"CASE WHEN {pick} THEN {label} END")])
         flag = self._internal(f"_candidate_{number}")
         candidates = self._step(name, "", source, [(flag, pick)]).body
-        keys = ["fit_score", *(["engagement_recent"] if self.channels is not None else [])]
-        order = [f"{_q(key)} DESC" for key in keys] + [self._collate(_ID)]
+        keys = list(tier.ranking(self.channels is not None))
+        order = [f"{_q(key)} DESC NULLS LAST" for key in keys] + [self._collate(_ID)]
         rank = f"ROW_NUMBER() OVER (PARTITION BY {_q(flag)} ORDER BY {', '.join(order)})"
         best = ", then ".join([*keys, "account_id"])
         return self._step(
@@ -436,3 +486,146 @@ class _Query:
                     return ""
                 tests.append(f"{_q(column)} IN ({_names(names)})")
         return f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {rules.sql_literal(play_label(play))}"
+
+
+# -- the tables plan.sql reads -------------------------------------------------------------------
+
+WAREHOUSE_FOLDER = "warehouse"
+_SCALARS = ((pl.Boolean, "BOOLEAN"), (pl.Date, "DATE"), (pl.Datetime, "TIMESTAMP"))
+_LIST_TYPES = {"snowflake": "ARRAY", "redshift": "SUPER"}  # semi-structured, where typed arrays are not a table type
+
+
+def portable(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with types every warehouse has: numbers, text, true/false, dates, lists of them; anything else as
+    text. Categories stay as they are: Parquet writes them as dictionary-encoded text, which every reader takes
+    as text (casting 20 million events would cost seconds)."""
+    def kind(dtype: pl.DataType | DataTypeClass) -> pl.DataType | DataTypeClass:
+        if isinstance(dtype, pl.List):
+            return pl.List(kind(dtype.inner))
+        if dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Date | pl.Datetime | pl.String | pl.Categorical
+                                                   | pl.Enum):
+            return dtype
+        return pl.String
+
+    casts = [pl.col(name).cast(kind(dtype)) for name, dtype in frame.schema.items() if kind(dtype) != dtype]
+    return frame.with_columns(casts) if casts else frame
+
+
+def distinct_names(frame: pl.DataFrame, read: set[str]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """The frame without the columns a warehouse cannot tell apart from another (DuckDB, BigQuery and Databricks
+    ignore case: the Fortune 1000's `Website` beside the canonical `website`), and what was left out. Of such
+    columns the one the plan reads stays, else the last (the canonical columns follow the file's own)."""
+    groups: dict[str, list[str]] = {}
+    for name in frame.columns:
+        groups.setdefault(name.lower(), []).append(name)
+    dropped = []
+    for names in groups.values():
+        wanted = [n for n in names if n in read]
+        if len(wanted) > 1:
+            raise AbmError(f"the plan reads the columns {', '.join(map(repr, wanted))}, which a warehouse cannot "
+                           "tell apart (names differ only in case): rename one in [data.columns]")
+        keep = wanted[0] if wanted else names[-1]
+        dropped += [n for n in names if n != keep]
+    return (frame.drop(dropped) if dropped else frame), tuple(dropped)
+
+
+def _column_type(dtype: pl.DataType | DataTypeClass, dialect: str) -> exp.DataType:
+    if isinstance(dtype, pl.List):
+        if dialect in _LIST_TYPES:
+            return exp.DataType.build(_LIST_TYPES[dialect], dialect=dialect)
+        return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[_column_type(dtype.inner, dialect)],
+                            nested=True)
+    if dtype.is_integer():
+        name = "BIGINT"
+    elif dtype.is_float():
+        name = "DOUBLE"
+    else:
+        name = next((sql for kind, sql in _SCALARS if dtype == kind), "TEXT")
+    return exp.DataType.build(name)  # TEXT: unbounded text everywhere (VARCHAR(MAX) on Redshift, STRING on BigQuery)
+
+
+def create_table(table: str, schema: Mapping[str, pl.DataType], dialect: str) -> str:
+    """`CREATE TABLE` for a frame of `portable` types, in `dialect`'s types (lists: TEXT[], ARRAY<STRING>, ...)."""
+    columns = [exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=_column_type(dtype, dialect))
+               for name, dtype in schema.items()]
+    parts = [exp.to_identifier(part, quoted=True) for part in table.split(".")]
+    target = exp.Table(this=parts[-1], db=parts[-2] if len(parts) > 1 else None,
+                       catalog=parts[-3] if len(parts) > 2 else None)
+    replace = dialect in ("duckdb", "snowflake", "bigquery", "databricks")
+    create = exp.Create(this=exp.Schema(this=target, expressions=columns), kind="TABLE", replace=replace)
+    return create.sql(dialect=dialect, pretty=True)
+
+
+def load_script(dialect: str, tables: Sequence[tuple[str, str, Mapping[str, pl.DataType]]], label: str) -> str:
+    """The statements that make `tables` (each: its name in the plan, the file beside plan.sql, its schema) and
+    fill them from the exported files; DuckDB and Postgres run as written, the others name the bucket, role or
+    volume to fill in (their files must first be uploaded where the warehouse reads)."""
+    schemas = sorted({".".join(_table(name, "table").split(".")[:-1]) for name, _, _ in tables} - {""})
+    how = {
+        "duckdb": "duckdb abm.duckdb < load.sql",
+        "postgres": "psql -v ON_ERROR_STOP=1 -d YOUR_DATABASE -f load.sql",
+        "snowflake": "snowsql -f load.sql (PUT reads the files from this folder)",
+        "bigquery": "upload warehouse/ to gs://YOUR_BUCKET/, then bq query --use_legacy_sql=false < load.sql",
+        "redshift": "upload warehouse/ to s3://YOUR_BUCKET/, then psql -h YOUR_CLUSTER -f load.sql",
+        "databricks": "upload warehouse/ to the volume named below, then run load.sql in a SQL warehouse",
+    }[dialect]
+    lines = [_comment(f"Loads the tables plan.sql reads, for {label}."), _comment(f"Run from this folder: {how}."),
+             _comment("It replaces the tables it names: give [export.sql] accounts_table and events_table a "
+                      "schema of their own (abm.accounts) to keep them apart from others."), ""]
+    begin, commit = {"duckdb": ("BEGIN TRANSACTION;", "COMMIT;"), "postgres": ("BEGIN;", "COMMIT;"),
+                     "redshift": ("BEGIN;", "COMMIT;")}.get(dialect, ("", ""))
+    statements = [begin] if begin else []
+    if dialect == "snowflake":
+        statements.append("CREATE TEMPORARY STAGE abm_tui_load;")
+    statements += [f"CREATE SCHEMA IF NOT EXISTS {schema};" for schema in schemas]
+    for name, file, schema in tables:
+        table = _table(name, "table")
+        if dialect in ("postgres", "redshift"):
+            statements.append(f"DROP TABLE IF EXISTS {table};")
+        statements.append(create_table(name, schema, dialect) + ";")
+        statements += _load(dialect, table, file, schema)
+    if commit:
+        statements.append(commit)
+    return "\n".join(lines + statements) + "\n"
+
+
+def _load(dialect: str, table: str, file: str, schema: Mapping[str, pl.DataType]) -> list[str]:
+    stem = file.rsplit("/", 1)[-1]
+    if dialect == "duckdb":
+        return [f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({rules.sql_literal(file)});"]
+    if dialect == "postgres":
+        columns = ", ".join(map(_q, schema))
+        return [f"\\copy {table} ({columns}) FROM {rules.sql_literal(copy_name(file))} WITH (FORMAT csv)"]
+    if dialect == "snowflake":
+        return [f"PUT 'file://{file}' @abm_tui_load AUTO_COMPRESS = FALSE OVERWRITE = TRUE;",
+                f"COPY INTO {table} FROM @abm_tui_load FILES = ('{stem}') FILE_FORMAT = (TYPE = PARQUET "
+                "USE_VECTORIZED_SCANNER = TRUE) MATCH_BY_COLUMN_NAME = CASE_SENSITIVE;"]
+    if dialect == "bigquery":
+        quoted = table.replace('"', "`")
+        return [f"LOAD DATA INTO {quoted} FROM FILES (format = 'PARQUET', enable_list_inference = TRUE, "
+                f"uris = ['gs://YOUR_BUCKET/{file}']);"]
+    if dialect == "redshift":
+        return [f"COPY {table} FROM 's3://YOUR_BUCKET/{file}' IAM_ROLE 'arn:aws:iam::YOUR_ACCOUNT:role/YOUR_ROLE' "
+                "FORMAT AS PARQUET SERIALIZETOJSON;"]
+    quoted = table.replace('"', "`")
+    return [f"COPY INTO {quoted} FROM '/Volumes/YOUR_CATALOG/YOUR_SCHEMA/YOUR_VOLUME/{WAREHOUSE_FOLDER}' "
+            f"FILEFORMAT = PARQUET FILES = ('{stem}');"]
+
+
+def copy_name(parquet: str) -> str:
+    """Postgres reads no Parquet without an extension: the same rows as CSV for its COPY, beside the Parquet."""
+    return parquet.removesuffix(".parquet") + LOAD_SUFFIX
+
+
+def copy_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as Postgres' `COPY ... (FORMAT csv)` reads it: lists as array literals (`{"a","b"}`), the rest as
+    it is (a missing value is an unquoted empty field, an empty text a quoted one, as Polars writes them)."""
+    def literal(name: str) -> pl.Expr:
+        element = pl.element().cast(pl.String)
+        quoted = pl.when(element.is_null()).then(pl.lit("NULL")).otherwise(
+            '"' + element.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+            + '"')
+        return ("{" + pl.col(name).list.eval(quoted).list.join(",") + "}").alias(name)
+
+    lists = [literal(name) for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(lists) if lists else frame

@@ -226,6 +226,7 @@ def _rule_added(rule: AnyRule) -> str:
     if isinstance(rule, Tier):
         extras += [rule.motion] if rule.motion else []
         extras += [f"limit {format_value(rule.limit)}"] if rule.limit is not None else []
+        extras += [f"ranked by {_show(rule.rank_by)}"] if rule.rank_by is not None else []
     extras += [] if rule.enabled else ["switched off"]
     return (f" ({', '.join(extras)})" if extras else "") + f": {describe(rule.where)}"
 
@@ -233,8 +234,8 @@ def _rule_added(rule: AnyRule) -> str:
 def _rule_edits(old: AnyRule, new: AnyRule) -> list[str]:
     switched = [f"switched {'on' if new.enabled else 'off'}"] if old.enabled != new.enabled else []
     fields = [
-        f"{field} {_show(getattr(old, field))} -> {_show(getattr(new, field))}"
-        for field in ("points", "motion", "limit")
+        f"{field} {_show(getattr(old, field), missing)} -> {_show(getattr(new, field), missing)}"
+        for field, missing in (("points", "none"), ("motion", "none"), ("limit", "none"), ("rank_by", "the default"))
         if getattr(old, field, None) != getattr(new, field, None)
     ]
     return switched + fields + _where_edits(old.where, new.where)

@@ -137,6 +137,8 @@ def _tier_dict(t: Tier) -> dict[str, Any]:
         out["where"] = where_to_dict(t.where)
     if t.limit is not None:
         out["limit"] = t.limit
+    if t.rank_by is not None:
+        out["rank_by"] = list(t.rank_by)
     if not t.enabled:
         out["enabled"] = False
     return out

@@ -77,6 +77,13 @@ def set_limit(plan: Plan, index: int, limit: int | None) -> Plan:
     return _replace_rule(plan, Section.TIERS, index, limit=limit)
 
 
+def set_rank_by(plan: Plan, index: int, columns: tuple[str, ...] | None) -> Plan:
+    """The order a tier's limit keeps its best by; None (or nothing) goes back to the default ranking."""
+    if columns is not None and len(set(columns)) < len(columns):
+        raise AbmError(f"tiers[{index}].rank_by: a column is named twice in {', '.join(columns)}")
+    return _replace_rule(plan, Section.TIERS, index, rank_by=columns or None)
+
+
 def move(plan: Plan, section: Section | str, index: int, offset: int) -> Plan:
     """Move a rule up (-1) or down (+1): tiers, stages and buckets are first-match, so order decides."""
     kind, rules = _section(plan, section, index)
@@ -100,6 +107,24 @@ def duplicate(plan: Plan, section: Section | str, index: int) -> Plan:
     base = rules[index].name
     name = next(f"{base} ({n})" for n in range(2, len(rules) + 3) if f"{base} ({n})" not in names)
     return kind.with_rules(plan, rules[: index + 1] + (replace(rules[index], name=name),) + rules[index + 1 :])
+
+
+def add_rule(plan: Plan, section: Section | str, rule: AnyRule, index: int | None = None) -> Plan:
+    """`rule` added to the section at `index` (default: last), as a suggested fit criterion joins the plan.
+
+    A name the section already has is refused: plays, the rules tree and every message name rules by it.
+    """
+    try:
+        kind = Section.parse(section)
+    except ValueError:
+        raise AbmError(f"no section {section!r}; expected one of {', '.join(Section)}") from None
+    rules = kind.rules(plan)
+    if any(r.name == rule.name for r in rules):
+        raise AbmError(f"{kind.key}: the plan already has a rule named {rule.name!r}")
+    at = len(rules) if index is None else index
+    if not 0 <= at <= len(rules):
+        raise AbmError(f"{kind.key}[{at}]: the plan has {len(rules)} {kind.value}")
+    return kind.with_rules(plan, rules[:at] + (rule,) + rules[at:])
 
 
 def remove_test(plan: Plan, section: Section | str, index: int, column: str, op: str) -> Plan:

@@ -22,6 +22,7 @@ DAYS = 36_500  # windows and half-lives: a hundred years
 LIMIT = 1_000_000_000_000  # a tier's cap
 WHOLE = 2**63 - 1  # a whole number in a `where`: what a 64-bit column holds
 RULE_DEPTH = 20  # any / not levels inside one rule
+RANK_KEYS = 8  # columns a tier's rank_by may name: more could never break a tie a planner would see
 TOML_DEPTH = 64  # tables and arrays nested in the file itself
 
 

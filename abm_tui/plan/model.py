@@ -19,7 +19,8 @@ PRESETS = ("auto", "canonical", "hubspot", "salesforce", "linkedin")
 DESTINATIONS = ("hubspot", "salesforce", "linkedin", "sql")
 LIST_SPLITS = ("segment", "tier")
 HUBSPOT_KEYS = ("auto", "record_id", "domain")
-SQL_DIALECTS = ("duckdb", "postgres")
+# written by hand and run in the tests; then the warehouses plan.sql reaches through sqlglot from DuckDB's SQL
+SQL_DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "redshift", "databricks")
 LINKEDIN_MIN_SIZE = 300  # LinkedIn refuses to run a matched audience smaller than this
 
 Scalar = str | int | float | bool | dt.date
@@ -108,6 +109,9 @@ class Criterion:
     enabled: bool = True
 
 
+DEFAULT_RANKING = ("fit_score", "engagement_recent")
+
+
 @dataclass(frozen=True)
 class Tier:
     name: str
@@ -115,6 +119,17 @@ class Tier:
     motion: str | None = None
     limit: int | None = None
     enabled: bool = True
+    rank_by: tuple[str, ...] | None = None  # the order a limit keeps its best by; None is the default ranking
+
+    def ranking(self, has_engagement: bool) -> tuple[str, ...]:
+        """The columns a limit ranks by, highest first; account_id breaks what ties remain.
+
+        The default is the design's (fit_score, then engagement_recent); a plan without engagement
+        data has no engagement_recent, so its default is fit_score alone.
+        """
+        if self.rank_by is not None:
+            return self.rank_by
+        return DEFAULT_RANKING if has_engagement else DEFAULT_RANKING[:1]
 
 
 @dataclass(frozen=True)

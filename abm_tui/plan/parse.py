@@ -59,7 +59,7 @@ DATA_KEYS = ("accounts", "engagement", "preset", "columns", "sheet", "contacts",
 EXPORT_KEYS = ("to", "hubspot", "linkedin", "sql")
 ENGAGEMENT_KEYS = ("recent_days", "window_days", "weights", "half_life_days")
 CRITERION_KEYS = ("name", "points", "where", "enabled")
-TIER_KEYS = ("name", "motion", "where", "limit", "enabled")
+TIER_KEYS = ("name", "motion", "where", "limit", "rank_by", "enabled")
 RULE_KEYS = ("name", "where", "enabled")
 PLAY_KEYS = ("name", "tier", "stage", "bucket", "campaign", "cta", "sales_action")
 
@@ -404,7 +404,24 @@ def _tier(item: Any, path: str, reader: _Reader) -> Tier:
     motion = reader.text(spec.get("motion"), f"{path}.motion", optional=True)
     limit = reader.integer(spec["limit"], f"{path}.limit", minimum=1, maximum=limits.LIMIT) if "limit" in spec else None
     where = _parse_where(spec.get("where", {}), f"{path}.where", reader)
-    return Tier(name, where, motion, limit, reader.boolean(spec.get("enabled", True), f"{path}.enabled"))
+    rank_by = _rank_by(spec["rank_by"], f"{path}.rank_by", reader) if "rank_by" in spec else None
+    return Tier(name, where, motion, limit, reader.boolean(spec.get("enabled", True), f"{path}.enabled"), rank_by)
+
+
+def _rank_by(value: Any, path: str, reader: _Reader) -> tuple[str, ...] | None:
+    """A list of distinct column names; whether each is a number the data holds is validate's to say."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        example = '["fit_score", "annual_revenue"]'
+        reader.fail(path, f"expected a list of column names, such as {example}, got {_show(value)}")
+        return None
+    if len(value) > limits.RANK_KEYS:
+        reader.fail(path, f"expected at most {limits.RANK_KEYS} columns, got {len(value)}")
+        return None
+    repeated = [v for i, v in enumerate(value) if v in value[:i]]
+    if repeated:
+        reader.fail(path, f"{repeated[0]!r} is named twice")
+        return None
+    return tuple(value)
 
 
 def _rule(item: Any, path: str, reader: _Reader) -> Rule:

@@ -61,7 +61,21 @@ def check_plan(plan: Plan, schema: Mapping[str, pl.DataType], engagement_feature
             visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE[section]})
             cache[key] = tuple(_check(condition, path, section, visible, engagement_features, frame))
         problems.extend(cache[key])
-    return problems
+    return problems + list(_check_rankings(plan, schema, engagement_features))
+
+
+def _check_rankings(plan: Plan, schema: Mapping[str, pl.DataType], engagement_features: set[str]) -> Iterator[Problem]:
+    """A limit ranks by numbers or dates a tier can see; a text column has no "best"."""
+    visible = dict(schema)
+    visible.update({c: t for c, t in DERIVED_TYPES.items() if _SOURCE[c] in VISIBLE["tier"]})
+    for i, tier in enumerate(plan.tiers):
+        for j, column in enumerate(tier.rank_by or ()):
+            path = f"tiers[{i}].rank_by[{j}]"
+            missing = _unknown(column, "tier", visible, engagement_features)
+            if missing:
+                yield Problem(path, missing)
+            elif (kind := _kind(visible[column])) not in ("numbers", "dates"):
+                yield Problem(path, f"{column} holds {kind}; a limit ranks by numbers or dates, highest first")
 
 
 def _check(condition: Condition, path: str, section: str, schema: Mapping[str, pl.DataType],

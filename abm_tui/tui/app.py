@@ -27,7 +27,7 @@ from abm_tui.tui.workers import failure_text
 from abm_tui.userstate import autosave
 from abm_tui.userstate.settings import load_settings, save_settings
 
-STYLES = ("app", "chrome", "drill", "movement", "review")
+STYLES = ("app", "chrome", "drill", "icp", "movement", "review")
 
 
 class AbmApp(App[int], inherit_bindings=False):
@@ -45,10 +45,13 @@ class AbmApp(App[int], inherit_bindings=False):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="help-quit"),
     ]
 
-    def __init__(self, plan_path: Path, *, writable: bool = True) -> None:
+    def __init__(self, plan_path: Path, *, writable: bool = True, read_only: bool = False) -> None:
         super().__init__()
         self.plan_path = plan_path
         self.writable = writable
+        self.read_only = read_only  # `tui/read_only.py`; the title says so on every screen
+        if read_only:
+            self.title = f"{self.TITLE} (read-only)"
         self.workbench: WorkbenchScreen | None = None
 
     def compose(self) -> ComposeResult:
@@ -80,7 +83,7 @@ class AbmApp(App[int], inherit_bindings=False):
         except AbmError as err:
             self.post_message(SessionFailed(str(err)))
             return
-        self.post_message(SessionReady(SessionThread(session, state), state))
+        self.post_message(SessionReady(SessionThread(session, state, read_only=self.read_only), state))
 
     @on(Progress)
     def show_progress(self, message: Progress) -> None:
@@ -91,7 +94,7 @@ class AbmApp(App[int], inherit_bindings=False):
         state = message.state
         workbench = self.workbench = WorkbenchScreen(message.sessions, state, self.plan_path, writable=self.writable)
         self.push_screen(workbench)
-        saved = autosave.read(self.plan_path, state.plan.base_dir)
+        saved = None if self.read_only else autosave.read(self.plan_path, state.plan.base_dir)
         if saved is not None and saved[0] != state.plan:
             from abm_tui.tui.modals import RestoreAutosave
 
@@ -155,12 +158,13 @@ class AbmApp(App[int], inherit_bindings=False):
         from abm_tui.tui.screens.account import AccountScreen
         from abm_tui.tui.screens.drill import DrillScreen
         from abm_tui.tui.screens.help import HelpScreen, bindings_of
+        from abm_tui.tui.screens.icp import IcpScreen
         from abm_tui.tui.screens.movement import MovementScreen
         from abm_tui.tui.screens.review import ReviewScreen
 
-        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, DrillScreen,
+        self.push_screen(HelpScreen(bindings_of(WorkbenchScreen, MovementScreen, ReviewScreen, IcpScreen, DrillScreen,
                                                 AccountScreen, AbmApp, app=self)))
 
 
-def run_app(plan_path: Path, *, writable: bool = True) -> int:
-    return AbmApp(plan_path, writable=writable).run() or 0
+def run_app(plan_path: Path, *, writable: bool = True, read_only: bool = False) -> int:
+    return AbmApp(plan_path, writable=writable, read_only=read_only).run() or 0

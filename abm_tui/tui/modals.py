@@ -108,9 +108,13 @@ class AskText(ToApp, ModalScreen[str | None]):
         validate: Callable[[str], str | None] | None = None,
         placeholder: str = "",
         preview: Callable[[str], str] | None = None,
+        preview_first: bool = False,
     ) -> None:
+        """`preview_first` previews the value the dialog opens with too: a rule about to be added moves
+        accounts as it stands, where a value being edited moves none until it changes."""
         super().__init__()
         self.prompt = title
+        self.preview_first = preview_first
         self.value = value
         self.validator = validate
         self.placeholder = placeholder
@@ -127,6 +131,11 @@ class AskText(ToApp, ModalScreen[str | None]):
                 yield Static("type a value to see which accounts it moves", id="ask-preview", markup=False)
             yield Label("enter accepts · esc cancels", classes="abm-dialog-hint")
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self.preview is not None and self.preview_first:
+            self.query_one("#ask-preview", Static).update("working out what it moves…")
+            self.show_preview(TextRequest(self.previews.next(), self.value))
 
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:

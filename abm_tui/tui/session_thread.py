@@ -32,6 +32,7 @@ from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import relocated
 from abm_tui.session import Session
 from abm_tui.tui.messages import EditApplied, MatrixMeasured, Measured, SessionState, WorkFailed
+from abm_tui.tui.read_only import REFUSAL
 from abm_tui.tui.widgets.matrix_table import MEASURE_COLUMN, MatrixView
 from abm_tui.userstate import autosave
 
@@ -54,6 +55,9 @@ class Step(StrEnum):
     PIN = "pin"  # the current plan becomes the baseline the matrix compares with
     SAVE = "save"  # write the current plan to `path` (rewritten for its folder when `relocate`)
     MEASURE = "measure"  # change nothing, measure again (a pivot, another measure)
+
+
+CHANGES = frozenset({Step.APPLY, Step.UNDO, Step.REDO, Step.SAVE})  # what a read-only session refuses
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,11 @@ def state_of(session: Session, pivots: tuple[str, ...] | None = None) -> Session
 class SessionThread:
     """The consumer of edits and queries for one session; `start` it with where its answers go."""
 
-    def __init__(self, session: Session, state: SessionState) -> None:
-        """Made on the thread that opened the session (the load worker); from `start` on, only this one."""
+    def __init__(self, session: Session, state: SessionState, *, read_only: bool = False) -> None:
+        """Made on the thread that opened the session (the load worker); from `start` on, only this one.
+        `read_only` refuses every step that changes or writes the plan (`tui/read_only.py`)."""
         self._session = session
+        self._read_only = read_only
         self._state = state
         self._table = session.engine.table  # the table `state.dimensions` were counted on
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -260,6 +266,8 @@ class SessionThread:
         """Apply one request; says what it moved when it can. A plan that fails while segmenting is
         refused and the session steps back to the plan before it."""
         session = self._session
+        if self._read_only and request.step in CHANGES:
+            raise AbmError(REFUSAL)
         match request.step:
             case Step.APPLY:
                 assert request.plan is not None

@@ -59,3 +59,14 @@ def lookalikes(frame: pl.DataFrame, scored: pl.DataFrame, suggestions: Suggestio
               descending=[False, True, True, False])
         .select(LOOKALIKE_COLUMNS)
     )
+
+
+def described(frame: pl.DataFrame, accounts: pl.DataFrame, suggestions: Suggestions) -> pl.DataFrame:
+    """`accounts` (with account_id, in their order) with each one's name, ICP points and the suggested criteria
+    it meets, read from `frame`: why a won account the plan misses looks like the others, or does not."""
+    names = pl.col("name") if "name" in frame.columns else pl.col("account_id")
+    wanted = frame.filter(pl.col("account_id").is_in(accounts.get_column("account_id").implode()))
+    met = reasons(wanted, suggestions) if suggestions.items else pl.lit(None, pl.String).alias("reason")
+    found = wanted.select("account_id", names.alias("name"), icp_score(wanted, suggestions), met)
+    return accounts.join(found, on="account_id", how="left", maintain_order="left")
+

@@ -9,7 +9,6 @@ from typing import Any
 
 import polars as pl
 
-from abm_tui.history.review import TOTAL
 from abm_tui.outputs.deck import charts
 from abm_tui.outputs.deck.data import DeckData, Part
 
@@ -122,9 +121,7 @@ def _conversion(data: DeckData) -> list[Block]:
     review = data.review
     if review is None:
         return [*blocks, *_lacking(data, Part.CONVERSION)]
-    total = review.table.filter(pl.col("group") == TOTAL).get_column("conversion_rate").to_list()
-    table = review.table.with_columns(
-        (pl.col("conversion_rate") / total[0] if total and total[0] else pl.lit(None, pl.Float64)).alias("lift"))
+    table = review.table
     return [*blocks,
             Paragraph(f"The review's cohort: the accounts in each segment on {review.start.as_of}. Conversion = "
                       "opportunities opened / accounts at the start; lift = conversion / all accounts' conversion "

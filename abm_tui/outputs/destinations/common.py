@@ -30,14 +30,16 @@ class ExportContext:
     preset: str
     channels: tuple[str, ...] | None
     inputs: frozenset[Path]
+    events: pl.DataFrame | None = None  # the matched events, `_row` their account's row in `accounts`
 
     @classmethod
     def of(cls, session: Session, plan_file: Path | None = None, preset: str | None = None) -> ExportContext:
         """The session's current plan; `preset` overrides the layout the accounts were read as."""
         plan = session.plan
         chosen = preset or session.report.preset
-        return cls(plan, session.assignments(), session.workspace.dataset.accounts, session.as_of, chosen,
-                   session.workspace.channels, frozenset(input_paths(plan, plan_file)))
+        dataset = session.workspace.dataset
+        return cls(plan, session.assignments(), dataset.accounts, session.as_of, chosen, session.workspace.channels,
+                   frozenset(input_paths(plan, plan_file)), dataset.events)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from abm_tui.errors import AbmError
 from abm_tui.history.review import (
+    BELOW,
     DIMENSIONS,
     FLAG,
     HEADERS,
+    TEXT_COLUMNS,
     TOTAL,
     Review,
     review_plan,
@@ -32,9 +34,12 @@ from abm_tui.history.review import (
 )
 from abm_tui.plan.model import Plan
 from abm_tui.plan.paths import input_paths
+from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.workers import ToApp, Tokens
 
 STALLED = "stalled"
+UNDER = "below Not target"  # the flag's short form, as the legend says in full
+SHOWN = [column for column in HEADERS if column not in TEXT_COLUMNS]  # the flags share the last column
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,10 @@ class ReviewWritten(Message):
     error: str | None
 
 
-class ReviewScreen(ToApp, Screen[None]):
+class ReviewScreen(HidesChanges, ToApp, Screen[None]):
     """The review of the plan's history from its oldest snapshot in the last quarter to its newest."""
 
+    CHANGES = frozenset({"export"})
     HELP_TITLE = "Quarterly review"
     BINDINGS = [
         Binding("escape", "back", "Back", id="review.back", tooltip="Back to the matrix"),
@@ -123,16 +129,22 @@ class ReviewScreen(ToApp, Screen[None]):
             f"accounts in each {review.by} on {start.as_of} · g regroups · ctrl+e writes review.md and review.csv")
         table = self.query_one("#review-table", DataTable)
         table.clear(columns=True)
-        table.add_columns(review.by, *list(HEADERS.values())[:-1], "Sizes", "")
+        table.add_columns(review.by, *(HEADERS[column] for column in SHOWN), "Sizes", "")
         trends = {group: sparkline(values) for group, *values in review.sizes.iter_rows()}
-        warning = self.app.current_theme.warning or "yellow"
+        theme = self.app.current_theme
+        warning, error = theme.warning or "yellow", theme.error or "red"
+        positions = [0, *(1 + list(HEADERS).index(column) for column in SHOWN)]
         for row in review.table.iter_rows(named=True):
-            *cells, _ = (cell.strip("*") for cell in table_cells(row))  # the total is bold in Markdown
+            every = [cell.strip("*") for cell in table_cells(row)]  # the total is bold in Markdown
             style = "bold" if row["group"] == TOTAL else ""
-            shown = [Text(cell, style=style, justify="left" if i == 0 else "right") for i, cell in enumerate(cells)]
-            flag = Text(f"⚑ {STALLED}", style=f"bold {warning}") if row["flag"] == FLAG else Text("")
-            table.add_row(*shown, Text(trends.get(row["group"], "")), flag)
-        legend = [f"⚑ {STALLED}: {FLAG} over the period"]
+            shown = [Text(every[p], style=style, justify="left" if p == 0 else "right") for p in positions]
+            flags = Text(" ").join([
+                *([Text(f"⚑ {STALLED}", style=f"bold {warning}")] if row["flag"] == FLAG else []),
+                *([Text(f"⚑ {UNDER}", style=f"bold {error}")] if row["below_not_target"] else []),
+            ])
+            table.add_row(*shown, Text(trends.get(row["group"], "")), flags)
+        legend = [f"⚑ {STALLED}: {FLAG} over the period · lift: conversion against all accounts' · ⚑ {UNDER}: "
+                  f"{BELOW}, a target group that opens fewer opportunities than the accounts the plan does not target"]
         self.query_one("#review-notes", Static).update("\n".join(legend + [f"note: {note}" for note in review.notes]))
         table.focus()
 

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static
 from abm_tui.errors import AbmError
 from abm_tui.plan import edits
 from abm_tui.plan.edits import Editable, Target
-from abm_tui.plan.model import Plan, Section
+from abm_tui.plan.model import Criterion, Plan, Section
 from abm_tui.session import Session
 from abm_tui.tui.messages import (
     EditApplied,
@@ -34,6 +34,7 @@ from abm_tui.tui.messages import (
     SessionState,
     ValuesCounted,
 )
+from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
 from abm_tui.tui.widgets.rules_tree import SECTIONS, RulesTree
@@ -42,7 +43,7 @@ from abm_tui.tui.workers import ToApp, Tokens
 DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
-    "sql": "the whole plan as one SQL query (plan.sql)",
+    "sql": "the plan as SQL, its tables and load.sql (plan.sql, warehouse/)",
 }
 # LinkedIn Matched Audiences is offered twice, one list per segment or per tier (`[export] linkedin_per`).
 LINKEDIN_PER = {"linkedin": "segment", "linkedin-per-tier": "tier"}
@@ -150,8 +151,10 @@ class RulesSearch(Input):
     ]
 
 
-class WorkbenchScreen(ToApp, Screen[None]):
+class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
+    CHANGES = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "undo", "redo",
+                         "save", "save_as", "export"})
     BINDINGS = [
         Binding("plus,equals_sign", "nudge(1)", "Nudge", key_display="+-", id="nudge-up",
                 tooltip="Raise the value under the cursor (minus lowers it)"),
@@ -159,7 +162,8 @@ class WorkbenchScreen(ToApp, Screen[None]):
         Binding("asterisk", "nudge(1, True)", "big step up", show=False, id="nudge-up-big"),
         Binding("underscore", "nudge(-1, True)", "big step down", show=False, id="nudge-down-big"),
         Binding("e", "edit", "Edit", id="edit", tooltip="Type a value, or pick values from the data (or Enter)"),
-        Binding("o", "toggle_rule", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
+        Binding("o", "toggle_rule", "On/off", show=False, id="toggle",
+                tooltip="Switch the rule under the cursor off or on"),
         Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
         Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
         Binding("a", "duplicate", "Add rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
@@ -181,6 +185,8 @@ class WorkbenchScreen(ToApp, Screen[None]):
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
         Binding("R", "review", "Review", show=False, id="review",
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
+        Binding("i", "icp", "ICP", id="icp",
+                tooltip="What the won accounts share, how the plan ranks them, lookalikes; add a suggested criterion"),
         *NAVIGATION,
     ]
 
@@ -480,7 +486,9 @@ class WorkbenchScreen(ToApp, Screen[None]):
         focused = self.focused
         if action in RULES_ACTIONS and isinstance(focused, MatrixTable):
             return False
-        return not (action in MATRIX_ACTIONS and isinstance(focused, RulesTree | RulesSearch))
+        if action in MATRIX_ACTIONS and isinstance(focused, RulesTree | RulesSearch):
+            return False
+        return super().check_action(action, parameters)  # a read-only app hides the changes (HidesChanges)
 
     def rules(self) -> RulesTree:
         """The rules tree, focused: the keys that find a place in the plan work from either pane."""
@@ -592,9 +600,9 @@ class WorkbenchScreen(ToApp, Screen[None]):
         self.submit(Step.MEASURE, f"measure: {measure}")
 
     @on(RulesTree.NodeSelected)
-    def edit_selected(self) -> None:
-        """Enter on a rule or a test edits it, as `e` does."""
-        self.action_edit()
+    async def edit_selected(self) -> None:
+        """Enter on a rule or a test edits it, as `e` does (through the same check: off when read-only)."""
+        await self.run_action("edit")
 
     @on(MatrixTable.CellSelected)
     def drill(self, event: MatrixTable.CellSelected) -> None:
@@ -694,6 +702,20 @@ class WorkbenchScreen(ToApp, Screen[None]):
         from abm_tui.tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen(self.state.plan, self.plan_path))
+
+    def action_icp(self) -> None:
+        """The ICP screen; a suggestion it closes with joins the fit criteria as an edit like any other."""
+        from abm_tui.tui.screens.icp import IcpScreen
+
+        def chosen(criterion: Criterion | None) -> None:
+            if criterion is None:
+                return
+            try:
+                self.change(edits.add_rule(self.plan, Section.CRITERIA, criterion), f"added {criterion.name}")
+            except AbmError as err:
+                self.refuse(str(err))
+
+        self.app.push_screen(IcpScreen(self.sessions, self.state.plan), chosen)
 
     def action_load_report(self) -> None:
         from abm_tui.tui.modals import ShowText
