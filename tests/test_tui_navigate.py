@@ -113,12 +113,13 @@ async def test_a_found_rule_in_a_folded_section_is_unfolded(plan_copy: Path) -> 
 async def test_the_footer_shows_the_keys_of_the_pane_with_focus(plan_copy: Path) -> None:
     async with opened(plan_copy) as (app, pilot):
         rules_keys = footer_actions(app)
-        assert "nudge(1)" in rules_keys and "pivot('rows')" not in rules_keys and "app.focus_next" in rules_keys
+        assert "nudge(1)" in rules_keys and "screen.pivot('rows')" not in rules_keys and "app.focus_next" in rules_keys
         await pilot.press("tab")
         await settled(pilot)
         assert app.focused is app.screen.query_one(MatrixTable)
         matrix_keys = footer_actions(app)
-        assert "pivot('rows')" in matrix_keys and "measure" in matrix_keys and "nudge(1)" not in matrix_keys
+        assert "screen.pivot('rows')" in matrix_keys and "screen.measure" in matrix_keys
+        assert "nudge(1)" not in matrix_keys
 
 
 async def test_quit_help_and_export_stay_in_the_footer_at_100_columns(plan_copy: Path) -> None:

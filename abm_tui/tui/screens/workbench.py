@@ -133,10 +133,10 @@ NAVIGATION = [
     Binding("greater_than_sign", "widen(4)", "Wider rules", show=False, id="rules-wider",
             tooltip="Give the rules pane 4 more columns (remembered for next time)"),
 ]
-# Keys that act on the pane with focus; the footer shows only those of that pane (`check_action`).
+# Keys that act on the rules: they work, and show in the footer, only while the rules have focus (`check_action`).
+# The matrix's keys work from either pane; MatrixTable shows them in the footer while it has focus.
 RULES_ACTIONS = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "fold",
                            "fold_all", "widen", "section", "search"})
-MATRIX_ACTIONS = frozenset({"pivot", "measure", "pin_baseline"})
 RULES_MIN_WIDTH = 34  # the pane's min-width in app.tcss
 MATRIX_MIN_WIDTH = 30
 
@@ -171,9 +171,10 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         Binding("delete,x", "delete", "Delete", show=False, id="delete"),
         Binding("ctrl+z", "undo", "Undo", id="undo"),
         Binding("ctrl+y", "redo", "Redo", show=False, id="redo"),
-        Binding("r", "pivot('rows')", "Rows", id="pivot-rows", tooltip="Pivot the matrix rows to the next dimension"),
-        Binding("c", "pivot('cols')", "Cols", id="pivot-cols"),
-        Binding("m", "measure", "Measure", id="measure", tooltip="Counts, pipeline amount, or share"),
+        Binding("r", "pivot('rows')", "Rows", show=False, id="pivot-rows",
+                tooltip="Pivot the matrix rows to the next dimension"),
+        Binding("c", "pivot('cols')", "Cols", show=False, id="pivot-cols"),
+        Binding("m", "measure", "Measure", show=False, id="measure", tooltip="Counts, pipeline amount, or share"),
         Binding("b", "pin_baseline", "Pin baseline", show=False, id="pin-baseline"),
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("ctrl+e", "export", "Export", id="export",
@@ -485,8 +486,6 @@ class WorkbenchScreen(HidesChanges, ToApp, Screen[None]):
         """A pane's own keys work, and show in the footer, while that pane has focus."""
         focused = self.focused
         if action in RULES_ACTIONS and isinstance(focused, MatrixTable):
-            return False
-        if action in MATRIX_ACTIONS and isinstance(focused, RulesTree | RulesSearch):
             return False
         return super().check_action(action, parameters)  # a read-only app hides the changes (HidesChanges)
 
