@@ -360,10 +360,25 @@ class Session:
         return people.with_columns(assign_personas(people, plan_personas(plan or self.plan)))
 
     def cell_accounts(self, rows: str, row: str | None, cols: str, col: str | None,
-                      plan: Plan | None = None) -> pl.DataFrame:
-        """The accounts behind one matrix cell (None for a row's or column's total), as `assignments()`."""
+                      plan: Plan | None = None, *, first: int | None = None) -> pl.DataFrame:
+        """The accounts behind one matrix cell (None for a row's or column's total), as `assignments()`, then each
+        account's own columns (industry, annual_revenue, owner, ...) that the assignment does not repeat.
+
+        `first` builds only that many, in input order: the drill-down's first page, shown while the rest is built.
+        """
         plan = plan or self.plan
-        assignment = self.assignment(plan)
+        positions = self.cell_positions(rows, row, cols, col, plan)
+        if first is not None:
+            positions = positions[:first]
+        frame = assignments_frame(self._engine, plan, self.assignment(plan), positions)
+        table = self._engine.frame(plan)
+        own = [c for c in table.columns if c not in frame.columns]
+        return frame.hstack(table.select(own)[positions].get_columns())
+
+    def cell_positions(self, rows: str, row: str | None, cols: str, col: str | None,
+                       plan: Plan | None = None) -> np.ndarray:
+        """The positions of one matrix cell's accounts, in input order."""
+        assignment = self.assignment(plan or self.plan)
         keep = np.ones(assignment.size, dtype=bool)
         for dim, label in ((rows, row), (cols, col)):
             if label is not None:
@@ -371,7 +386,7 @@ class Session:
                 if label not in labels:
                     raise AbmError(f"{dim} has no value {label!r}")
                 keep &= codes == labels.index(label)
-        return assignments_frame(self._engine, plan, assignment, np.flatnonzero(keep))
+        return np.flatnonzero(keep)
 
     def accounts(self, account_ids: Sequence[str], plan: Plan | None = None) -> pl.DataFrame:
         """The accounts with these ids, as `assignments()`, in the order given (a list drilled from the ICP

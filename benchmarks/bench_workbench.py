@@ -1,4 +1,5 @@
-"""The workbench end to end: keystroke to repainted matrix, startup, and drilling into the largest cell.
+"""The workbench end to end: keystroke to repainted matrix, startup, and drilling into the largest cell (its
+first rows, then the whole cell).
 
 Drives the real app with Textual's Pilot (headless, 160x48) on a generated demo set. A tweak is
 `-` or `+` on Tier 3's fit_score minimum. Two clocks:
@@ -30,6 +31,7 @@ from bench_tweak import demo_set
 from abm_tui import Session, edits
 from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
+from abm_tui.tui.screens.drill import AccountTable
 from abm_tui.tui.screens.workbench import WorkbenchScreen
 from abm_tui.tui.widgets.matrix_table import MatrixTable
 from abm_tui.tui.widgets.rules_tree import RulesTree
@@ -104,15 +106,30 @@ async def drill_largest(app: AbmApp, pilot) -> dict[str, float]:  # noqa: ANN001
     row, col = np.unravel_index(values.argmax(), values.shape)
     table.focus()
     table.cursor_coordinate = (int(row), int(col) + 1)
+    painted: list[float] = []
+    render_lines = AccountTable.render_lines
+
+    def first_paint(self: AccountTable, crop: object) -> object:
+        """The first rows on screen: the first time a drill table paints (read in the app, not through Pilot)."""
+        if not painted:
+            painted.append(time.perf_counter())
+        return render_lines(self, crop)
+
+    AccountTable.render_lines = first_paint  # type: ignore[assignment,method-assign]
     tick = time.perf_counter()
     await pilot.press("enter")
     await settle(app, pilot)
+    AccountTable.render_lines = render_lines  # type: ignore[method-assign]
+    first_rows = painted[0] - tick
+    while app.screen.query_one(AccountTable).row_count < values.max():
+        await pilot.pause(0.005)  # the whole cell replaces the first page
     opened = time.perf_counter() - tick
     tick = time.perf_counter()
     await pilot.press("end")
     await settle(app, pilot)
     end = (time.perf_counter() - tick) * 1000
-    return {"drill_rows": float(values.max()), "drill_open_s": opened, "drill_end_ms": end}
+    return {"drill_rows": float(values.max()), "drill_first_ms": first_rows * 1000, "drill_open_s": opened,
+            "drill_end_ms": end}
 
 
 def engine_reference(plan_path: Path, presses: int) -> float:
@@ -158,8 +175,9 @@ def main() -> None:
           f"median {reference:.1f} ms")
     print(f"  Pilot round trip per tweak: median {ui['round_trip_ms']:.0f} ms, against {ui['idle_ms']:.0f} ms "
           f"for a key bound to nothing ({ui['round_trip_ms'] / ui['idle_ms']:.1f}x)")
-    print(f"  drill into the largest cell ({ui['drill_rows']:,.0f} accounts): table shown in "
-          f"{ui['drill_open_s']:.2f} s; `end` to the last account: {ui['drill_end_ms']:.0f} ms")
+    print(f"  drill into the largest cell ({ui['drill_rows']:,.0f} accounts): first rows shown in "
+          f"{ui['drill_first_ms']:.0f} ms (bar: 200 ms), the whole cell in {ui['drill_open_s']:.2f} s; "
+          f"`end` to the last account: {ui['drill_end_ms']:.0f} ms")
 
 
 if __name__ == "__main__":

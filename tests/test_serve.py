@@ -318,7 +318,8 @@ def test_read_only_in_the_browser_refuses_the_edit(plan_copy: Path, browser: obj
             mark = page.press("ArrowDown", "ArrowDown", "o", "r")
             drawn = page.wait_for("rows: bucket", since=mark)
             assert "unsaved changes" not in drawn and "moved" not in drawn
-            footer = page.wait_for("Rows", "Movement")
+            mark = page.press("Tab")  # the footer shows the focused pane's keys: the matrix's pivots
+            footer = page.wait_for("Rows", "Measure", since=mark)
             assert "Save" not in footer and "On/off" not in footer and "Export" not in footer
     assert plan_copy.read_bytes() == before
     assert not autosave.path_for(plan_copy).exists()

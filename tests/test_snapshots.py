@@ -71,6 +71,42 @@ def test_help(snap_compare) -> None:  # noqa: ANN001
     assert snap_compare(demo(), terminal_size=(160, 48), run_before=help_screen)
 
 
+def test_workbench_finding_a_rule_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    async def find(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        await pilot.press("slash", *"tier 2")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=find)
+
+
+def test_workbench_matrix_focused_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    async def matrix(pilot) -> None:  # noqa: ANN001
+        await settled(pilot)
+        await pilot.press("tab", "right", "right", "right", "right", "right", "right")
+        await settled(pilot)
+
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=matrix)
+
+
+def test_drill_down_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=drill)
+
+
+async def export_dialog(pilot) -> None:  # noqa: ANN001
+    await settled(pilot)
+    await pilot.press("ctrl+e")
+    await settled(pilot)
+
+
+def test_export_dialog(snap_compare) -> None:  # noqa: ANN001
+    assert snap_compare(demo(), terminal_size=(160, 48), run_before=export_dialog)
+
+
+def test_export_dialog_small_terminal(snap_compare) -> None:  # noqa: ANN001
+    assert snap_compare(demo(), terminal_size=(100, 30), run_before=export_dialog)
+
+
 async def icp(pilot, tab: str = "1") -> None:  # noqa: ANN001
     await settled(pilot)
     await pilot.press("i")

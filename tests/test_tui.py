@@ -244,15 +244,14 @@ async def test_save_as_writes_a_plan_that_runs_from_its_new_folder(plan_copy: Pa
 
 async def export_dialog(app: AbmApp, pilot: Pilot, untick: tuple[str, ...] = (), tick: tuple[str, ...] = ()):  # noqa: ANN201
     """ctrl+e, with the given choices changed; the dialog is returned for the caller to fill in the folder."""
-    from textual.widgets import SelectionList
-
     from abm_tui.tui.modals import ChooseExport
+    from abm_tui.tui.widgets.tick_list import TickList
 
     await pilot.press("ctrl+e")
     await pilot.pause()
     dialog = app.screen
     assert isinstance(dialog, ChooseExport)
-    choices = dialog.query_one(SelectionList)
+    choices = dialog.query_one(TickList)
     for name in untick:
         choices.deselect(name)
     for name in tick:

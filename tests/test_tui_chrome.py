@@ -136,7 +136,8 @@ def test_settings_default_when_missing_and_round_trip(config_dir: Path) -> None:
     assert load_settings() == Settings(theme="abm-light")
 
 
-@pytest.mark.parametrize("text", ["theme = [\n", "theme = 3\n", 'them = "abm-light"\n', "\xff\xfe garbage"])
+@pytest.mark.parametrize("text", ["theme = [\n", "theme = 3\n", 'them = "abm-light"\n', "\xff\xfe garbage",
+                                  'rules_width = "wide"\n', "rules_width = -4\n", "rules_width = true\n"])
 def test_a_corrupt_settings_file_gives_defaults_and_is_kept_as_bad(config_dir: Path, text: str) -> None:
     path = config_dir / "settings.toml"
     path.write_bytes(text.encode("latin-1"))
@@ -147,6 +148,15 @@ def test_a_corrupt_settings_file_gives_defaults_and_is_kept_as_bad(config_dir: P
     assert len(problems) == 1 and "settings.toml.bad" in problems[0]
     save_settings(Settings(theme="abm-light"))
     assert (config_dir / "settings.toml.bad").read_bytes() == text.encode("latin-1")
+
+
+def test_the_rules_width_round_trips_and_a_bad_one_names_the_key(config_dir: Path) -> None:
+    save_settings(Settings(rules_width=52))
+    assert load_settings() == Settings(rules_width=52)
+    (config_dir / "settings.toml").write_text("rules_width = 5000\n")
+    problems: list[str] = []
+    assert load_settings(problems.append) == Settings()
+    assert "rules_width: expected a whole number of columns from 0 to 1000, got 5000" in problems[0]
 
 
 def test_an_unknown_settings_key_suggests_the_nearest(config_dir: Path) -> None:

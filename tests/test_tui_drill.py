@@ -71,9 +71,11 @@ async def test_drilling_a_cell_shows_exactly_its_accounts(demo_session: Session)
         assert table.row_count == expected
         assert table.has_focus
         rows = shown_rows(app)
-        assert rows.columns[:10] == ["account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
-                                     "engagement_recent", "engagement_total", "play"]
+        assert rows.columns[:16] == ["account_id", "name", "domain", "fit_score", "tier", "stage", "bucket",
+                                     "engagement_recent", "engagement_total", "play", "industry", "employees",
+                                     "annual_revenue", "country", "owner", "opportunity_amount"]
         assert "reason" not in rows.columns and "fit_criteria_met" not in rows.columns
+        assert rows.schema["tech_stack"] == pl.String  # a list of text reads as one text
         assert set(rows.get_column("tier")) == {"Tier 2"} and set(rows.get_column("stage")) == {"Identified"}
         assert caption(app) == f"Tier 2 / Identified · {expected:,} accounts"
 
@@ -254,3 +256,143 @@ async def test_a_search_is_taken_literally_and_an_unknown_cell_is_said_not_raise
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
         assert "could not load: tier has no value 'Tier 9'" in caption(app)
+
+
+async def test_sort_by_revenue_from_the_list_then_reverse(demo_session: Session) -> None:
+    from abm_tui.tui.modals import ChooseOne
+
+    app = drill(demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        revenue = shown_rows(app).get_column("annual_revenue")
+        await pilot.press("o")
+        await settled(pilot)
+        assert isinstance(app.screen, ChooseOne)
+        for _ in range(shown_rows_of(app).index("annual_revenue")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settled(pilot)
+        rows = shown_rows(app).get_column("annual_revenue")
+        assert rows[0] == revenue.max() and rows.drop_nulls().is_sorted(descending=True)
+        assert "sorted by annual_revenue ↓" in caption(app)
+        await move_to_column(app, pilot, "annual_revenue")
+        await pilot.press("s")
+        await settled(pilot)
+        assert shown_rows(app).get_column("annual_revenue")[0] == revenue.min()
+        assert "sorted by annual_revenue ↑" in caption(app)
+
+
+def shown_rows_of(app: App) -> list[str]:
+    """The column names the `o` list offers, in order."""
+    from textual.widgets import OptionList
+
+    options = app.screen.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_a_range_filter_keeps_revenue_between_its_ends(demo_session: Session) -> None:
+    from textual.widgets import Input
+
+    app = drill(demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        everything = shown_rows(app)
+        await move_to_column(app, pilot, "annual_revenue")
+        await pilot.press("g")
+        await settled(pilot)
+        box = app.screen.query_one(Input)
+        box.value = "20x.."
+        await pilot.press("enter")
+        await settled(pilot)
+        assert "is not a number" in str(app.screen.query_one("#ask-error", Static).render())
+        box.value = "20m..200m"
+        await pilot.press("enter")
+        await settled(pilot)
+        revenue = shown_rows(app).get_column("annual_revenue")
+        expected = everything.filter(pl.col("annual_revenue").is_between(20e6, 200e6)).height
+        assert 0 < revenue.len() == expected < everything.height
+        assert revenue.min() >= 20e6 and revenue.max() <= 200e6
+        assert "annual_revenue 20,000,000 to 200,000,000" in caption(app)
+        await pilot.press("F")
+        await settled(pilot)
+        assert shown_rows(app).height == everything.height
+
+
+async def test_a_range_on_a_text_column_is_refused(demo_session: Session) -> None:
+    app = drill(demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await move_to_column(app, pilot, "industry")
+        await pilot.press("g")
+        await settled(pilot)
+        assert isinstance(app.screen, DrillScreen)
+        assert any("industry is not a number column" in str(n.message) for n in app._notifications)
+
+
+async def test_choose_the_columns_shown(demo_session: Session) -> None:
+    from abm_tui.tui.modals import ChooseMany
+    from abm_tui.tui.widgets.tick_list import TickList
+
+    app = drill(demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("c")
+        await settled(pilot)
+        assert isinstance(app.screen, ChooseMany)
+        ticks = app.screen.query_one(TickList)
+        for name in ticks.selected:
+            if name not in ("name", "annual_revenue"):
+                ticks.deselect(name)
+        await pilot.press("enter")
+        await settled(pilot)
+        assert shown_rows(app).columns == ["account_id", "name", "annual_revenue"]
+
+
+def test_ranges_parse_with_open_ends_and_suffixes() -> None:
+    from abm_tui.errors import AbmError
+    from abm_tui.tui.screens.drill import Range, parse_range
+
+    assert parse_range("annual_revenue", "20m..") == Range("annual_revenue", 20e6, None)
+    assert parse_range("employees", "..5,000") == Range("employees", None, 5000)
+    assert parse_range("employees", "1.5k..2k") == Range("employees", 1500, 2000)
+    for bad in ("20", "..", "5..1", "a..b"):
+        with pytest.raises(AbmError, match="employees"):
+            parse_range("employees", bad)
+
+
+async def test_a_cell_shows_its_first_page_before_the_rest(demo_session: Session) -> None:
+    """The rest of the cell is held back until the first page is on screen; then it replaces the page and the
+    cursor stays where the planner moved it."""
+    import threading
+
+    from abm_tui.tui.screens.drill import FIRST_PAGE
+
+    total = int(demo_session.matrix().values.sum())
+    release = threading.Event()
+    app = drill(demo_session, None, None)
+    screen = app.first
+    assert isinstance(screen, DrillScreen)
+    whole = screen.fetch
+
+    def held(session: Session) -> pl.DataFrame:
+        release.wait(60)
+        return whole(session)
+
+    screen.fetch = held
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(500):
+                await pilot.pause(0.02)
+                if app.screen.query(AccountTable):
+                    break
+            table = app.screen.query_one(AccountTable)
+            assert table.row_count == FIRST_PAGE
+            assert f"{total:,} accounts · the first {FIRST_PAGE} shown, the rest loading…" in caption(app)
+            await pilot.press("down", "down", "down", "right")
+            release.set()
+            await settled(pilot)
+            table = app.screen.query_one(AccountTable)
+            assert table.row_count == total and table.cursor_coordinate == (3, 1)
+            assert caption(app) == f"any tier / any stage · {total:,} accounts"
+    finally:
+        release.set()

@@ -134,3 +134,4 @@ class Exported(Message):
     written: tuple[Path, ...]
     error: str | None
     warnings: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # the choices the planner left unticked, by their labels

@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, SelectionL
 from textual.widgets.selection_list import Selection
 
 from abm_tui.errors import AbmError
+from abm_tui.tui.widgets.tick_list import TickList
 from abm_tui.tui.workers import ToApp, Tokens
 
 
@@ -276,7 +277,8 @@ class RestoreAutosave(ModalScreen[bool]):
 class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
     """What to write (run's files, CRM and ad-platform files), and where; answers (folder, chosen), or None.
 
-    `choices` are (value, label, ticked at first).
+    `choices` are (value, label, ticked at first). The list has focus first, so space ticks as the hint
+    says (with the folder focused it would type a blank into the path); tab goes to the folder.
 
     `validate(folder, files)` returns a reason to refuse (a folder that is a file, an input of the
     plan, no file chosen), shown in place with the dialog kept open.
@@ -298,25 +300,22 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
         with Vertical(classes="abm-dialog"):
             yield Label("Export: run's files, and files to import into the CRM and ad platforms",
                         classes="abm-dialog-title")
-            yield SelectionList[str](*(Selection(label, value, ticked) for value, label, ticked in self.choices),
-                                     id="export-files")
+            yield TickList(self.choices, id="export-files")
             yield Label("to the folder", classes="abm-dialog-hint")
             yield Input(self.folder, id="export-folder")
             yield Static("", id="export-error", markup=False)
-            yield Label("space ticks a file · enter in the folder or ctrl+s exports · esc cancels",
+            yield Label("space ticks a file · tab goes to the folder · enter or ctrl+s exports · esc cancels",
                         classes="abm-dialog-hint")
         yield Footer()
 
     def on_mount(self) -> None:
-        """The folder starts selected, as in AskText: typing replaces it."""
-        folder = self.query_one("#export-folder", Input)
-        folder.focus()
-        folder.select_all()
+        self.query_one("#export-files").focus()
 
     @on(Input.Submitted)
+    @on(OptionList.OptionSelected, "#export-files")
     def action_export(self) -> None:
         folder = self.query_one("#export-folder", Input).value.strip()
-        selected = self.query_one(SelectionList).selected
+        selected = self.query_one(TickList).selected
         chosen = tuple(value for value, _, _ in self.choices if value in selected)
         reason = self.check(folder, chosen)
         if reason is None:
@@ -325,6 +324,34 @@ class ChooseExport(ModalScreen[tuple[str, tuple[str, ...]] | None]):
         error = self.query_one("#export-error", Static)
         error.update(reason)
         error.display = True
+
+
+class ChooseMany(ModalScreen[tuple[str, ...] | None]):
+    """Tick any of a list of choices (the drill-down's columns); answers the ticked values, or None on escape.
+
+    `choices` are (value, label, ticked at first).
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "Confirm", id="many.confirm", tooltip="Use the ticked choices"),
+        Binding("escape", "dismiss", "Cancel", id="many.cancel", tooltip="Close without changing anything"),
+    ]
+
+    def __init__(self, title: str, choices: tuple[tuple[str, str, bool], ...]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="abm-dialog"):
+            yield Label(self.title_text, classes="abm-dialog-title", markup=False)
+            yield TickList(self.choices, id="many-list")
+            yield Label("space ticks · enter or ctrl+s confirms · esc cancels", classes="abm-dialog-hint")
+        yield Footer()
+
+    @on(OptionList.OptionSelected, "#many-list")
+    def action_confirm(self) -> None:
+        self.dismiss(self.query_one(TickList).selected)
 
 
 class ShowText(ModalScreen[None]):

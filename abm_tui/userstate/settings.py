@@ -1,4 +1,4 @@
-"""What abm-tui remembers between sessions (the theme), and where per-user files live.
+"""What abm-tui remembers between sessions (the theme, the rules pane's width), and where per-user files live.
 
 Settings must never stop the app from opening: a missing file means defaults, and a file that cannot
 be used is moved aside to `settings.toml.bad` (so a hand edit is not lost) before defaults apply.
@@ -29,6 +29,7 @@ class Settings:
     """The planner's choices; change one with `dataclasses.replace` and save the result."""
 
     theme: str = "abm-dark"
+    rules_width: int = 0  # columns of the workbench's rules pane; 0 leaves it to the layout
 
 
 def config_dir() -> Path:
@@ -79,12 +80,14 @@ def _parse(data: bytes) -> Settings | str:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         return f"not valid UTF-8 TOML ({err})"
-    known = [f.name for f in fields(Settings)]
+    kinds = {f.name: type(getattr(Settings(), f.name)) for f in fields(Settings)}
     for key, value in doc.items():
-        if key not in known:
-            return f"unknown key {key!r}{nearest(key, known)}"
-        # Every setting is a name today; a new kind of setting brings its own check here.
-        if not isinstance(value, str) or not value.strip():
+        if key not in kinds:
+            return f"unknown key {key!r}{nearest(key, list(kinds))}"
+        if kinds[key] is int:
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1000:
+                return f"{key}: expected a whole number of columns from 0 to 1000, got {value!r}"
+        elif not isinstance(value, str) or not value.strip():
             return f"{key}: expected a non-empty string, got {value!r}"
     return Settings(**doc)
 

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
 
 from abm_tui.engine import profile
 from abm_tui.errors import AbmError, Problem
@@ -39,15 +39,35 @@ from abm_tui.tui.read_only import HidesChanges
 from abm_tui.tui.screens.authoring import AUTHORING_BINDINGS, Authoring
 from abm_tui.tui.session_thread import EditRequest, MatrixRequest, SessionThread, Step
 from abm_tui.tui.widgets.matrix_table import MEASURES, MatrixTable
-from abm_tui.tui.widgets.rules_tree import RulesTree
+from abm_tui.tui.widgets.rules_tree import SECTIONS, RulesTree
 from abm_tui.tui.workers import ToApp, Tokens
 
 DESTINATION_LABELS = {
     "hubspot": "HubSpot companies import (hubspot_companies.csv)",
     "salesforce": "Salesforce accounts update (salesforce_accounts.csv)",
-    "linkedin": "LinkedIn Matched Audiences company lists (linkedin/)",
     "sql": "the plan as SQL, its tables and load.sql (plan.sql, warehouse/)",
 }
+# LinkedIn Matched Audiences is offered twice, one list per segment or per tier (`[export] linkedin_per`).
+LINKEDIN_PER = {"linkedin": "segment", "linkedin-per-tier": "tier"}
+LINKEDIN_LABELS = {"segment": "LinkedIn company lists, one per segment (linkedin/)",
+                   "tier": "LinkedIn company lists, one per tier (linkedin/)"}
+
+
+def export_choices(plan: Plan) -> tuple[tuple[str, str, bool], ...]:
+    """The export dialog's (value, label, ticked): run's files ticked, and the plan's `[export] to` targets
+    (LinkedIn as the plan splits it)."""
+    from abm_tui.outputs.run_files import RUN_FILES
+    from abm_tui.plan.model import DESTINATIONS
+
+    targets, per = plan.export.to, plan.export.linkedin_per
+    choices = [(name, name, True) for name in RUN_FILES]
+    for name in DESTINATIONS:
+        if name in DESTINATION_LABELS:
+            choices.append((name, DESTINATION_LABELS[name], name in targets))
+            continue
+        choices += [(value, LINKEDIN_LABELS[split], name in targets and per == split)
+                    for value, split in LINKEDIN_PER.items()]
+    return tuple(choices)
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class ExportRequest:
     run_files: tuple[str, ...]
     destinations: tuple[str, ...]
     plan_path: Path
+    linkedin_per: str | None = None  # LinkedIn's lists as chosen in the dialog, over the plan's `linkedin_per`
+    skipped: tuple[str, ...] = ()  # what the dialog offered and the planner left unticked, said afterwards
 
 
 def value_counts(session: Session, column: str) -> list[tuple[str, int]]:
@@ -92,18 +114,56 @@ def cannot_write(folder: Path, err: OSError) -> str:
     return f"{folder}: cannot write: {(err.strerror or str(err)).lower()}"
 
 
+NAVIGATION = [
+    Binding("tab", "app.focus_next", "Pane", id="pane", tooltip="Between the rules and the matrix (shift+tab back)"),
+    Binding("left_square_bracket", "section(-1)", "Previous section", show=False, id="section-prev",
+            tooltip="The cursor to the section before (1 to 6 go to a section at once)"),
+    Binding("right_square_bracket", "section(1)", "Jump", key_display="[]", id="section-next",
+            tooltip="The cursor to the next section (1 to 6 go to a section at once)"),
+    *(Binding(str(number), f"jump('{section}')", f"Go to {title}", show=False, id=f"jump-{section}",
+              tooltip=f"Put the cursor on the {title} section") for number, (section, title) in enumerate(SECTIONS, 1)),
+    Binding("slash", "search", "Find", id="search",
+            tooltip="Find a rule or test by name or column as you type; up and down go to the other matches"),
+    Binding("f", "fold", "Fold", show=False, id="fold", tooltip="Fold or unfold the section under the cursor"),
+    Binding("F", "fold_all", "Fold all", show=False, id="fold-all", tooltip="Fold every section, or unfold them all"),
+    Binding("less_than_sign", "widen(-4)", "Narrower rules", show=False, id="rules-narrower",
+            tooltip="Give the matrix 4 more columns (remembered for next time)"),
+    Binding("greater_than_sign", "widen(4)", "Wider rules", show=False, id="rules-wider",
+            tooltip="Give the rules pane 4 more columns (remembered for next time)"),
+]
+# Keys that act on the rules: they work, and show in the footer, only while the rules have focus (`check_action`).
+# The matrix's keys work from either pane; MatrixTable shows them in the footer while it has focus.
+RULES_ACTIONS = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "fold",
+                           "fold_all", "widen", "section", "search", "add", "add_test", "change_test", "group_any",
+                           "negate"})
+RULES_MIN_WIDTH = 34  # the pane's min-width in app.tcss
+MATRIX_MIN_WIDTH = 30
+
+
+class RulesSearch(Input):
+    """The `/` line over the rules: the cursor follows the first match as the planner types."""
+
+    BINDINGS = [
+        Binding("escape", "screen.close_search", "Close", id="search.close", tooltip="Back to the rules"),
+        Binding("down", "screen.find(1)", "Next match", id="search.next"),
+        Binding("up", "screen.find(-1)", "Previous match", id="search.previous"),
+    ]
+
+
 class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
     HELP_TITLE = "Workbench"
     CHANGES = frozenset({"nudge", "edit", "toggle_rule", "move", "duplicate", "rename", "delete", "undo", "redo",
                          "save", "save_as", "export", "add", "add_test", "change_test", "group_any", "negate",
                          "engagement"})
     BINDINGS = [
-        Binding("plus,equals_sign", "nudge(1)", "+/- nudge", id="nudge-up", tooltip="Raise the value under the cursor"),
+        Binding("plus,equals_sign", "nudge(1)", "Nudge", key_display="+-", id="nudge-up",
+                tooltip="Raise the value under the cursor (minus lowers it)"),
         Binding("minus", "nudge(-1)", "nudge down", show=False, id="nudge-down"),
         Binding("asterisk", "nudge(1, True)", "big step up", show=False, id="nudge-up-big"),
         Binding("underscore", "nudge(-1, True)", "big step down", show=False, id="nudge-down-big"),
-        Binding("e", "edit", "⏎ Edit", id="edit", tooltip="Type a value, or pick values from the data (or Enter)"),
-        Binding("o", "toggle_rule", "On/off", id="toggle", tooltip="Switch the rule under the cursor off or on"),
+        Binding("e", "edit", "Edit", id="edit", tooltip="Type a value, or pick values from the data (or Enter)"),
+        Binding("o", "toggle_rule", "On/off", show=False, id="toggle",
+                tooltip="Switch the rule under the cursor off or on"),
         Binding("ctrl+up", "move(-1)", "Move up", show=False, id="move-up"),
         Binding("ctrl+down", "move(1)", "Move down", show=False, id="move-down"),
         Binding("d", "duplicate", "Copy rule", show=False, id="add-rule", tooltip="Add a copy of the rule below it"),
@@ -112,10 +172,11 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
                 tooltip="Delete the test under the cursor, or (asked first) the whole rule or play"),
         *AUTHORING_BINDINGS,
         Binding("ctrl+z", "undo", "Undo", id="undo"),
-        Binding("ctrl+y", "redo", "Redo", id="redo"),
-        Binding("r", "pivot('rows')", "Rows", id="pivot-rows", tooltip="Pivot the matrix rows to the next dimension"),
-        Binding("c", "pivot('cols')", "Cols", id="pivot-cols"),
-        Binding("m", "measure", "Measure", id="measure", tooltip="Counts, pipeline amount, or share"),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="redo"),
+        Binding("r", "pivot('rows')", "Rows", show=False, id="pivot-rows",
+                tooltip="Pivot the matrix rows to the next dimension"),
+        Binding("c", "pivot('cols')", "Cols", show=False, id="pivot-cols"),
+        Binding("m", "measure", "Measure", show=False, id="measure", tooltip="Counts, pipeline amount, or share"),
         Binding("b", "pin_baseline", "Pin baseline", show=False, id="pin-baseline"),
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("ctrl+e", "export", "Export", id="export",
@@ -123,12 +184,13 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
         Binding("l", "load_report", "Load report", show=False, id="load-report",
                 tooltip="What was read, mapped, cleaned, matched and dropped"),
         Binding("w", "save_as", "Save as", show=False, id="save-as"),
-        Binding("v", "movement", "Movement", id="movement",
+        Binding("v", "movement", "Movement", id="movement", show=False,
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
-        Binding("R", "review", "Review", id="review",
+        Binding("R", "review", "Review", show=False, id="review",
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
         Binding("i", "icp", "ICP", id="icp",
                 tooltip="What the won accounts share, how the plan ranks them, lookalikes; add a suggested criterion"),
+        *NAVIGATION,
     ]
 
     def __init__(self, sessions: SessionThread, state: SessionState, plan_path: Path, *,
@@ -158,15 +220,22 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
         with Horizontal(id="panes"):
             with Vertical(id="rules-pane"):
                 yield Static("Rules", classes="pane-title")
+                yield RulesSearch(placeholder="find a rule, a test or a column", id="rules-search", compact=True)
                 yield RulesTree(id="rules")
+                yield Static(id="rule-detail", markup=False)
             with Vertical(id="matrix-pane"):
                 yield Static(id="matrix-title", classes="pane-title")
                 yield MatrixTable(id="matrix")
                 yield Static(id="cell-plays")
                 yield Static(id="warnings")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        from abm_tui.userstate.settings import load_settings
+
+        width = load_settings().rules_width
+        if width:
+            self.set_rules_width(width)
         self.query_one(RulesTree).show(self.plan)
         self.query_one(RulesTree).focus()
         self.sessions.start(self.post_message)
@@ -290,6 +359,7 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
             parts.append("recounting…")
         status = " · ".join(parts) + (f"   {self.message}" if self.message else "")
         set_text(self.query_one("#status", Static), status)
+        self.show_detail()  # an edit relabels the line under the cursor
         title = f"{self.plan.name}{' *' if state.dirty else ''}"
         if self.sub_title != title:
             self.sub_title = title
@@ -455,6 +525,95 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
         shown = ", ".join(map(str, current)) if isinstance(current, tuple) else str(current)
         self.app.push_screen(AskText(title, shown, check, preview=preview), typed)
 
+    # -- getting around --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A pane's own keys work, and show in the footer, while that pane has focus."""
+        focused = self.focused
+        if action in RULES_ACTIONS and isinstance(focused, MatrixTable):
+            return False
+        return super().check_action(action, parameters)  # a read-only app hides the changes (HidesChanges)
+
+    def rules(self) -> RulesTree:
+        """The rules tree, focused: the keys that find a place in the plan work from either pane."""
+        tree = self.query_one(RulesTree)
+        tree.focus()
+        return tree
+
+    def action_section(self, step: int) -> None:
+        node = self.rules().section_node(step)
+        if node is not None:
+            self.rules().move_cursor(node)
+
+    def action_jump(self, section: str) -> None:
+        self.rules().move_to(Target(section))
+
+    def action_search(self) -> None:
+        box = self.query_one(RulesSearch)
+        box.display = True
+        box.focus()
+        box.select_all()
+
+    def action_close_search(self) -> None:
+        self.query_one(RulesSearch).display = False
+        self.rules()
+
+    def action_find(self, step: int = 0) -> None:
+        """The next match of the search (`step` 0: from the cursor on, as the planner types)."""
+        tree, text = self.query_one(RulesTree), self.query_one(RulesSearch).value
+        node = tree.find(text, step)
+        if node is not None:
+            tree.reveal(node)
+        elif text.strip():
+            self.refuse(f"no rule, test or column holds {text.strip()!r}")
+
+    @on(Input.Changed, "#rules-search")
+    def search_changed(self) -> None:
+        self.action_find()
+
+    @on(Input.Submitted, "#rules-search")
+    def search_submitted(self) -> None:
+        self.action_close_search()
+
+    def action_fold(self) -> None:
+        tree = self.query_one(RulesTree)
+        node = tree.section_node(0)
+        if node is not None:
+            node.toggle()
+            tree.move_cursor(node)
+
+    def action_fold_all(self) -> None:
+        tree = self.query_one(RulesTree)
+        sections = list(tree.root.children)
+        unfold = not any(node.is_expanded for node in sections)
+        for node in sections:
+            node.expand() if unfold else node.collapse()
+        here = tree.section_node(0)
+        if tree.cursor_node not in sections and here is not None:
+            tree.move_cursor(here)
+
+    def action_widen(self, step: int) -> None:
+        """The rules pane by `step` columns, within what leaves the matrix room; remembered for next time."""
+        from abm_tui.userstate.settings import load_settings, save_settings
+
+        pane = self.query_one("#rules-pane")
+        width = max(RULES_MIN_WIDTH, min(pane.outer_size.width + step, self.size.width - MATRIX_MIN_WIDTH))
+        self.set_rules_width(width)
+        try:
+            save_settings(replace(load_settings(), rules_width=width))
+        except AbmError as err:
+            self.say(str(err))
+
+    def set_rules_width(self, width: int) -> None:
+        """A width the planner chose: the rules pane keeps it and the matrix gets the rest."""
+        self.query_one("#rules-pane").styles.width = width
+        self.query_one("#matrix-pane").styles.width = "1fr"
+
+    @on(RulesTree.NodeHighlighted)
+    def show_detail(self) -> None:
+        """The whole line under the cursor, which the pane may have ellipsised."""
+        set_text(self.query_one("#rule-detail", Static), self.query_one(RulesTree).full_text())
+
     # -- history, pivots, files ------------------------------------------------------------
 
     def action_undo(self) -> None:
@@ -515,6 +674,8 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
             folder = Path(text).expanduser()
             if not chosen:
                 return "tick at least one file"
+            if len(set(chosen) & set(LINKEDIN_PER)) > 1:
+                return "tick LinkedIn per segment or per tier, not both"
             if not text:
                 return "expected a folder"
             blocker = blocked_by_file(folder)
@@ -535,13 +696,16 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
             bar.display = True
             self.say(f"exporting {self.state.report.rows_kept:,} accounts to {folder} ...")
             run_files = tuple(name for name in picked if name in RUN_FILES)
+            linkedin = [value for value in picked if value in LINKEDIN_PER]
+            others = tuple(name for name in picked if name in DESTINATIONS and name not in LINKEDIN_PER)
+            skipped = tuple(label for value, label, _ in choices
+                            if value not in picked and not (linkedin and value in LINKEDIN_PER))
             self.export(ExportRequest(self.exports.next(), Path(folder).expanduser(), run_files,
-                                      tuple(name for name in picked if name in DESTINATIONS), self.plan_path))
+                                      others + (("linkedin",) if linkedin else ()), self.plan_path,
+                                      LINKEDIN_PER[linkedin[0]] if linkedin else None, skipped))
 
         default = self.plan_path.resolve().parent / "exports" if self.writable else Path.cwd() / "exports"
-        targets = plan.export.to
-        choices = (*((name, name, True) for name in RUN_FILES),
-                   *((name, DESTINATION_LABELS[name], name in targets) for name in DESTINATIONS))
+        choices = export_choices(plan)
         self.app.push_screen(ChooseExport(str(default), choices, check), chosen)
 
     @work(thread=True, exit_on_error=False, group="workbench.export", description="exporting")
@@ -559,6 +723,9 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
             context, matrix, report = self.sessions.ask(
                 lambda session: (ExportContext.of(session, request.plan_path), session.matrix(), session.report)
             ).result()
+            if request.linkedin_per is not None:
+                export = replace(context.plan.export, linkedin_per=request.linkedin_per)
+                context = replace(context, plan=replace(context.plan, export=export))
             published = publish(context, matrix, report, request.folder, request.plan_path, request.run_files,
                                 request.destinations, progress=lambda name: step(f"writing {name}"))
         except AbmError as err:
@@ -567,7 +734,8 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
         except OSError as err:  # a folder made without files.py (run_files' mkdir): said the same way
             self.post_message(Exported(request.token, (), cannot_write(request.folder, err)))
             return
-        self.post_message(Exported(request.token, (*published.files, published.manifest), None, published.warnings))
+        self.post_message(Exported(request.token, (*published.files, published.manifest), None, published.warnings,
+                                   request.skipped))
 
     def action_movement(self) -> None:
         from abm_tui.tui.screens.movement import MovementScreen
@@ -614,11 +782,16 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
             self.app.notify(message.error, title="Export failed", severity="error")
         else:
             written = message.written
-            more = f" and {len(written) - 6} more" if len(written) > 6 else ""
-            names = ", ".join(p.name for p in written[:6]) + more
             folder = written[0].parent if written else ""
-            self.message = f"exported {names} to {folder}"
-            self.app.notify(f"{names}\nin {folder}", title="Exported")
+            names = [str(p.relative_to(folder)) if folder else p.name for p in written]
+            more = f" and {len(names) - 6} more" if len(names) > 6 else ""
+            skipped = f"; skipped (not ticked): {', '.join(message.skipped)}" if message.skipped else ""
+            warned = f"; {len(message.warnings)} warning(s)" if message.warnings else ""
+            self.message = f"exported {len(names)} files to {folder}: {', '.join(names[:6])}{more}{skipped}{warned}"
+            said = f"Wrote {len(names)} files to {folder}:\n" + "\n".join(f"  {name}" for name in names)
+            if message.skipped:
+                said += "\nSkipped, not ticked:\n" + "\n".join(f"  {label}" for label in message.skipped)
+            self.app.notify(said, title="Exported", timeout=12)
             for warning in message.warnings:
                 self.app.notify(warning, title="Export warning", severity="warning", timeout=12)
         self.update_status()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
@@ -66,8 +67,16 @@ def money(value: float) -> str:
 class MatrixTable(DataTable[Text]):
     """Rows and columns follow plan order with Not target / Unstaged last, then Total."""
 
+    # The workbench's pivot and measure keys work from either pane; shown in the footer while the matrix has focus.
+    BINDINGS = [
+        Binding("r", "screen.pivot('rows')", "Rows", id="matrix.pivot-rows"),
+        Binding("c", "screen.pivot('cols')", "Cols", id="matrix.pivot-cols"),
+        Binding("m", "screen.measure", "Measure", id="matrix.measure"),
+    ]
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(cursor_type="cell", zebra_stripes=True, id=id)
+        # The row labels stay put when the table scrolls sideways.
+        super().__init__(cursor_type="cell", zebra_stripes=True, fixed_columns=1, id=id)
         self.view: MatrixView | None = None
         self._room: list[int] = []  # each column's widest cell at the last full build
 

@@ -2,6 +2,9 @@
 
 The tree only shows; the workbench edits. Each node carries a `Target` saying what it stands for,
 so an edit key knows what to change and the cursor can find its way back after a rebuild.
+
+A label wider than the pane ends in an ellipsis rather than being cut (a cut `best 300` reads
+`best 30`); the workbench shows the whole of the line under the cursor beside the tree.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -33,6 +37,53 @@ class RulesTree(Tree[Target]):
         self.marks: Mapping[Target, str] = {}  # the plan's problems, at the rule or test each names
         self.passed: Mapping[str, tuple[int, int]] = {}  # per limited tier: accounts that pass it, and kept
         self._plan: Plan | None = None
+
+    def render_label(self, node: TreeNode[Target], base_style: Style, style: Style) -> Text:
+        """Ellipsised to the room left of the guides, so nothing is cut silently."""
+        label = super().render_label(node, base_style, style)
+        room = self.scrollable_content_region.width - self.guide_depth * (len(_lineage(node)) - 1)
+        if room > 0 and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
+
+    def get_label_width(self, node: TreeNode[Target]) -> int:
+        """Labels never scroll sideways: they are ellipsised to the pane (see `render_label`)."""
+        return 0
+
+    def full_text(self, node: TreeNode[Target] | None = None) -> str:
+        """The whole label of `node` (the cursor's by default), with its rule and section before it."""
+        node = node or self.cursor_node
+        if node is None or node.data is None:
+            return ""
+        return " › ".join(str(n.label) for n in _lineage(node))
+
+    def find(self, text: str, step: int = 0) -> TreeNode[Target] | None:
+        """The first node from the cursor on (`step` 0: the cursor's own; 1 the next, -1 the previous, wrapping)
+        whose label, column or rule name holds `text`, case blind; folded sections count too."""
+        needle = text.strip().lower()
+        nodes = self._nodes_in(self.root)
+        if not needle or not nodes:
+            return None
+        here = nodes.index(self.cursor_node) if self.cursor_node in nodes else 0
+        order = [nodes[(here + step + i * (step or 1)) % len(nodes)] for i in range(len(nodes))]
+        return next((n for n in order if needle in str(n.label).lower()), None)
+
+    def reveal(self, node: TreeNode[Target]) -> None:
+        """Unfold what hides `node`, then put the cursor on it."""
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self.move_cursor, node)
+
+    def section_node(self, step: int) -> TreeNode[Target] | None:
+        """The section after (`step` 1) or before (-1) the cursor's, wrapping."""
+        sections = list(self.root.children)
+        node = self.cursor_node
+        while node is not None and node.parent is not self.root:
+            node = node.parent
+        here = sections.index(node) if node in sections else 0
+        return sections[(here + step) % len(sections)] if sections else None
 
     @property
     def target(self) -> Target | None:
@@ -75,8 +126,7 @@ class RulesTree(Tree[Target]):
                 parents[depth + 1] = parents[depth].add(label, data=target, expand=True)
             else:
                 parents[depth].add_leaf(label, data=target)
-        if keep is not None:
-            self.call_after_refresh(self.move_to, keep)
+        self.call_after_refresh(self.move_to, keep or Target(SECTIONS[0][0]))  # a cursor from the start
 
     def _nodes_in(self, node: TreeNode[Target]) -> list[TreeNode[Target]]:
         found = []
@@ -105,6 +155,15 @@ class RulesTree(Tree[Target]):
 
 def _in_group(group: tuple[str, int | None, TestPath], data: Target) -> bool:
     return (data.section, data.index, data.path) == group
+
+
+def _lineage(node: TreeNode[Target]) -> list[TreeNode[Target]]:
+    """`node` and the nodes above it, top first, without the hidden root."""
+    found = []
+    while node.parent is not None:
+        found.append(node)
+        node = node.parent
+    return found[::-1]
 
 
 def _entries(plan: Plan, passed: Mapping[str, tuple[int, int]]) -> Iterator[tuple[int, Target, Text]]:
