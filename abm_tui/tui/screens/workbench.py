@@ -188,7 +188,7 @@ class WorkbenchScreen(HidesChanges, Authoring, ToApp, Screen[None]):
                 tooltip="Which accounts moved since the baseline plan or a snapshot, from where to where, and why"),
         Binding("R", "review", "Review", show=False, id="review",
                 tooltip="The quarterly review from the plan's history: progress, opportunities, wins, conversion"),
-        Binding("i", "icp", "ICP", id="icp",
+        Binding("i", "icp", "ICP", show=False, id="icp",
                 tooltip="What the won accounts share, how the plan ranks them, lookalikes; add a suggested criterion"),
         *NAVIGATION,
     ]
