@@ -12,6 +12,7 @@ import asyncio
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from abm_tui.session import Session
 from abm_tui.tui.session_thread import SessionThread, state_of
@@ -32,7 +33,15 @@ def session_threads(app: App[object]) -> list[SessionThread]:
 
 def quiet(app: App[object]) -> bool:
     return all(worker.is_finished for worker in app.workers) and all(
-        sessions.wait_idle(0) for sessions in session_threads(app))
+        sessions.wait_idle(0) for sessions in session_threads(app)) and not measuring(app)
+
+
+def measuring(app: App[object]) -> bool:
+    """A DataTable sizes itself on its own next idle after rows arrive; a frame before that draws a
+    height-auto table (the matrix) as nothing. Textual keeps that pending work private, so it is read here."""
+    tables = app.screen.query(DataTable)
+    return any(getattr(table, "_require_update_dimensions", False) or getattr(table, "_updated_cells", None)
+               for table in tables)
 
 
 async def finished(app: App[object]) -> None:
