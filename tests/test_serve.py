@@ -42,7 +42,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]|\x1b\][^\x07]*\x07")
-WAIT = 90.0  # seconds a tab may take to start its workbench and draw it on a loaded 2-core machine
+WAIT = 180.0  # seconds a tab may take to start its workbench and draw it on a loaded 2-core machine
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason=f"{CHROMIUM} missing (.ci/run installs Debian's chromium)")
 
