@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from abm_tui.plan.edits import Target
 from abm_tui.tui.app import AbmApp
 from abm_tui.tui.widgets.matrix_table import MatrixTable
@@ -15,6 +17,12 @@ from abm_tui.tui.widgets.rules_tree import RulesTree
 from tests.pilot import settled
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
+
+
+@pytest.fixture(autouse=True)
+def same_folder_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export dialog offers a folder under the working directory: one that every checkout has."""
+    monkeypatch.chdir("/tmp")
 
 
 def demo() -> AbmApp:
