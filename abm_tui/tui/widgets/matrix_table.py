@@ -116,6 +116,9 @@ class MatrixTable(DataTable[Text]):
             self.add_column(col, key=f"col:{col}", width=max(len(col), need))
         for label, row_cells in zip(rows, cells, strict=True):
             self.add_row(Text(label, style="bold" if label == "Total" else ""), *row_cells, key=f"row:{label}")
+        # Its height given now (header, rows, a line for the sideways scrollbar), not measured on its next idle:
+        # a frame drawn before that showed the matrix as nothing.
+        self.styles.height = self.row_count + 2
         if keep.row < self.row_count and keep.column < len(self.columns):
             self.cursor_coordinate = keep
         elif self.row_count:
